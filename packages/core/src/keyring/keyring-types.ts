@@ -1,0 +1,62 @@
+/**
+ * What a sealed value is bound to. It becomes the AES-GCM associated data, so a blob copied
+ * onto another secret or version fails to open instead of decrypting to the wrong secret.
+ */
+export interface SealBinding {
+  secretId: string;
+  version: number;
+}
+
+/** A blob sealed with envelope encryption, and the id of the key-encryption key that wraps its data key. */
+export interface SealedBlob {
+  kekId: string;
+  blob: Buffer;
+}
+
+/** Public information about one key-encryption key (never the key material). */
+export interface KeyInfo {
+  id: string;
+  createdAt: string;
+  current: boolean;
+}
+
+export interface KeyringStatus {
+  /** Where the keys come from: `file` (with its path) or `env` (with the variable's name). */
+  source: { type: 'file'; path: string } | { type: 'env'; variable: string };
+  currentKeyId: string;
+  keys: KeyInfo[];
+  /** Whether `rotate()` can add a key (a key file can; an environment variable cannot). */
+  canRotate: boolean;
+  /** Key ids that sealed data in this database references but that the keyring does not hold. */
+  missingKeyIds: string[];
+}
+
+/**
+ * Envelope encryption for everything Coffer stores itself. Each `seal` draws a fresh 256-bit
+ * data key, encrypts with AES-256-GCM (binding as associated data), and wraps the data key
+ * with the current key-encryption key (KEK). Old KEKs keep opening blobs until re-wrapped.
+ *
+ * @example
+ * const { kekId, blob } = keyring.seal(Buffer.from(json), { secretId, version: 1 });
+ * const plain = keyring.open(blob, { secretId, version: 1 });
+ */
+export interface Keyring {
+  readonly currentKeyId: string;
+  /** Seal plaintext for a secret version with the current KEK. */
+  seal(plaintext: Buffer, binding: SealBinding): SealedBlob;
+  /**
+   * Open a sealed blob. Throws CofferError `key_unavailable` (naming the key id) when the
+   * KEK is not in the keyring, `integrity` when the blob, its binding or the key is wrong.
+   */
+  open(blob: Buffer, binding: SealBinding): Buffer;
+  /** The KEK id a blob was sealed with, read from its header (no decryption). */
+  kekIdOf(blob: Buffer): string;
+  /**
+   * Re-wrap the blob's data key with the current KEK without touching the ciphertext.
+   * Returns null when the blob already uses the current KEK.
+   */
+  rewrap(blob: Buffer, binding: SealBinding): SealedBlob | null;
+  status(): Promise<KeyringStatus>;
+  /** Add a new KEK, make it current and persist it. Throws `unsupported` for env-sourced keys. */
+  rotate(): Promise<KeyInfo>;
+}

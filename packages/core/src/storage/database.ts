@@ -1,0 +1,115 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type Dialect, Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
+import { CofferError } from '../errors/coffer-error.js';
+import { type DialectFeatures, type DialectName, dialectFeatures } from './dialect.js';
+import type { CofferTables } from './schema.js';
+
+/** Coffer's database handle: the Kysely instance plus what it needs to know about the dialect. */
+export interface CofferDatabase {
+  readonly db: Kysely<CofferTables>;
+  readonly dialect: DialectName;
+  readonly features: DialectFeatures;
+  /** The URL with any password removed, safe to log and show. */
+  readonly displayUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a database by URL:
+ * - `sqlite:/abs/path/coffer.db`, `sqlite:relative.db` or `sqlite::memory:` (better-sqlite3, WAL)
+ * - `postgres://user@host:5432/db` (or `postgresql://`) through `pg`
+ * - `mysql://user@host:3306/db` (or `mariadb://`) through `mysql2`
+ *
+ * The PostgreSQL and MySQL drivers are optional dependencies, loaded only when asked for.
+ *
+ * @example
+ * const database = await openDatabase('sqlite:./data/coffer.db');
+ */
+export async function openDatabase(url: string): Promise<CofferDatabase> {
+  const dialect = dialectOf(url);
+  const kyselyDialect = await createDialect(dialect, url);
+  const db = new Kysely<CofferTables>({ dialect: kyselyDialect });
+  return {
+    db,
+    dialect,
+    features: dialectFeatures[dialect],
+    displayUrl: redactUrl(url),
+    close: () => db.destroy(),
+  };
+}
+
+/** The dialect a database URL names. */
+export function dialectOf(url: string): DialectName {
+  const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
+  if (scheme === 'sqlite' || scheme === 'file') return 'sqlite';
+  if (scheme === 'postgres' || scheme === 'postgresql') return 'postgres';
+  if (scheme === 'mysql' || scheme === 'mariadb') return 'mysql';
+  throw new CofferError('invalid_config', 'database URL must start with sqlite:, postgres:// or mysql://', {
+    details: {
+      issues: [{ path: 'database.url', message: 'use sqlite:PATH, postgres://... or mysql://...' }],
+    },
+  });
+}
+
+/** The URL without its password. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@/]*@/, '$1:***@');
+}
+
+async function createDialect(dialect: DialectName, url: string): Promise<Dialect> {
+  switch (dialect) {
+    case 'sqlite':
+      return createSqliteDialect(url);
+    case 'postgres':
+      return createPostgresDialect(url);
+    case 'mysql':
+      return createMysqlDialect(url);
+  }
+}
+
+async function createSqliteDialect(url: string): Promise<Dialect> {
+  const { default: Database } = await import('better-sqlite3');
+  const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
+  const file = path === ':memory:' ? path : resolve(path);
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  return new SqliteDialect({
+    database: async () => {
+      const database = new Database(file);
+      database.pragma('journal_mode = WAL');
+      database.pragma('synchronous = NORMAL');
+      database.pragma('foreign_keys = ON');
+      database.pragma('busy_timeout = 5000');
+      return database;
+    },
+  });
+}
+
+async function createPostgresDialect(url: string): Promise<Dialect> {
+  const pg = await importOptional<typeof import('pg')>('pg');
+  const pool = new pg.default.Pool({ connectionString: url, max: 10 });
+  // A database that goes away must not crash the process through an unhandled 'error' event.
+  pool.on('error', () => {});
+  return new PostgresDialect({ pool });
+}
+
+async function createMysqlDialect(url: string): Promise<Dialect> {
+  const mysql = await importOptional<typeof import('mysql2')>('mysql2');
+  const normalized = url.replace(/^mariadb:/i, 'mysql:');
+  const pool = mysql.createPool({ uri: normalized, connectionLimit: 10, charset: 'utf8mb4_bin' });
+  return new MysqlDialect({ pool });
+}
+
+async function importOptional<T>(name: string): Promise<T> {
+  try {
+    return (await import(name)) as T;
+  } catch (cause) {
+    throw new CofferError(
+      'invalid_config',
+      `the database driver "${name}" is not installed: npm install ${name}`,
+      {
+        cause,
+      },
+    );
+  }
+}

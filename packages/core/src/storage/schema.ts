@@ -1,0 +1,178 @@
+/**
+ * Row types of Coffer's SQL tables, as Kysely sees them. Timestamps are ISO-8601 UTC strings
+ * (`Date#toISOString()`), which sort correctly as text on every dialect; flags are 0/1
+ * integers. Secret values never appear in these tables: the `sql` backend keeps its sealed
+ * blobs in `secret_values`, which only that backend reads or writes.
+ */
+export interface CofferTables {
+  users: UserRow;
+  groups: GroupRow;
+  group_members: GroupMemberRow;
+  api_tokens: ApiTokenRow;
+  sessions: SessionRow;
+  secrets: SecretRow;
+  secret_labels: SecretLabelRow;
+  secret_versions: SecretVersionRow;
+  value_journal: ValueJournalRow;
+  shares: ShareRow;
+  audit_log: AuditRow;
+  audit_head: AuditHeadRow;
+  keyring_keys: KeyringKeyRow;
+  secret_values: SecretValueRow;
+}
+
+export interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  email: string | null;
+  /** `user` for people, `service_account` for bots that authenticate with tokens only. */
+  type: string;
+  role: string;
+  disabled: number;
+  password_hash: string | null;
+  created_at: string;
+  updated_at: string;
+  last_login_at: string | null;
+}
+
+export interface GroupRow {
+  id: string;
+  name: string;
+  description: string;
+  builtin: number;
+  created_at: string;
+}
+
+export interface GroupMemberRow {
+  group_id: string;
+  user_id: string;
+  added_at: string;
+}
+
+export interface ApiTokenRow {
+  id: string;
+  user_id: string;
+  name: string;
+  /** SHA-256 of the whole token; the token itself is shown once and never stored. */
+  token_hash: string;
+  /** The first characters of the token, so a user can tell tokens apart. */
+  prefix: string;
+  scope: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface SessionRow {
+  /** SHA-256 of the session id; the id itself lives only in the client's cookie. */
+  id_hash: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+  last_seen_at: string;
+  address: string | null;
+}
+
+export interface SecretRow {
+  id: string;
+  owner_id: string;
+  name: string;
+  /** Equals `name` while the secret is live and NULL once deleted, so a deleted name can be reused. */
+  live_name: string | null;
+  kind: string;
+  description: string;
+  current_version: number;
+  /** Name of the configured backend instance that holds this secret's values. */
+  backend: string;
+  created_at: string;
+  updated_at: string;
+  created_by: string;
+  updated_by: string;
+  deleted_at: string | null;
+  purge_after: string | null;
+}
+
+export interface SecretLabelRow {
+  secret_id: string;
+  name: string;
+  value: string;
+}
+
+export interface SecretVersionRow {
+  secret_id: string;
+  version: number;
+  created_at: string;
+  created_by: string;
+  /** JSON array of field names whose values changed against the previous version (never values). */
+  changed_fields: string;
+  /** Set when this version was made by rolling back to an earlier one. */
+  rollback_of: number | null;
+}
+
+/**
+ * Write-ahead journal for values in backends. A `put` row is written before a value is put
+ * and removed in the metadata transaction that references it; a `delete` row is written in
+ * the metadata transaction that drops a version and removed once the backend deleted it.
+ * After a crash the reconciler finishes or undoes whatever the journal still holds.
+ */
+export interface ValueJournalRow {
+  secret_id: string;
+  version: number;
+  backend: string;
+  action: string;
+  created_at: string;
+}
+
+export interface ShareRow {
+  secret_id: string;
+  grantee_type: string;
+  grantee_id: string;
+  level: string;
+  created_at: string;
+  created_by: string;
+}
+
+export interface AuditRow {
+  seq: number;
+  at: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  target_name: string | null;
+  outcome: string;
+  source: string;
+  address: string | null;
+  purpose: string | null;
+  /** JSON object with non-secret context (changed field names, share level, error code...). */
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadRow {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface KeyringKeyRow {
+  id: string;
+  /** A known plaintext sealed with this key: proves at open that a configured key is the right one. */
+  check_blob: Buffer;
+  created_at: string;
+}
+
+export interface SecretValueRow {
+  /** Name of the `sql` backend instance owning the row. */
+  store: string;
+  secret_id: string;
+  version: number;
+  kek_id: string;
+  blob: Buffer;
+  created_at: string;
+}
