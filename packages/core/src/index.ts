@@ -1,3 +1,53 @@
+// The public surface of @coffer/core, listed by name. `npm test` checks that every name the
+// docs import from '@coffer/core' is here.
+
+export {
+  type AccessLevel,
+  accessLevels,
+  defaultGroupShareLevel,
+  defaultUserShareLevel,
+} from './access/access-level.js';
+export {
+  type AccessBasis,
+  type EffectiveAccess,
+  effectiveAccess,
+  type SecretOperation,
+  secretOperationLevels,
+} from './access/access-policy.js';
+export type { Share, ShareInput, ShareService } from './access/share-service.js';
+export {
+  type AuditAction,
+  type AuditChainProblem,
+  type AuditDetails,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditOutcome,
+  type AuditQuery,
+  type AuditRecord,
+  type AuditService,
+  type AuditTargetType,
+  type AuditVerification,
+  auditActions,
+} from './audit/index.js';
+export {
+  type Backend,
+  type BackendCapabilities,
+  type BackendContext,
+  type BackendDefinition,
+  defineBackend,
+  type ValueRef,
+} from './backends/backend.js';
+export type { BackendInstanceConfig, BackendSet } from './backends/backend-registry.js';
+export { sqlBackendDefinition } from './backends/sql/sql-backend.js';
+export { decodeValues, encodeValues } from './backends/value-codec.js';
+export { type Coffer, type CreateCofferOptions, createCoffer } from './coffer.js';
+export {
+  type CofferConfig,
+  type CofferConfigInput,
+  cofferConfigSchema,
+  databaseUrlOf,
+  parseCofferConfig,
+} from './config/coffer-config.js';
 export {
   CofferError,
   type CofferErrorDetails,
@@ -5,6 +55,91 @@ export {
   isCofferError,
 } from './errors/coffer-error.js';
 export { type ErrorCode, errorCatalog, errorCodes } from './errors/error-catalog.js';
+export type { EventBus, SecretEvent, SecretEventListener, SecretEventType } from './events/event-bus.js';
+export {
+  type Actor,
+  type AuditSource,
+  asGroup,
+  asToken,
+  asUser,
+  type BootstrapResult,
+  type CreatedSession,
+  type CreatedToken,
+  type CreateGroupInput,
+  type CreateTokenInput,
+  type CreateUserInput,
+  type Group,
+  type GroupMember,
+  type GroupWithMembers,
+  type IdentityService,
+  type LoginResult,
+  type PrincipalRef,
+  type ResolvedActor,
+  type Role,
+  type SetPasswordInput,
+  systemGroupName,
+  type TokenInfo,
+  type TokenScope,
+  type UpdateGroupInput,
+  type UpdateUserInput,
+  type User,
+  type UserType,
+} from './identity/index.js';
+export type { KeyInfo, Keyring, KeyringStatus } from './keyring/index.js';
+export type { KeyringService, RewrapProgress } from './keyring/keyring-service.js';
+export {
+  apiTokenKind,
+  awsCredentialsKind,
+  basicAuthKind,
+  builtinKinds,
+  createKindRegistry,
+  databaseKind,
+  defineKind,
+  type FieldDefinition,
+  type FieldValue,
+  field,
+  genericKind,
+  isKind,
+  type JsonFieldDefinition,
+  jiraKind,
+  type Kind,
+  type KindDefinition,
+  type KindKit,
+  type KindLoadProblem,
+  type KindRegistry,
+  type KindValues,
+  kindFromDefinition,
+  kindKit,
+  type LoadedKinds,
+  loadKinds,
+  oauthClientKind,
+  type SecretValues,
+  smtpKind,
+  sshKeyKind,
+  svgDataUri,
+} from './kinds/index.js';
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  redactPaths,
+  silentLogger,
+} from './logging/logger.js';
+export { MASK } from './secrets/masking.js';
+export { secretNamePattern } from './secrets/secret-names.js';
+export type { SecretService, UsedSecret } from './secrets/secret-service.js';
+export type {
+  CreateSecretInput,
+  Labels,
+  ListSecretsFilter,
+  SecretMetadata,
+  SecretValuesView,
+  SecretVersionInfo,
+  UpdateMetadataInput,
+  UpdateValuesInput,
+} from './secrets/secret-types.js';
+export type { Clock } from './shared/clock.js';
+export type { Page, PageRequest } from './shared/page.js';
 export { type CofferDatabase, dialectOf, openDatabase, redactUrl } from './storage/database.js';
 export type { DialectName } from './storage/dialect.js';
 export { migrateToLatest } from './storage/migrator.js';

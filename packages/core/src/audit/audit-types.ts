@@ -21,6 +21,7 @@ export const auditActions = [
   'auth.login',
   'auth.login_failed',
   'auth.logout',
+  'auth.logout_all',
   'user.create',
   'user.update',
   'user.disable',

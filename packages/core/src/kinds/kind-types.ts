@@ -49,7 +49,10 @@ export interface Kind<V extends SecretValues = SecretValues> {
    * Other kinds reject unknown fields.
    */
   readonly freeForm: boolean;
-  /** Where the kind came from: `builtin`, or the file path of an operator's kind. */
+  /**
+   * Where the kind came from: `builtin`, `app` (defined in the embedding application's
+   * code), or the absolute path of the file an operator's kind was loaded from.
+   */
   readonly source: string;
   /** The zod schema of a complete set of values (defaults applied). */
   readonly schema: z.ZodType<V>;

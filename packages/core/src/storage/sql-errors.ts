@@ -24,7 +24,8 @@ export function isRetryableTransactionError(err: unknown): boolean {
   const e = err as DriverError | null;
   if (e === null || typeof e !== 'object') return false;
   return (
-    e.code === 'SQLITE_BUSY' ||
+    (typeof e.code === 'string' && e.code.startsWith('SQLITE_BUSY')) ||
+    e.code === 'SQLITE_LOCKED' ||
     e.code === '40001' ||
     e.code === '40P01' ||
     e.code === 'ER_LOCK_DEADLOCK' ||

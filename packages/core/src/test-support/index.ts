@@ -1,1 +1,2 @@
+export * from './coffer-fixture.js';
 export * from './databases.js';

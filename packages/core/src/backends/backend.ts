@@ -1,0 +1,95 @@
+import type { z } from 'zod';
+import type { Keyring } from '../keyring/keyring-types.js';
+import type { SecretValues } from '../kinds/kind-types.js';
+import type { Logger } from '../logging/logger.js';
+import type { Clock } from '../shared/clock.js';
+import type { CofferDatabase } from '../storage/database.js';
+
+/** Identifies one stored value blob: one version of one secret. */
+export interface ValueRef {
+  secretId: string;
+  version: number;
+}
+
+/**
+ * What a backend can do. The engine branches on these, never on a backend's id.
+ */
+export interface BackendCapabilities {
+  /** Keeps every version as its own value (not only the latest). */
+  versioning: boolean;
+  /** Can enumerate the refs it holds (orphan checks, migration verification). */
+  listing: boolean;
+  /** Can tag stored values with labels, e.g. the deployment that owns them. */
+  labels: boolean;
+  /** Seals values with Coffer's keyring; such backends can re-wrap data keys on rotation. */
+  envelope: boolean;
+}
+
+/**
+ * Where secret values live. Keyed by secret id and version, never by user-chosen names.
+ * Implementations throw CofferError `value_not_found` for a missing ref, translate vendor
+ * errors into Coffer codes (keeping the original as `cause`), and never put a value into an
+ * error message.
+ */
+export interface Backend {
+  /** The configured instance name (`sql`, `files`, ...), recorded on each secret. */
+  readonly name: string;
+  /** The id of the definition this instance was made from. */
+  readonly type: string;
+  readonly capabilities: BackendCapabilities;
+  /** Store the values of one version. Putting the same ref again replaces it (retries are safe). */
+  put(ref: ValueRef, values: SecretValues): Promise<void>;
+  get(ref: ValueRef): Promise<SecretValues>;
+  /** Remove one version. Deleting a ref that is not there succeeds. */
+  delete(ref: ValueRef): Promise<void>;
+  /**
+   * A page of refs in (secretId, version) order, starting after `after`. Backends without the
+   * `listing` capability throw `unsupported`.
+   */
+  list(options?: { secretId?: string; after?: ValueRef; limit?: number }): Promise<ValueRef[]>;
+  /** For `envelope` backends: re-wrap every data key not under the keyring's current key. */
+  rewrap?(onProgress?: (done: number) => void): Promise<{ rewrapped: number }>;
+  /** For `envelope` backends: the key ids their stored blobs reference. */
+  referencedKeyIds?(): Promise<string[]>;
+  close?(): Promise<void>;
+}
+
+/** What the engine hands a backend factory. */
+export interface BackendContext {
+  /** The instance name from the configuration. */
+  name: string;
+  keyring: Keyring;
+  database: CofferDatabase;
+  /** Coffer's data directory, for backends that keep files. */
+  dataDir: string;
+  /** Prefix of external names, so several deployments can share one store. */
+  clusterPrefix: string;
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * A kind of backend: how to configure it and how to make an instance. Custom backends are
+ * modules whose default export is one of these.
+ *
+ * @example
+ * export default defineBackend({
+ *   id: 'my-store', displayName: 'My store', description: '...',
+ *   configSchema: z.object({ url: z.string().url() }),
+ *   capabilities: { versioning: true, listing: true, labels: false, envelope: false },
+ *   create: (config, context) => new MyStoreBackend(config, context),
+ * });
+ */
+export interface BackendDefinition<C = unknown> {
+  id: string;
+  displayName: string;
+  description: string;
+  configSchema: z.ZodType<C>;
+  capabilities: BackendCapabilities;
+  create(config: C, context: BackendContext): Backend | Promise<Backend>;
+}
+
+/** Identity helper that checks a definition's shape at compile time and infers its config type. */
+export function defineBackend<C>(definition: BackendDefinition<C>): BackendDefinition<C> {
+  return definition;
+}

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { CofferError } from '../../errors/coffer-error.js';
+import type { SecretValues } from '../../kinds/kind-types.js';
+import type { Backend, BackendContext, BackendDefinition, ValueRef } from '../backend.js';
+import { defineBackend } from '../backend.js';
+import { decodeValues, encodeValues } from '../value-codec.js';
+
+const sqlBackendConfig = z.object({}).strict();
+
+const capabilities = { versioning: true, listing: true, labels: false, envelope: true } as const;
+
+/**
+ * The default backend: values sealed with the keyring, stored in Coffer's own database
+ * (table `secret_values`), so a fresh install needs nothing else.
+ */
+export const sqlBackendDefinition: BackendDefinition<z.infer<typeof sqlBackendConfig>> = defineBackend({
+  id: 'sql',
+  displayName: 'Coffer database',
+  description: "Values sealed with Coffer's keyring and stored in its own SQL database (the default).",
+  configSchema: sqlBackendConfig,
+  capabilities,
+  create: (_config, context) => new SqlBackend(context),
+});
+
+class SqlBackend implements Backend {
+  readonly type = 'sql';
+  readonly capabilities = capabilities;
+  readonly name: string;
+  readonly #context: BackendContext;
+
+  constructor(context: BackendContext) {
+    this.name = context.name;
+    this.#context = context;
+  }
+
+  async put(ref: ValueRef, values: SecretValues): Promise<void> {
+    const { kekId, blob } = this.#context.keyring.seal(encodeValues(values), ref);
+    const { db, features } = this.#context.database;
+    const row = {
+      store: this.name,
+      secret_id: ref.secretId,
+      version: ref.version,
+      kek_id: kekId,
+      blob,
+      created_at: this.#context.clock().toISOString(),
+    };
+    const insert = db.insertInto('secret_values').values(row);
+    await (features.duplicateKeyUpsert
+      ? insert.onDuplicateKeyUpdate({ kek_id: kekId, blob, created_at: row.created_at })
+      : insert.onConflict((oc) =>
+          oc
+            .columns(['store', 'secret_id', 'version'])
+            .doUpdateSet({ kek_id: kekId, blob, created_at: row.created_at }),
+        )
+    ).execute();
+  }
+
+  async get(ref: ValueRef): Promise<SecretValues> {
+    const row = await this.#context.database.db
+      .selectFrom('secret_values')
+      .select('blob')
+      .where('store', '=', this.name)
+      .where('secret_id', '=', ref.secretId)
+      .where('version', '=', ref.version)
+      .executeTakeFirst();
+    if (row === undefined) {
+      throw new CofferError('value_not_found', `backend ${this.name} holds no value for ${describe(ref)}`);
+    }
+    return decodeValues(this.#context.keyring.open(Buffer.from(row.blob), ref), ref);
+  }
+
+  async delete(ref: ValueRef): Promise<void> {
+    await this.#context.database.db
+      .deleteFrom('secret_values')
+      .where('store', '=', this.name)
+      .where('secret_id', '=', ref.secretId)
+      .where('version', '=', ref.version)
+      .execute();
+  }
+
+  async list(options: { secretId?: string; after?: ValueRef; limit?: number } = {}): Promise<ValueRef[]> {
+    let query = this.#context.database.db
+      .selectFrom('secret_values')
+      .select(['secret_id', 'version'])
+      .where('store', '=', this.name);
+    if (options.secretId !== undefined) query = query.where('secret_id', '=', options.secretId);
+    const after = options.after;
+    if (after !== undefined) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('secret_id', '>', after.secretId),
+          eb.and([eb('secret_id', '=', after.secretId), eb('version', '>', after.version)]),
+        ]),
+      );
+    }
+    const rows = await query
+      .orderBy('secret_id')
+      .orderBy('version')
+      .limit(options.limit ?? 1000)
+      .execute();
+    return rows.map((r) => ({ secretId: r.secret_id, version: r.version }));
+  }
+
+  async rewrap(onProgress?: (done: number) => void): Promise<{ rewrapped: number }> {
+    const { db } = this.#context.database;
+    const keyring = this.#context.keyring;
+    let rewrapped = 0;
+    for (;;) {
+      const batch = await db
+        .selectFrom('secret_values')
+        .select(['secret_id', 'version', 'kek_id', 'blob'])
+        .where('store', '=', this.name)
+        .where('kek_id', '!=', keyring.currentKeyId)
+        .limit(200)
+        .execute();
+      if (batch.length === 0) return { rewrapped };
+      for (const row of batch) {
+        const ref = { secretId: row.secret_id, version: row.version };
+        const next = keyring.rewrap(Buffer.from(row.blob), ref);
+        if (next === null) continue;
+        // Conditional on the old key id: a concurrent put of the same ref wins over the re-wrap.
+        await db
+          .updateTable('secret_values')
+          .set({ kek_id: next.kekId, blob: next.blob })
+          .where('store', '=', this.name)
+          .where('secret_id', '=', row.secret_id)
+          .where('version', '=', row.version)
+          .where('kek_id', '=', row.kek_id)
+          .execute();
+        rewrapped++;
+      }
+      onProgress?.(rewrapped);
+    }
+  }
+
+  async referencedKeyIds(): Promise<string[]> {
+    const rows = await this.#context.database.db
+      .selectFrom('secret_values')
+      .select('kek_id')
+      .distinct()
+      .where('store', '=', this.name)
+      .execute();
+    return rows.map((r) => r.kek_id);
+  }
+}
+
+function describe(ref: ValueRef): string {
+  return `secret ${ref.secretId} version ${ref.version}`;
+}

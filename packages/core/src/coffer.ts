@@ -1,0 +1,269 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createShareService, type ShareService } from './access/share-service.js';
+import { createAuditLog } from './audit/audit-log.js';
+import { type AuditService, createAuditService } from './audit/audit-service.js';
+import type { BackendDefinition } from './backends/backend.js';
+import { type BackendSet, createBackendRegistry, createBackendSet } from './backends/backend-registry.js';
+import { sqlBackendDefinition } from './backends/sql/sql-backend.js';
+import {
+  type CofferConfig,
+  type CofferConfigInput,
+  databaseUrlOf,
+  parseCofferConfig,
+} from './config/coffer-config.js';
+import { createEventBus, type EventBus } from './events/event-bus.js';
+import type { SessionPolicy } from './identity/identity-context.js';
+import { createIdentityService, type IdentityService } from './identity/identity-service.js';
+import type { BootstrapResult } from './identity/identity-types.js';
+import type { PasswordHasher } from './identity/password-hasher.js';
+import { createKeySource } from './keyring/key-source-config.js';
+import { openKeyring } from './keyring/keyring.js';
+import { createKeyringService, type KeyringService } from './keyring/keyring-service.js';
+import type { Keyring } from './keyring/keyring-types.js';
+import { builtinKinds } from './kinds/builtin/builtin-kinds.js';
+import type { KindLoadProblem } from './kinds/kind-loader.js';
+import { loadKinds } from './kinds/kind-loader.js';
+import { createKindRegistry, type KindRegistry } from './kinds/kind-registry.js';
+import type { Kind } from './kinds/kind-types.js';
+import { type Logger, silentLogger } from './logging/logger.js';
+import { createSecretService, type SecretService } from './secrets/secret-service.js';
+import { type ReconcileResult, reconcileValueJournal } from './secrets/value-reconciler.js';
+import type { WriteStep } from './secrets/value-writer.js';
+import { type Clock, systemClock } from './shared/clock.js';
+import { type CofferDatabase, openDatabase } from './storage/database.js';
+import { migrateToLatest } from './storage/migrator.js';
+
+/** What `createCoffer` takes besides configuration: things that live in code, not in files. */
+export interface CreateCofferOptions {
+  /** Defaults to a silent logger. Values, passwords and tokens are never logged. */
+  logger?: Logger;
+  clock?: Clock;
+  /** Kinds defined in the embedding application, added to the built-in ones. */
+  kinds?: readonly Kind[];
+  /** Backend definitions from code, besides the built-in ones and those in `backendModules`. */
+  backendDefinitions?: readonly BackendDefinition[];
+  /** The environment for env-sourced keys; defaults to `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Background upkeep: finishing crashed writes, purging secrets past their recovery window,
+   * dropping expired sessions. On by default; tests switch it off and call `maintenance` directly.
+   */
+  maintenance?: boolean;
+  passwordHasher?: PasswordHasher;
+  sessions?: Partial<SessionPolicy>;
+  /** Crash tests only: called at each step of a value write. */
+  onWriteStep?: (step: WriteStep, ref: { secretId: string; version: number }) => void;
+}
+
+/** A running Coffer engine. */
+export interface Coffer {
+  readonly config: CofferConfig;
+  readonly database: CofferDatabase;
+  readonly kinds: KindRegistry & { readonly problems: readonly KindLoadProblem[] };
+  readonly secrets: SecretService;
+  readonly shares: ShareService;
+  readonly identity: IdentityService;
+  readonly audit: AuditService;
+  readonly keyring: KeyringService;
+  readonly backends: BackendSet;
+  readonly events: EventBus;
+  /** What opening did to an empty database: the first admin's credentials, shown once. */
+  readonly bootstrap: BootstrapResult;
+  readonly maintenance: {
+    reconcile(options?: { olderThanMs?: number }): Promise<ReconcileResult>;
+    purgeExpired(): Promise<{ purged: number }>;
+  };
+  close(): Promise<void>;
+}
+
+/** How long a write may hold its journal entry before others treat it as crashed. */
+const writeLeaseMs = 60_000;
+const reconcileEveryMs = 30_000;
+const purgeEveryMs = 10 * 60_000;
+
+/**
+ * Opens (and on first use creates) a Coffer: database and schema, keyring, kinds, backends,
+ * identity, audit and the secrets engine. Every operation takes the acting principal first.
+ *
+ * @example
+ * const coffer = await createCoffer({ dataDir: './data' });
+ * const admin = asUser((await coffer.identity.login('admin', password)).user.id);
+ * await coffer.secrets.create(admin, { name: 'smtp', kind: 'smtp', values: { host: 'mail.example.com' } });
+ * await coffer.close();
+ */
+export async function createCoffer(
+  input: CofferConfigInput = {},
+  options: CreateCofferOptions = {},
+): Promise<Coffer> {
+  const config = parseCofferConfig(input);
+  const logger = options.logger ?? silentLogger();
+  const clock = options.clock ?? systemClock;
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+
+  const database = await openDatabase(databaseUrlOf(config));
+  const closers: (() => Promise<void>)[] = [() => database.close()];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+  };
+  try {
+    await migrateToLatest(database);
+
+    let backends: BackendSet | undefined;
+    const keyring: Keyring = await openKeyring({
+      source: createKeySource(config.keyring, {
+        dataDir,
+        ...(options.env === undefined ? {} : { env: options.env }),
+      }),
+      database,
+      logger,
+      clock,
+      referencedKeyIds: async () => {
+        const ids = new Set<string>();
+        for (const backend of backends?.all() ?? []) {
+          for (const id of (await backend.referencedKeyIds?.()) ?? []) ids.add(id);
+        }
+        return ids;
+      },
+    });
+
+    const kinds = await loadAllKinds(config, options, logger);
+
+    const registry = createBackendRegistry([sqlBackendDefinition, ...(options.backendDefinitions ?? [])]);
+    backends = await createBackendSet(
+      registry,
+      { sql: { type: 'sql' }, ...config.backends },
+      config.backend,
+      {
+        keyring,
+        database,
+        dataDir,
+        clusterPrefix: config.clusterPrefix,
+        logger,
+        clock,
+      },
+    );
+    const backendSet = backends;
+    closers.push(() => backendSet.close());
+
+    const auditLog = createAuditLog({ database, clock });
+    const identity = createIdentityService({
+      database,
+      audit: auditLog,
+      clock,
+      logger,
+      ...(options.passwordHasher === undefined ? {} : { passwordHasher: options.passwordHasher }),
+      ...(options.sessions === undefined ? {} : { sessions: options.sessions }),
+    });
+    const bootstrap = await identity.bootstrap(
+      config.adminPassword === undefined ? {} : { adminPassword: config.adminPassword },
+    );
+    const resolveActor = identity.resolveActor.bind(identity);
+    const events = createEventBus((err) => logger.warn({ err }, 'a secret event listener threw'));
+    const secrets = createSecretService({
+      database,
+      kinds,
+      backends: backendSet,
+      resolveActor,
+      audit: auditLog,
+      events,
+      clock,
+      logger,
+      settings: {
+        keepVersions: config.versions.keep,
+        recoveryWindowSeconds: config.recoveryWindowDays * 86_400,
+        writeLeaseMs,
+      },
+      ...(options.onWriteStep === undefined ? {} : { onWriteStep: options.onWriteStep }),
+    });
+    const shares = createShareService({ database, resolveActor, audit: auditLog, events, clock });
+    const audit = createAuditService({ database, audit: auditLog, identity });
+    const keyringService = createKeyringService({
+      keyring,
+      backends: backendSet,
+      resolveActor,
+      audit: auditLog,
+      logger,
+    });
+    closers.push(() => keyringService.settled());
+
+    const maintenance = {
+      reconcile: (o: { olderThanMs?: number } = {}) =>
+        reconcileValueJournal(
+          { database, backends: backendSet, clock, logger },
+          { olderThanMs: o.olderThanMs ?? writeLeaseMs },
+        ),
+      purgeExpired: () => secrets.purgeExpired(),
+    };
+
+    if (options.maintenance !== false) {
+      const run = (what: string, job: () => Promise<unknown>) => () => {
+        job().catch((err) => logger.warn({ err }, `${what} failed; it runs again later`));
+      };
+      const reconcile = run('finishing interrupted writes', () => maintenance.reconcile());
+      const purge = run('purging expired secrets and sessions', async () => {
+        await maintenance.purgeExpired();
+        await identity.purgeExpiredSessions();
+      });
+      reconcile();
+      purge();
+      void keyringService.rewrapPending();
+      const timers = [setInterval(reconcile, reconcileEveryMs), setInterval(purge, purgeEveryMs)];
+      for (const t of timers) t.unref();
+      closers.push(async () => {
+        for (const t of timers) clearInterval(t);
+      });
+    }
+
+    let closed = false;
+    return {
+      config,
+      database,
+      kinds,
+      secrets,
+      shares,
+      identity,
+      audit,
+      keyring: keyringService,
+      backends: backendSet,
+      events,
+      bootstrap,
+      maintenance,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+async function loadAllKinds(
+  config: CofferConfig,
+  options: CreateCofferOptions,
+  logger: Logger,
+): Promise<KindRegistry & { problems: readonly KindLoadProblem[] }> {
+  const fromCode = [...builtinKinds, ...(options.kinds ?? [])];
+  let problems: KindLoadProblem[] = [];
+  let fromDir: Kind[] = [];
+  if (config.kindsDir !== undefined) {
+    const loaded = await loadKinds(resolve(config.kindsDir), { existing: fromCode });
+    fromDir = loaded.kinds;
+    problems = loaded.problems;
+    for (const problem of problems) {
+      logger.warn({ file: problem.file, path: problem.path }, `kind not loaded: ${problem.message}`);
+    }
+  }
+  const registry = createKindRegistry([...fromCode, ...fromDir]);
+  return {
+    get: (id) => registry.get(id),
+    require: (id) => registry.require(id),
+    has: (id) => registry.has(id),
+    list: () => registry.list(),
+    problems,
+  };
+}

@@ -1,0 +1,107 @@
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { CofferError } from '../errors/coffer-error.js';
+import { fieldIssuesFromZod } from '../errors/zod-issues.js';
+
+const instanceName = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,62}$/,
+    'backend names are lowercase letters, digits and "-", starting with a letter',
+  );
+
+const keyringConfig = z.discriminatedUnion('source', [
+  z
+    .object({
+      source: z.literal('file'),
+      /** Defaults to `<dataDir>/keyring.json`. */
+      path: z.string().min(1).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      source: z.literal('env'),
+      /** The environment variable holding the key(s); defaults to COFFER_MASTER_KEY. */
+      variable: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+        .default('COFFER_MASTER_KEY'),
+    })
+    .strict(),
+]);
+
+/**
+ * Everything `createCoffer` can be configured with that can live in a file or environment.
+ * Parsed once at start; every problem is reported at once, naming the setting.
+ */
+export const cofferConfigSchema = z
+  .object({
+    /** Where the SQLite database, key file and file-backend blobs live by default. */
+    dataDir: z.string().min(1).default('.coffer-data'),
+    database: z
+      .object({
+        /** `sqlite:PATH`, `postgres://...` or `mysql://...`; defaults to SQLite in the data directory. */
+        url: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    keyring: keyringConfig.default({ source: 'file' }),
+    /** Backend instances by name; `sql` (type sql) always exists. */
+    backends: z.record(instanceName, z.looseObject({ type: z.string().min(1) })).default({}),
+    /** The backend new values go to. Secrets held elsewhere are migrated to it. */
+    backend: instanceName.default('sql'),
+    /** Module paths of custom backend definitions to load. */
+    backendModules: z.array(z.string().min(1)).default([]),
+    /** Prefix of names in external stores, so several deployments can share one. */
+    clusterPrefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lowercase letters, digits and "-", at most 32')
+      .default('coffer'),
+    /** A directory of operator-defined kinds (JSON files and TypeScript/JavaScript modules). */
+    kindsDir: z.string().min(1).optional(),
+    versions: z
+      .object({ keep: z.number().int().min(1).max(1000).default(10) })
+      .strict()
+      .default({ keep: 10 }),
+    /** Days a deleted secret can be restored before it is purged. */
+    recoveryWindowDays: z.number().min(0).max(365).default(30),
+    /** The first admin's password on an empty database; generated and shown once when absent. */
+    adminPassword: z.string().min(12).max(1024).optional(),
+  })
+  .strict();
+
+export type CofferConfigInput = z.input<typeof cofferConfigSchema>;
+export type CofferConfig = Readonly<z.output<typeof cofferConfigSchema>>;
+
+/**
+ * Validates configuration, reporting every problem at once as `invalid_config` with issues
+ * naming each setting, and freezes the result.
+ *
+ * @example
+ * const config = parseCofferConfig({ dataDir: '/var/lib/coffer' });
+ */
+export function parseCofferConfig(input: unknown): CofferConfig {
+  const result = cofferConfigSchema.safeParse(input ?? {});
+  if (!result.success) {
+    const issues = fieldIssuesFromZod(result.error);
+    throw new CofferError(
+      'invalid_config',
+      `invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      { details: { issues } },
+    );
+  }
+  return deepFreeze(result.data);
+}
+
+/** The database URL a configuration means (SQLite in the data directory by default). */
+export function databaseUrlOf(config: CofferConfig): string {
+  return config.database.url ?? `sqlite:${join(resolve(config.dataDir), 'coffer.db')}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,114 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import { CofferError } from '../errors/coffer-error.js';
+import { type Logger, silentLogger } from '../logging/logger.js';
+import { type Clock, isoNow, systemClock } from '../shared/clock.js';
+import type { CofferDatabase } from '../storage/database.js';
+import { type ActorResolver, resolveActorIn } from './actor-resolver.js';
+import { createGroupService, type GroupService } from './group-service.js';
+import { bootstrapIdentity } from './identity-bootstrap.js';
+import type { IdentityContext, SessionPolicy } from './identity-context.js';
+import type { BootstrapOptions, BootstrapResult } from './identity-types.js';
+import { createPasswordHasher, type PasswordHasher } from './password-hasher.js';
+import { createSessionService, type SessionService } from './session-service.js';
+import { createTokenService, type TokenService } from './token-service.js';
+import { createUserService, type UserService } from './user-service.js';
+
+/** Session lifetimes unless configured: 12 hours absolute, 30 minutes idle, 30 days at most. */
+export const defaultSessionPolicy: SessionPolicy = Object.freeze({
+  ttlSeconds: 12 * 3600,
+  maxTtlSeconds: 30 * 24 * 3600,
+  idleTimeoutSeconds: 30 * 60,
+});
+
+/**
+ * @example
+ * const identity = createIdentityService({ database, audit: auditLog, clock: systemClock, logger });
+ */
+export interface IdentityServiceOptions {
+  database: CofferDatabase;
+  /** Where identity changes, logins and failed logins are recorded. */
+  audit: Pick<AuditLog, 'append' | 'appendStandalone'>;
+  /** Defaults to the system clock. */
+  clock?: Clock;
+  /** Defaults to a silent logger. Nothing secret is ever logged. */
+  logger?: Logger;
+  /** Defaults to argon2id with OWASP's parameters. */
+  passwordHasher?: PasswordHasher;
+  sessions?: Partial<SessionPolicy>;
+}
+
+/**
+ * Users, service accounts, groups, API tokens and sessions, and resolving an Actor into who
+ * it is right now. Every operation that acts for someone takes the Actor first and resolves
+ * it on every call, so disabling a user, revoking a token or removing a member takes effect
+ * on the next call.
+ *
+ * @example
+ * const identity = createIdentityService({ database, audit: auditLog });
+ * const first = await identity.bootstrap();
+ * const { actor } = await identity.login('admin', password);
+ * await identity.createUser(actor, { username: 'ada', password: 'a long passphrase' });
+ */
+export interface IdentityService
+  extends ActorResolver,
+    UserService,
+    GroupService,
+    TokenService,
+    SessionService {
+  /**
+   * Creates the builtin `system` group and the first admin (`admin`) on an empty database,
+   * with a generated password unless one is given. Returns the password only on the run
+   * that created the admin; safe to call on every start, also from several processes.
+   *
+   * @example
+   * const result = await identity.bootstrap();
+   * if (result.created) console.log(`Log in as ${result.username} with ${result.password}`);
+   */
+  bootstrap(options?: BootstrapOptions): Promise<BootstrapResult>;
+}
+
+/**
+ * Creates the identity service.
+ *
+ * @example
+ * const auditLog = createAuditLog({ database, clock });
+ * const identity = createIdentityService({ database, clock, audit: auditLog, logger });
+ */
+export function createIdentityService(options: IdentityServiceOptions): IdentityService {
+  const sessions = sessionPolicy(options.sessions);
+  const context: IdentityContext = {
+    database: options.database,
+    clock: options.clock ?? systemClock,
+    audit: options.audit,
+    logger: options.logger ?? silentLogger(),
+    hasher: options.passwordHasher ?? createPasswordHasher(),
+    sessions,
+  };
+  return {
+    ...createUserService(context),
+    ...createGroupService(context),
+    ...createTokenService(context),
+    ...createSessionService(context),
+    resolveActor: (actor) => resolveActorIn(context.database.db, actor, isoNow(context.clock)),
+    bootstrap: (bootstrapOptions) => bootstrapIdentity(context, bootstrapOptions),
+  };
+}
+
+function sessionPolicy(overrides: Partial<SessionPolicy> = {}): SessionPolicy {
+  const policy = { ...defaultSessionPolicy, ...overrides };
+  const issues = Object.entries(policy)
+    .filter(([, seconds]) => !Number.isInteger(seconds) || seconds < 60)
+    .map(([name]) => ({
+      path: `sessions.${name}`,
+      message: 'must be a whole number of seconds, at least 60',
+    }));
+  if (policy.ttlSeconds > policy.maxTtlSeconds) {
+    issues.push({ path: 'sessions.ttlSeconds', message: 'must not exceed sessions.maxTtlSeconds' });
+  }
+  if (issues.length > 0) {
+    throw new CofferError('invalid_config', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
+      details: { issues },
+    });
+  }
+  return Object.freeze(policy);
+}

@@ -1,0 +1,152 @@
+import {
+  allows,
+  canSee,
+  type EffectiveAccess,
+  effectiveAccess,
+  type SecretOperation,
+  secretOperationLevels,
+} from '../access/access-policy.js';
+import type { AuditAction, AuditEntry } from '../audit/audit-types.js';
+import { CofferError } from '../errors/coffer-error.js';
+import type { ResolvedActor } from '../identity/actor.js';
+import type { SecretRow } from '../storage/schema.js';
+import type { Tx } from '../storage/transaction.js';
+import { findSecretById, findSecretsByName, type Queryable, sharesOf } from './secret-store.js';
+
+/** Where the audit log takes records: inside a change's transaction, or on its own. */
+export interface AuditWriter {
+  append(tx: Tx, entry: AuditEntry): Promise<unknown>;
+  appendStandalone(entry: AuditEntry): Promise<unknown>;
+}
+
+/** The audit action a denied attempt at an operation is recorded under. */
+export const auditActionOf = {
+  use: 'secret.use',
+  test: 'secret.test',
+  get: 'secret.read',
+  readValues: 'secret.read',
+  reveal: 'secret.reveal',
+  versions: 'secret.read',
+  listShares: 'secret.read',
+  update: 'secret.update',
+  updateMetadata: 'secret.update_metadata',
+  rename: 'secret.rename',
+  rollback: 'secret.rollback',
+  share: 'share.grant',
+  unshare: 'share.revoke',
+  delete: 'secret.delete',
+  restore: 'secret.restore',
+  purge: 'secret.purge',
+} as const satisfies Record<SecretOperation, AuditAction>;
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function looksLikeId(ref: string): boolean {
+  return uuidPattern.test(ref);
+}
+
+/** The audit record of something an actor did to a secret. */
+export function secretAudit(
+  who: ResolvedActor,
+  action: AuditAction,
+  secret: Pick<SecretRow, 'id' | 'name'> | { id?: string; name?: string },
+  extra: Partial<Pick<AuditEntry, 'outcome' | 'purpose' | 'details'>> = {},
+): AuditEntry {
+  const entry: AuditEntry = {
+    action,
+    outcome: extra.outcome ?? 'success',
+    actor: { type: who.type, id: who.id, name: who.name },
+    source: who.source,
+    target: {
+      type: 'secret',
+      ...(secret.id === undefined ? {} : { id: secret.id }),
+      ...(secret.name === undefined ? {} : { name: secret.name }),
+    },
+    details: { ...(who.tokenId === undefined ? {} : { tokenId: who.tokenId }), ...extra.details },
+  };
+  if (who.address !== undefined) entry.address = who.address;
+  if (extra.purpose !== undefined) entry.purpose = extra.purpose;
+  return entry;
+}
+
+export interface Authorized {
+  row: SecretRow;
+  access: EffectiveAccess;
+}
+
+/**
+ * Finds the secret an actor names (by id, or by name: the actor's own first, then the one
+ * other secret of that name it can see) and checks the operation against its access.
+ * A secret the actor cannot see is `not_found`, exactly like one that does not exist; one it
+ * can see but not act on is `forbidden`. Both denials are audited.
+ */
+export async function authorize(
+  db: Queryable,
+  audit: AuditWriter,
+  who: ResolvedActor,
+  ref: string,
+  operation: SecretOperation,
+  state: 'live' | 'deleted' | 'any' = 'live',
+): Promise<Authorized> {
+  const found = await find(db, who, ref, state);
+  const notFound = () => new CofferError('not_found', `secret "${ref}" not found`);
+  if (found === undefined) throw notFound();
+  const { row, access } = found;
+  if (!allows(access, operation)) {
+    await audit.appendStandalone(
+      secretAudit(who, auditActionOf[operation], row, { outcome: 'denied', details: { operation } }),
+    );
+    if (!canSee(access)) throw notFound();
+    throw new CofferError(
+      'forbidden',
+      `${operation} needs ${secretOperationLevels[operation]} on secret "${row.name}"`,
+      {
+        details: { held: access.level },
+      },
+    );
+  }
+  return found;
+}
+
+async function find(
+  db: Queryable,
+  who: ResolvedActor,
+  ref: string,
+  state: 'live' | 'deleted' | 'any',
+): Promise<Authorized | undefined> {
+  const stateMatches = (row: SecretRow) =>
+    state === 'any' || (state === 'live' ? row.deleted_at === null : row.deleted_at !== null);
+  if (looksLikeId(ref)) {
+    const row = await findSecretById(db, ref.toLowerCase());
+    if (row === undefined || !stateMatches(row)) return undefined;
+    const shares = (await sharesOf(db, [row.id])).get(row.id)!;
+    return { row, access: effectiveAccess(who, row.owner_id, shares) };
+  }
+  const rows =
+    state === 'any'
+      ? [...(await findSecretsByName(db, ref, 'live')), ...(await findSecretsByName(db, ref, 'deleted'))]
+      : await findSecretsByName(db, ref, state);
+  if (rows.length === 0) return undefined;
+  const own = rows.find((r) => r.owner_id === who.id);
+  if (own !== undefined) {
+    const shares = (await sharesOf(db, [own.id])).get(own.id)!;
+    return { row: own, access: effectiveAccess(who, own.owner_id, shares) };
+  }
+  const shares = await sharesOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  const visible = rows
+    .map((row) => ({ row, access: effectiveAccess(who, row.owner_id, shares.get(row.id)!) }))
+    .filter((c) => canSee(c.access));
+  if (visible.length > 1) {
+    throw new CofferError(
+      'conflict',
+      `several secrets named "${ref}" are visible to you; name one by its id`,
+      {
+        details: { ids: visible.map((c) => c.row.id) },
+      },
+    );
+  }
+  return visible[0];
+}

@@ -1,0 +1,923 @@
+import { randomUUID } from 'node:crypto';
+import { atLeast } from '../access/access-level.js';
+import { type EffectiveAccess, effectiveAccess } from '../access/access-policy.js';
+import type { Backend } from '../backends/backend.js';
+import type { BackendSet } from '../backends/backend-registry.js';
+import { CofferError, type FieldIssue, isCofferError } from '../errors/coffer-error.js';
+import type { EventBus, SecretEventType } from '../events/event-bus.js';
+import type { Actor, ResolvedActor } from '../identity/actor.js';
+import type { Kind, SecretValues } from '../kinds/kind-types.js';
+import type { Logger } from '../logging/logger.js';
+import { type Clock, isoNow } from '../shared/clock.js';
+import { decodeCursor, encodeCursor, type Page, type PageRequest, pageLimit } from '../shared/page.js';
+import type { CofferDatabase } from '../storage/database.js';
+import type { SecretRow } from '../storage/schema.js';
+import { isUniqueViolation } from '../storage/sql-errors.js';
+import { inTransaction, type Tx } from '../storage/transaction.js';
+import { maskValues } from './masking.js';
+import { type AuditWriter, authorize, looksLikeId, secretAudit } from './secret-access.js';
+import { descriptionIssues, labelIssues, secretNameIssues } from './secret-names.js';
+import {
+  deleteSecretRows,
+  findSecretById,
+  findSecretsByName,
+  insertVersion,
+  journalDeletes,
+  labelsOf,
+  listSecrets,
+  pruneVersions,
+  replaceLabels,
+  sharesOf,
+  versionsOf,
+} from './secret-store.js';
+import type {
+  CreateSecretInput,
+  Labels,
+  ListSecretsFilter,
+  SecretMetadata,
+  SecretValuesView,
+  SecretVersionInfo,
+  UpdateMetadataInput,
+  UpdateValuesInput,
+} from './secret-types.js';
+import { assertValuesSize, changedFields, mergeValues, rejectMasks } from './value-changes.js';
+import {
+  assertOneRow,
+  deleteJournaledValues,
+  WriteInProgress,
+  type WriteStep,
+  writeVersion,
+} from './value-writer.js';
+
+/** The kinds a secret service needs to look up. */
+export interface KindLookup {
+  get(id: string): Kind | undefined;
+  require(id: string): Kind;
+}
+
+export interface SecretSettings {
+  /** How many versions of each secret are kept (default 10). */
+  keepVersions: number;
+  /** How long a deleted secret can be restored before it is purged, in seconds. */
+  recoveryWindowSeconds: number;
+  /** How old an unfinished write's journal entry must be before another writer may clear it. */
+  writeLeaseMs: number;
+}
+
+export interface SecretServiceDeps {
+  database: CofferDatabase;
+  kinds: KindLookup;
+  backends: BackendSet;
+  resolveActor: (actor: Actor) => Promise<ResolvedActor>;
+  audit: AuditWriter;
+  events: EventBus;
+  clock: Clock;
+  logger: Logger;
+  settings: SecretSettings;
+  /** Crash tests kill the process at a write step through this hook. */
+  onWriteStep?: (step: WriteStep, ref: { secretId: string; version: number }) => void;
+}
+
+/** A secret's values for server-side use, with the metadata that says what they are. */
+export interface UsedSecret<V extends SecretValues = SecretValues> {
+  secret: SecretMetadata;
+  version: number;
+  values: V;
+}
+
+const maxWriteAttempts = 60;
+
+/**
+ * The secrets engine: create, read, list, update, version, delete and use secrets, each
+ * operation checked against the acting principal's access and recorded in the audit log.
+ *
+ * @example
+ * const secrets = createSecretService(deps);
+ * const smtp = await secrets.create(asUser(alice), { name: 'smtp', kind: 'smtp', values: { host: 'mail.example.com', password: 'pw' } });
+ * const view = await secrets.readValues(asUser(alice), smtp.id, { reveal: true });
+ */
+export function createSecretService(deps: SecretServiceDeps) {
+  const { database, kinds, backends, audit, events, clock, settings } = deps;
+  const db = database.db;
+  const writerDeps = { database, clock, logger: deps.logger, onStep: deps.onWriteStep };
+
+  const resolve = (actor: Actor) => deps.resolveActor(actor);
+
+  async function toMetadata(
+    row: SecretRow,
+    access: EffectiveAccess,
+    labels?: Labels,
+  ): Promise<SecretMetadata> {
+    return {
+      id: row.id,
+      name: row.name,
+      kind: row.kind,
+      description: row.description,
+      labels: labels ?? (await labelsOf(db, [row.id])).get(row.id)!,
+      ownerId: row.owner_id,
+      currentVersion: row.current_version,
+      backend: row.backend,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      createdBy: row.created_by,
+      updatedBy: row.updated_by,
+      deletedAt: row.deleted_at,
+      purgeAfter: row.purge_after,
+      access: { level: access.level, basis: access.basis },
+    };
+  }
+
+  function publish(type: SecretEventType, row: SecretRow, who: ResolvedActor, version = row.current_version) {
+    events.publish({
+      type,
+      secretId: row.id,
+      name: row.name,
+      kind: row.kind,
+      version,
+      actorId: who.id,
+      at: isoNow(clock),
+    });
+  }
+
+  /** A kind for masking a stored secret: an unknown (removed) kind masks every field. */
+  function kindForDisplay(id: string): Pick<Kind, 'isSecretField'> {
+    return kinds.get(id) ?? { isSecretField: () => true };
+  }
+
+  async function readStored(row: SecretRow, version: number): Promise<SecretValues> {
+    return backends.require(row.backend).get({ secretId: row.id, version });
+  }
+
+  async function assertVersionKept(row: SecretRow, version: number): Promise<void> {
+    const kept = await db
+      .selectFrom('secret_versions')
+      .select('version')
+      .where('secret_id', '=', row.id)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (kept === undefined) {
+      throw new CofferError('not_found', `version ${version} of secret "${row.name}" is not kept`);
+    }
+  }
+
+  function assertCanCreate(who: ResolvedActor): void {
+    if (who.type === 'group') {
+      throw new CofferError('forbidden', 'a group actor may only use secrets');
+    }
+    if (who.scope === 'read-only') {
+      throw new CofferError('forbidden', 'a read-only token cannot create secrets');
+    }
+  }
+
+  /**
+   * Writes version `row.current_version + 1`, retrying when another writer got there first
+   * (unless the caller asked for check-and-set, which then fails with `version_conflict`).
+   * `prepare` recomputes the new values from the freshly read row on every attempt.
+   */
+  async function writeNextVersion(
+    who: ResolvedActor,
+    ref: string,
+    operation: 'update' | 'rollback',
+    expectedVersion: number | undefined,
+    prepare: (
+      row: SecretRow,
+      stored: SecretValues,
+    ) => Promise<{ values: SecretValues; rollbackOf: number | null } | null>,
+    auditDetails: (row: SecretRow, changed: string[]) => Record<string, string | number | string[]>,
+  ): Promise<SecretMetadata> {
+    for (let attempt = 1; ; attempt++) {
+      const { row, access } = await authorize(db, audit, who, ref, operation);
+      if (expectedVersion !== undefined && row.current_version !== expectedVersion) {
+        throw new CofferError(
+          'version_conflict',
+          `secret "${row.name}" is at version ${row.current_version}, not ${expectedVersion}`,
+          { details: { expectedVersion, currentVersion: row.current_version } },
+        );
+      }
+      const stored = await readStored(row, row.current_version);
+      const next = await prepare(row, stored);
+      if (next === null) return toMetadata(row, access);
+      const changed = changedFields(stored, next.values);
+      if (changed.length === 0 && next.rollbackOf === null) return toMetadata(row, access);
+      const version = row.current_version + 1;
+      const backend = backends.require(row.backend);
+      const now = isoNow(clock);
+      try {
+        await writeVersion(writerDeps, backend, { secretId: row.id, version }, next.values, async (tx) => {
+          const result = await tx
+            .updateTable('secrets')
+            .set({ current_version: version, updated_at: now, updated_by: who.id })
+            .where('id', '=', row.id)
+            .where('current_version', '=', row.current_version)
+            .where('backend', '=', row.backend)
+            .where('deleted_at', 'is', null)
+            .executeTakeFirst();
+          assertOneRow(result, `secret "${row.name}"`);
+          await insertVersion(tx, {
+            secretId: row.id,
+            version,
+            createdAt: now,
+            createdBy: who.id,
+            changedFields: changed,
+            rollbackOf: next.rollbackOf,
+          });
+          const dropped = await pruneVersions(tx, row.id, row.backend, settings.keepVersions, now);
+          await audit.append(
+            tx,
+            secretAudit(who, operation === 'update' ? 'secret.update' : 'secret.rollback', row, {
+              details: { version, ...auditDetails(row, changed) },
+            }),
+          );
+          return dropped;
+        });
+      } catch (err) {
+        const lostRace = err instanceof WriteInProgress || isCofferError(err, 'conflict');
+        if (!lostRace) throw err;
+        if (err instanceof WriteInProgress) await clearStaleIntent(row.id, version, backend);
+        if (attempt >= maxWriteAttempts) {
+          throw new CofferError('conflict', `secret "${row.name}" is being written by someone else; retry`);
+        }
+        await sleep(Math.min(200, 2 ** Math.min(attempt, 7)) * (0.5 + Math.random()));
+        continue;
+      }
+      const updated = { ...row, current_version: version, updated_at: now, updated_by: who.id };
+      publish('secret.updated', updated, who);
+      return toMetadata(updated, access);
+    }
+  }
+
+  /** A crashed writer's intent blocks the version it wanted; once its lease ran out, undo it. */
+  async function clearStaleIntent(secretId: string, version: number, backend: Backend): Promise<void> {
+    const cutoff = new Date(clock().getTime() - settings.writeLeaseMs).toISOString();
+    const stale = await db
+      .selectFrom('value_journal')
+      .select('created_at')
+      .where('secret_id', '=', secretId)
+      .where('version', '=', version)
+      .where('backend', '=', backend.name)
+      .where('action', '=', 'put')
+      .where('created_at', '<', cutoff)
+      .executeTakeFirst();
+    if (stale === undefined) return;
+    await backend.delete({ secretId, version });
+    await db
+      .deleteFrom('value_journal')
+      .where('secret_id', '=', secretId)
+      .where('version', '=', version)
+      .where('backend', '=', backend.name)
+      .where('action', '=', 'put')
+      .where('created_at', '=', stale.created_at)
+      .execute();
+  }
+
+  async function purgeRow(who: ResolvedActor | null, row: SecretRow): Promise<void> {
+    const versions = (await versionsOf(db, row.id)).map((v) => v.version);
+    const now = isoNow(clock);
+    await inTransaction(database, async (tx) => {
+      const current = await findSecretById(tx, row.id);
+      if (current === undefined) return;
+      await deleteSecretRows(tx, row.id);
+      await journalDeletes(tx, row.id, row.backend, versions, now);
+      await audit.append(
+        tx,
+        who === null
+          ? {
+              action: 'secret.purge',
+              outcome: 'success',
+              actor: { type: 'system', name: 'recovery-window' },
+              source: 'system',
+              target: { type: 'secret', id: row.id, name: row.name },
+              details: { reason: 'recovery window ended' },
+            }
+          : secretAudit(who, 'secret.purge', row),
+      );
+    });
+    const backend = backends.get(row.backend);
+    if (backend !== undefined) await deleteJournaledValues(writerDeps, backend, row.id, versions);
+  }
+
+  return {
+    /** Creates a secret owned by the actor (admins may name another owner) with version 1 of its values. */
+    async create(actor: Actor, input: CreateSecretInput): Promise<SecretMetadata> {
+      const who = await resolve(actor);
+      assertCanCreate(who);
+      const issues: FieldIssue[] = [
+        ...secretNameIssues(input.name),
+        ...(looksLikeId(String(input.name))
+          ? [{ path: 'name', message: 'must not look like a secret id' }]
+          : []),
+        ...descriptionIssues(input.description ?? ''),
+        ...labelIssues(input.labels ?? {}),
+      ];
+      let kind: Kind | undefined;
+      let values: SecretValues | undefined;
+      try {
+        kind = kinds.require(input.kind);
+        if (input.values === null || typeof input.values !== 'object' || Array.isArray(input.values)) {
+          issues.push({ path: 'values', message: 'must be an object of field names to values' });
+        } else {
+          rejectMasks(kind, input.values);
+          values = kind.validate(input.values);
+        }
+      } catch (err) {
+        if (!isCofferError(err, 'validation')) throw err;
+        issues.push(...(err.details.issues ?? []));
+      }
+      if (issues.length > 0 || kind === undefined || values === undefined)
+        throw CofferError.validation(issues);
+      assertValuesSize(values);
+
+      let ownerId = who.id;
+      if (input.ownerId !== undefined && input.ownerId !== who.id) {
+        if (who.role !== 'admin')
+          throw new CofferError('forbidden', 'only admins create secrets for other users');
+        const owner = await db
+          .selectFrom('users')
+          .select('id')
+          .where('id', '=', input.ownerId)
+          .executeTakeFirst();
+        if (owner === undefined) throw CofferError.validation([{ path: 'ownerId', message: 'no such user' }]);
+        ownerId = input.ownerId;
+      }
+      const existing = await findSecretsByName(db, input.name, 'live');
+      if (existing.some((r) => r.owner_id === ownerId)) {
+        throw new CofferError('already_exists', `a secret named "${input.name}" already exists`);
+      }
+
+      const now = isoNow(clock);
+      const backend = backends.active;
+      const row: SecretRow = {
+        id: randomUUID(),
+        owner_id: ownerId,
+        name: input.name,
+        live_name: input.name,
+        kind: kind.id,
+        description: input.description ?? '',
+        current_version: 1,
+        backend: backend.name,
+        created_at: now,
+        updated_at: now,
+        created_by: who.id,
+        updated_by: who.id,
+        deleted_at: null,
+        purge_after: null,
+      };
+      const labels = input.labels ?? {};
+      await writeVersion(writerDeps, backend, { secretId: row.id, version: 1 }, values, async (tx) => {
+        try {
+          await tx.insertInto('secrets').values(row).execute();
+        } catch (err) {
+          if (isUniqueViolation(err)) {
+            throw new CofferError('already_exists', `a secret named "${input.name}" already exists`);
+          }
+          throw err;
+        }
+        await replaceLabels(tx, row.id, labels);
+        await insertVersion(tx, {
+          secretId: row.id,
+          version: 1,
+          createdAt: now,
+          createdBy: who.id,
+          changedFields: Object.keys(values).sort(),
+          rollbackOf: null,
+        });
+        await audit.append(
+          tx,
+          secretAudit(who, 'secret.create', row, { details: { kind: kind.id, version: 1 } }),
+        );
+        return [];
+      });
+      publish('secret.created', row, who);
+      return toMetadata(row, effectiveAccess(who, row.owner_id, []), labels);
+    },
+
+    /** A secret's metadata (needs `read`). `ref` is an id, or a name. */
+    async get(actor: Actor, ref: string): Promise<SecretMetadata> {
+      const who = await resolve(actor);
+      const { row, access } = await authorize(db, audit, who, ref, 'get', 'any');
+      await inTransaction(database, (tx) => audit.append(tx, secretAudit(who, 'secret.read', row)));
+      return toMetadata(row, access);
+    },
+
+    /** Secrets the actor can see (`read` or better; admins see all), one page at a time. */
+    async list(actor: Actor, filter: ListSecretsFilter = {}): Promise<Page<SecretMetadata>> {
+      const who = await resolve(actor);
+      return listPage(who, filter, 'read');
+    },
+
+    /**
+     * Secrets the actor may `use` (including group shares that are not listed), e.g. the SMTP
+     * servers the `system` group may send mail through.
+     */
+    async usable(actor: Actor, filter: { kind?: string } & PageRequest = {}): Promise<Page<SecretMetadata>> {
+      const who = await resolve(actor);
+      return listPage(who, { kind: filter.kind, cursor: filter.cursor, limit: filter.limit }, 'use');
+    },
+
+    /**
+     * A version's values (default: the current one), secret fields masked unless `reveal` is
+     * asked. Needs `read`; every reveal is audited before the values are returned.
+     */
+    async readValues(
+      actor: Actor,
+      ref: string,
+      options: { reveal?: boolean; version?: number } = {},
+    ): Promise<SecretValuesView> {
+      const who = await resolve(actor);
+      const reveal = options.reveal === true;
+      const { row } = await authorize(db, audit, who, ref, reveal ? 'reveal' : 'readValues');
+      const version = options.version ?? row.current_version;
+      if (!Number.isInteger(version) || version < 1) {
+        throw CofferError.validation([{ path: 'version', message: 'must be a positive integer' }]);
+      }
+      if (version !== row.current_version) await assertVersionKept(row, version);
+      let stored: SecretValues;
+      try {
+        stored = await readStored(row, version);
+      } catch (err) {
+        await audit.appendStandalone(
+          secretAudit(who, reveal ? 'secret.reveal' : 'secret.read', row, {
+            outcome: 'failure',
+            details: { version, code: isCofferError(err) ? err.code : 'internal' },
+          }),
+        );
+        throw err;
+      }
+      const action = reveal ? 'secret.reveal' : 'secret.read';
+      await inTransaction(database, (tx) =>
+        audit.append(tx, secretAudit(who, action, row, { details: { version } })),
+      );
+      if (reveal) return { secretId: row.id, version, values: stored, revealed: true, maskedFields: [] };
+      const masked = maskValues(kindForDisplay(row.kind) as Kind, stored);
+      return {
+        secretId: row.id,
+        version,
+        values: masked.values,
+        revealed: false,
+        maskedFields: masked.maskedFields,
+      };
+    },
+
+    /**
+     * Values for server-side code acting on the principal's behalf (needs only `use`): the
+     * mail sender, a connection test. The purpose is recorded in the audit log, which must
+     * be written before the values are handed out.
+     *
+     * @example
+     * const { values } = await secrets.use(asGroup(systemGroupId), 'smtp', { purpose: 'mail', kind: smtpKind });
+     */
+    async use<V extends SecretValues = SecretValues>(
+      actor: Actor,
+      ref: string,
+      options: { purpose: string; kind?: Kind<V> },
+    ): Promise<UsedSecret<V>> {
+      const who = await resolve(actor);
+      if (
+        typeof options.purpose !== 'string' ||
+        options.purpose.trim() === '' ||
+        options.purpose.length > 200
+      ) {
+        throw CofferError.validation([
+          { path: 'purpose', message: 'say why the secret is used (1 to 200 characters)' },
+        ]);
+      }
+      const { row, access } = await authorize(db, audit, who, ref, 'use');
+      if (options.kind !== undefined && options.kind.id !== row.kind) {
+        throw CofferError.validation([
+          { path: 'kind', message: `secret "${row.name}" is of kind ${row.kind}, not ${options.kind.id}` },
+        ]);
+      }
+      const values = await readStored(row, row.current_version);
+      await inTransaction(database, (tx) =>
+        audit.append(
+          tx,
+          secretAudit(who, 'secret.use', row, {
+            purpose: options.purpose,
+            details: { version: row.current_version },
+          }),
+        ),
+      );
+      return { secret: await toMetadata(row, access), version: row.current_version, values: values as V };
+    },
+
+    /**
+     * Changes values: fields in `values` are set (a secret field sent as the mask keeps its
+     * stored value), `removeKeys` are removed, the rest stay. Makes a new version unless
+     * nothing changed. With `expectedVersion`, fails with `version_conflict` if another write
+     * came first; without it, concurrent partial updates are applied one after the other.
+     */
+    async update(actor: Actor, ref: string, input: UpdateValuesInput): Promise<SecretMetadata> {
+      const who = await resolve(actor);
+      const issues: FieldIssue[] = [];
+      if (
+        input.values !== undefined &&
+        (input.values === null || typeof input.values !== 'object' || Array.isArray(input.values))
+      ) {
+        issues.push({ path: 'values', message: 'must be an object of field names to values' });
+      }
+      if (
+        input.removeKeys !== undefined &&
+        (!Array.isArray(input.removeKeys) || input.removeKeys.some((k) => typeof k !== 'string'))
+      ) {
+        issues.push({ path: 'removeKeys', message: 'must be a list of field names' });
+      }
+      issues.push(...expectedVersionIssues(input.expectedVersion));
+      if (issues.length > 0) throw CofferError.validation(issues);
+      return writeNextVersion(
+        who,
+        ref,
+        'update',
+        input.expectedVersion,
+        async (row, stored) => {
+          const kind = kinds.require(row.kind);
+          const values = kind.validate(mergeValues(kind, stored, input.values, input.removeKeys));
+          assertValuesSize(values);
+          return { values, rollbackOf: null };
+        },
+        (_row, changed) => ({ changedFields: changed }),
+      );
+    },
+
+    /** Changes description and/or labels (needs `write`); values and versions are untouched. */
+    async updateMetadata(actor: Actor, ref: string, input: UpdateMetadataInput): Promise<SecretMetadata> {
+      const who = await resolve(actor);
+      const issues: FieldIssue[] = [
+        ...(input.description === undefined ? [] : descriptionIssues(input.description)),
+        ...(input.labels === undefined ? [] : labelIssues(input.labels)),
+        ...expectedVersionIssues(input.expectedVersion),
+      ];
+      if (issues.length > 0) throw CofferError.validation(issues);
+      const { row, access } = await authorize(db, audit, who, ref, 'updateMetadata');
+      const now = isoNow(clock);
+      const changed = [
+        ...(input.description !== undefined ? ['description'] : []),
+        ...(input.labels !== undefined ? ['labels'] : []),
+      ];
+      await inTransaction(database, async (tx) => {
+        let update = tx
+          .updateTable('secrets')
+          .set({
+            updated_at: now,
+            updated_by: who.id,
+            ...(input.description === undefined ? {} : { description: input.description }),
+          })
+          .where('id', '=', row.id)
+          .where('deleted_at', 'is', null);
+        if (input.expectedVersion !== undefined)
+          update = update.where('current_version', '=', input.expectedVersion);
+        const result = await update.executeTakeFirst();
+        if (result.numUpdatedRows !== 1n) throw versionConflict(row, input.expectedVersion);
+        if (input.labels !== undefined) await replaceLabels(tx, row.id, input.labels);
+        await audit.append(
+          tx,
+          secretAudit(who, 'secret.update_metadata', row, { details: { fields: changed } }),
+        );
+      });
+      const updated = {
+        ...row,
+        updated_at: now,
+        updated_by: who.id,
+        description: input.description ?? row.description,
+      };
+      publish('secret.updated', updated, who);
+      return toMetadata(updated, access);
+    },
+
+    /** Renames a secret (needs `write`); its id, values and versions stay. */
+    async rename(actor: Actor, ref: string, newName: string, options: { expectedVersion?: number } = {}) {
+      const who = await resolve(actor);
+      const issues = [
+        ...secretNameIssues(newName, 'newName'),
+        ...(looksLikeId(String(newName))
+          ? [{ path: 'newName', message: 'must not look like a secret id' }]
+          : []),
+        ...expectedVersionIssues(options.expectedVersion),
+      ];
+      if (issues.length > 0) throw CofferError.validation(issues);
+      const { row, access } = await authorize(db, audit, who, ref, 'rename');
+      if (row.name === newName) return toMetadata(row, access);
+      const now = isoNow(clock);
+      await inTransaction(database, async (tx) => {
+        let update = tx
+          .updateTable('secrets')
+          .set({ name: newName, live_name: newName, updated_at: now, updated_by: who.id })
+          .where('id', '=', row.id)
+          .where('deleted_at', 'is', null);
+        if (options.expectedVersion !== undefined)
+          update = update.where('current_version', '=', options.expectedVersion);
+        let result: { numUpdatedRows: bigint };
+        try {
+          result = await update.executeTakeFirst();
+        } catch (err) {
+          if (isUniqueViolation(err))
+            throw new CofferError('already_exists', `a secret named "${newName}" already exists`);
+          throw err;
+        }
+        if (result.numUpdatedRows !== 1n) throw versionConflict(row, options.expectedVersion);
+        await audit.append(
+          tx,
+          secretAudit(who, 'secret.rename', row, { details: { from: row.name, to: newName } }),
+        );
+      });
+      const renamed = { ...row, name: newName, live_name: newName, updated_at: now, updated_by: who.id };
+      publish('secret.renamed', renamed, who);
+      return toMetadata(renamed, access);
+    },
+
+    /** The kept versions, newest first (needs `read`). Never values. */
+    async versions(actor: Actor, ref: string): Promise<SecretVersionInfo[]> {
+      const who = await resolve(actor);
+      const { row } = await authorize(db, audit, who, ref, 'versions');
+      await inTransaction(database, (tx) =>
+        audit.append(tx, secretAudit(who, 'secret.read', row, { details: { versions: true } })),
+      );
+      return (await versionsOf(db, row.id)).map((v) => ({
+        version: v.version,
+        createdAt: v.created_at,
+        createdBy: v.created_by,
+        changedFields: JSON.parse(v.changed_fields) as string[],
+        rollbackOf: v.rollback_of,
+        current: v.version === row.current_version,
+      }));
+    },
+
+    /** Makes a new version holding the values of an earlier kept one (needs `write`). */
+    async rollback(
+      actor: Actor,
+      ref: string,
+      toVersion: number,
+      options: { expectedVersion?: number } = {},
+    ): Promise<SecretMetadata> {
+      const who = await resolve(actor);
+      const issues = [
+        ...(Number.isInteger(toVersion) && toVersion >= 1
+          ? []
+          : [{ path: 'toVersion', message: 'must be a positive integer' }]),
+        ...expectedVersionIssues(options.expectedVersion),
+      ];
+      if (issues.length > 0) throw CofferError.validation(issues);
+      return writeNextVersion(
+        who,
+        ref,
+        'rollback',
+        options.expectedVersion,
+        async (row) => {
+          if (toVersion === row.current_version) return null;
+          await assertVersionKept(row, toVersion);
+          return { values: await readStored(row, toVersion), rollbackOf: toVersion };
+        },
+        () => ({ rollbackOf: toVersion }),
+      );
+    },
+
+    /**
+     * Moves a secret to the trash (needs `manage`): hidden from lists and reads, restorable
+     * until its recovery window ends, and its name is free for a new secret at once.
+     */
+    async delete(actor: Actor, ref: string): Promise<SecretMetadata> {
+      const who = await resolve(actor);
+      const { row, access } = await authorize(db, audit, who, ref, 'delete');
+      return softDelete(who, row, access);
+    },
+
+    /** Brings a deleted secret back (needs `manage`), optionally under a new name if its old one was reused. */
+    async restore(actor: Actor, ref: string, options: { newName?: string } = {}): Promise<SecretMetadata> {
+      const who = await resolve(actor);
+      if (options.newName !== undefined) {
+        const issues = secretNameIssues(options.newName, 'newName');
+        if (issues.length > 0) throw CofferError.validation(issues);
+      }
+      const { row, access } = await authorize(db, audit, who, ref, 'restore', 'deleted');
+      const name = options.newName ?? row.name;
+      const now = isoNow(clock);
+      await inTransaction(database, async (tx) => {
+        try {
+          await tx
+            .updateTable('secrets')
+            .set({
+              deleted_at: null,
+              purge_after: null,
+              name,
+              live_name: name,
+              updated_at: now,
+              updated_by: who.id,
+            })
+            .where('id', '=', row.id)
+            .execute();
+        } catch (err) {
+          if (isUniqueViolation(err)) {
+            throw new CofferError(
+              'already_exists',
+              `a secret named "${name}" exists again; restore this one under a new name`,
+            );
+          }
+          throw err;
+        }
+        await audit.append(tx, secretAudit(who, 'secret.restore', row, { details: { name } }));
+      });
+      const restored = {
+        ...row,
+        name,
+        live_name: name,
+        deleted_at: null,
+        purge_after: null,
+        updated_at: now,
+      };
+      publish('secret.restored', restored, who);
+      return toMetadata(restored, access);
+    },
+
+    /** Deletes a secret and all its versions for good, live or in the trash (needs `manage`). */
+    async purge(actor: Actor, ref: string): Promise<void> {
+      const who = await resolve(actor);
+      const { row } = await authorize(db, audit, who, ref, 'purge', 'any');
+      await purgeRow(who, row);
+      publish('secret.purged', row, who);
+    },
+
+    /**
+     * Moves every secret the actor manages to the trash (for admins: every secret). Needs the
+     * explicit confirmation `{ confirm: 'delete-all' }`. Returns how many were deleted.
+     */
+    async deleteAll(actor: Actor, options: { confirm?: string } = {}): Promise<{ deleted: number }> {
+      const who = await resolve(actor);
+      if (options.confirm !== 'delete-all') {
+        throw new CofferError(
+          'precondition_required',
+          'deleting all secrets needs the confirmation "delete-all"',
+          {
+            details: { issues: [{ path: 'confirm', message: 'must be "delete-all"' }] },
+          },
+        );
+      }
+      assertCanCreate(who);
+      let deleted = 0;
+      let cursor: string | null = null;
+      do {
+        const page = await listRows(who, { cursor, limit: 500 }, 'read');
+        for (const { row, access } of page.rows) {
+          if (!atLeast(access.level, 'manage')) continue;
+          await softDelete(who, row, access);
+          deleted++;
+        }
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      await audit.appendStandalone({
+        ...secretAudit(who, 'secret.delete_all', {}, { details: { deleted } }),
+        target: { type: 'secret' },
+      });
+      return { deleted };
+    },
+
+    /** Purges deleted secrets whose recovery window has ended. Run periodically by the engine. */
+    async purgeExpired(): Promise<{ purged: number }> {
+      let purged = 0;
+      for (;;) {
+        const rows = await db
+          .selectFrom('secrets')
+          .selectAll()
+          .where('purge_after', 'is not', null)
+          .where('purge_after', '<=', isoNow(clock))
+          .limit(100)
+          .execute();
+        if (rows.length === 0) return { purged };
+        for (const row of rows) {
+          await purgeRow(null, row);
+          purged++;
+        }
+      }
+    },
+  };
+
+  async function softDelete(
+    who: ResolvedActor,
+    row: SecretRow,
+    access: EffectiveAccess,
+  ): Promise<SecretMetadata> {
+    const now = clock();
+    const deletedAt = now.toISOString();
+    const purgeAfter = new Date(now.getTime() + settings.recoveryWindowSeconds * 1000).toISOString();
+    await inTransaction(database, async (tx: Tx) => {
+      const result = await tx
+        .updateTable('secrets')
+        .set({
+          deleted_at: deletedAt,
+          purge_after: purgeAfter,
+          live_name: null,
+          updated_at: deletedAt,
+          updated_by: who.id,
+        })
+        .where('id', '=', row.id)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      assertOneRow(result, `secret "${row.name}"`);
+      await audit.append(tx, secretAudit(who, 'secret.delete', row, { details: { purgeAfter } }));
+    });
+    const deleted = {
+      ...row,
+      live_name: null,
+      deleted_at: deletedAt,
+      purge_after: purgeAfter,
+      updated_at: deletedAt,
+    };
+    publish('secret.deleted', deleted, who);
+    return toMetadata(deleted, access);
+  }
+
+  async function listRows(
+    who: ResolvedActor,
+    filter: ListSecretsFilter,
+    minimum: 'use' | 'read',
+  ): Promise<{ rows: { row: SecretRow; access: EffectiveAccess }[]; nextCursor: string | null }> {
+    const limit = pageLimit(filter);
+    const issues: FieldIssue[] = [];
+    const labels = (filter.labels ?? []).map((spec, i) => {
+      const eq = spec.indexOf('=');
+      const label = eq === -1 ? { name: spec } : { name: spec.slice(0, eq), value: spec.slice(eq + 1) };
+      if (label.name === '') issues.push({ path: `labels.${i}`, message: 'use "name" or "name=value"' });
+      return label;
+    });
+    if (
+      filter.namePrefix !== undefined &&
+      filter.namePrefix !== '' &&
+      !/^[A-Za-z0-9_-]{1,128}$/.test(filter.namePrefix)
+    ) {
+      issues.push({ path: 'namePrefix', message: "may contain only letters, digits, '_' and '-'" });
+    }
+    const state = filter.state ?? 'live';
+    if (!['live', 'deleted', 'all'].includes(state))
+      issues.push({ path: 'state', message: 'is live, deleted or all' });
+    const view = filter.view ?? 'accessible';
+    if (!['accessible', 'mine'].includes(view))
+      issues.push({ path: 'view', message: 'is accessible or mine' });
+    if (issues.length > 0) throw CofferError.validation(issues);
+    const after =
+      filter.cursor === undefined || filter.cursor === null
+        ? undefined
+        : (([name, id]) => ({ name: name as string, id: id as string }))(
+            decodeCursor(filter.cursor, ['string', 'string']),
+          );
+    // Trash listings only show what the actor could restore.
+    const rows = await listSecrets(db, {
+      actor: who,
+      mine: view === 'mine',
+      minimumShareLevel: minimum,
+      ...(filter.kind === undefined ? {} : { kind: filter.kind }),
+      labels,
+      ...(filter.namePrefix === undefined ? {} : { namePrefix: filter.namePrefix }),
+      state,
+      ...(after === undefined ? {} : { after }),
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const shares = await sharesOf(
+      db,
+      page.map((r) => r.id),
+    );
+    const last = page[page.length - 1];
+    return {
+      rows: page.map((row) => ({ row, access: effectiveAccess(who, row.owner_id, shares.get(row.id)!) })),
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.name, last.id]) : null,
+    };
+  }
+
+  async function listPage(
+    who: ResolvedActor,
+    filter: ListSecretsFilter,
+    minimum: 'use' | 'read',
+  ): Promise<Page<SecretMetadata>> {
+    const { rows, nextCursor } = await listRows(who, filter, minimum);
+    const labels = await labelsOf(
+      db,
+      rows.map((r) => r.row.id),
+    );
+    await audit.appendStandalone(
+      secretAudit(who, 'secret.list', {}, { details: { count: rows.length, minimum } }),
+    );
+    return {
+      items: await Promise.all(rows.map(({ row, access }) => toMetadata(row, access, labels.get(row.id)!))),
+      nextCursor,
+    };
+  }
+}
+
+export type SecretService = ReturnType<typeof createSecretService>;
+
+function expectedVersionIssues(expectedVersion: unknown): FieldIssue[] {
+  if (expectedVersion === undefined) return [];
+  return Number.isInteger(expectedVersion) && (expectedVersion as number) >= 1
+    ? []
+    : [{ path: 'expectedVersion', message: 'must be a positive integer' }];
+}
+
+function versionConflict(row: SecretRow, expectedVersion: number | undefined): CofferError {
+  return expectedVersion === undefined
+    ? new CofferError('conflict', `secret "${row.name}" changed concurrently; retry`)
+    : new CofferError('version_conflict', `secret "${row.name}" is no longer at version ${expectedVersion}`, {
+        details: { expectedVersion },
+      });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,238 @@
+import type { Kysely } from 'kysely';
+import type { AccessLevel } from '../access/access-level.js';
+import type { ShareGrant } from '../access/access-policy.js';
+import type { ResolvedActor } from '../identity/actor.js';
+import type { CofferTables, SecretRow } from '../storage/schema.js';
+import type { Labels } from './secret-types.js';
+
+/** Anything that runs queries: the database or a transaction. */
+export type Queryable = Kysely<CofferTables>;
+
+const visibleLevels: AccessLevel[] = ['read', 'write', 'manage'];
+
+export async function findSecretById(db: Queryable, id: string): Promise<SecretRow | undefined> {
+  return db.selectFrom('secrets').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Live secrets with this name, or deleted ones (most recently deleted first). */
+export async function findSecretsByName(
+  db: Queryable,
+  name: string,
+  state: 'live' | 'deleted',
+): Promise<SecretRow[]> {
+  const query = db.selectFrom('secrets').selectAll();
+  return state === 'live'
+    ? query.where('live_name', '=', name).execute()
+    : query
+        .where('name', '=', name)
+        .where('deleted_at', 'is not', null)
+        .orderBy('deleted_at', 'desc')
+        .execute();
+}
+
+export async function labelsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, Labels>> {
+  const map = new Map<string, Labels>(ids.map((id) => [id, {}]));
+  if (ids.length === 0) return map;
+  const rows = await db.selectFrom('secret_labels').selectAll().where('secret_id', 'in', ids).execute();
+  for (const row of rows) map.get(row.secret_id)![row.name] = row.value;
+  return map;
+}
+
+export async function replaceLabels(db: Queryable, secretId: string, labels: Labels): Promise<void> {
+  await db.deleteFrom('secret_labels').where('secret_id', '=', secretId).execute();
+  const rows = Object.entries(labels).map(([name, value]) => ({ secret_id: secretId, name, value }));
+  if (rows.length > 0) await db.insertInto('secret_labels').values(rows).execute();
+}
+
+export async function sharesOf(db: Queryable, ids: readonly string[]): Promise<Map<string, ShareGrant[]>> {
+  const map = new Map<string, ShareGrant[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return map;
+  const rows = await db
+    .selectFrom('shares')
+    .select(['secret_id', 'grantee_type', 'grantee_id', 'level'])
+    .where('secret_id', 'in', ids)
+    .execute();
+  for (const row of rows) {
+    map.get(row.secret_id)!.push({
+      granteeType: row.grantee_type as ShareGrant['granteeType'],
+      granteeId: row.grantee_id,
+      level: row.level as AccessLevel,
+    });
+  }
+  return map;
+}
+
+export interface ListQuery {
+  actor: ResolvedActor;
+  /** Restrict to secrets the actor owns or holds through its own shares, ignoring admin rights. */
+  mine: boolean;
+  /** Minimum share level that makes a secret listed (`read` for lists, `use` for usable()). */
+  minimumShareLevel: 'use' | 'read';
+  kind?: string;
+  labels: { name: string; value?: string }[];
+  namePrefix?: string;
+  state: 'live' | 'deleted' | 'all';
+  after?: { name: string; id: string };
+  limit: number;
+}
+
+/** A page of secrets in (name, id) order, filtered to what the actor may see. */
+export async function listSecrets(db: Queryable, q: ListQuery): Promise<SecretRow[]> {
+  let query = db.selectFrom('secrets').selectAll();
+  if (q.state === 'live') query = query.where('deleted_at', 'is', null);
+  if (q.state === 'deleted') query = query.where('deleted_at', 'is not', null);
+  if (q.kind !== undefined) query = query.where('kind', '=', q.kind);
+  if (q.namePrefix !== undefined && q.namePrefix !== '') {
+    // Names use a restricted ASCII set with binary collation, so a prefix is a half-open range.
+    const upper =
+      q.namePrefix.slice(0, -1) + String.fromCharCode(q.namePrefix.charCodeAt(q.namePrefix.length - 1) + 1);
+    query = query.where('name', '>=', q.namePrefix).where('name', '<', upper);
+  }
+  for (const label of q.labels) {
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('secret_labels')
+          .select('secret_labels.secret_id')
+          .whereRef('secret_labels.secret_id', '=', 'secrets.id')
+          .where('secret_labels.name', '=', label.name)
+          .$if(label.value !== undefined, (sq) => sq.where('secret_labels.value', '=', label.value!)),
+      ),
+    );
+  }
+  const actor = q.actor;
+  const unrestricted = actor.type !== 'group' && actor.role === 'admin' && !q.mine;
+  if (!unrestricted) {
+    const shareLevels: AccessLevel[] =
+      q.minimumShareLevel === 'use' ? ['use', ...visibleLevels] : visibleLevels;
+    const groupIds = [...actor.groupIds];
+    query = query.where((eb) => {
+      const shared = eb.exists(
+        eb
+          .selectFrom('shares')
+          .select('shares.secret_id')
+          .whereRef('shares.secret_id', '=', 'secrets.id')
+          .where('shares.level', 'in', shareLevels)
+          .where((s) => {
+            const grantees =
+              actor.type === 'group'
+                ? []
+                : [s.and([s('shares.grantee_type', '=', 'user'), s('shares.grantee_id', '=', actor.id)])];
+            if (groupIds.length > 0) {
+              grantees.push(
+                s.and([s('shares.grantee_type', '=', 'group'), s('shares.grantee_id', 'in', groupIds)]),
+              );
+            }
+            return grantees.length === 0 ? s.val(false) : s.or(grantees);
+          }),
+      );
+      return actor.type === 'group' ? shared : eb.or([eb('owner_id', '=', actor.id), shared]);
+    });
+  }
+  const after = q.after;
+  if (after !== undefined) {
+    query = query.where((eb) =>
+      eb.or([eb('name', '>', after.name), eb.and([eb('name', '=', after.name), eb('id', '>', after.id)])]),
+    );
+  }
+  return query.orderBy('name').orderBy('id').limit(q.limit).execute();
+}
+
+export interface VersionRowInput {
+  secretId: string;
+  version: number;
+  createdAt: string;
+  createdBy: string;
+  changedFields: readonly string[];
+  rollbackOf: number | null;
+}
+
+export async function insertVersion(db: Queryable, v: VersionRowInput): Promise<void> {
+  await db
+    .insertInto('secret_versions')
+    .values({
+      secret_id: v.secretId,
+      version: v.version,
+      created_at: v.createdAt,
+      created_by: v.createdBy,
+      changed_fields: JSON.stringify(v.changedFields),
+      rollback_of: v.rollbackOf,
+    })
+    .execute();
+}
+
+/**
+ * Drops version rows beyond the newest `keep` and journals their values for deletion, in the
+ * caller's transaction. Returns the dropped versions.
+ */
+export async function pruneVersions(
+  db: Queryable,
+  secretId: string,
+  backend: string,
+  keep: number,
+  now: string,
+): Promise<number[]> {
+  const stale = await db
+    .selectFrom('secret_versions')
+    .select('version')
+    .where('secret_id', '=', secretId)
+    .orderBy('version', 'desc')
+    .offset(keep)
+    .limit(1_000_000)
+    .execute();
+  const versions = stale.map((r) => r.version);
+  if (versions.length === 0) return versions;
+  await db
+    .deleteFrom('secret_versions')
+    .where('secret_id', '=', secretId)
+    .where('version', 'in', versions)
+    .execute();
+  await journalDeletes(db, secretId, backend, versions, now);
+  return versions;
+}
+
+export async function versionsOf(db: Queryable, secretId: string) {
+  return db
+    .selectFrom('secret_versions')
+    .selectAll()
+    .where('secret_id', '=', secretId)
+    .orderBy('version', 'desc')
+    .execute();
+}
+
+export async function journalDeletes(
+  db: Queryable,
+  secretId: string,
+  backend: string,
+  versions: readonly number[],
+  now: string,
+): Promise<void> {
+  if (versions.length === 0) return;
+  // A stale `put` row for the same ref (a crashed write) is superseded by the delete.
+  await db
+    .deleteFrom('value_journal')
+    .where('secret_id', '=', secretId)
+    .where('backend', '=', backend)
+    .where('version', 'in', versions)
+    .execute();
+  await db
+    .insertInto('value_journal')
+    .values(
+      versions.map((version) => ({
+        secret_id: secretId,
+        version,
+        backend,
+        action: 'delete',
+        created_at: now,
+      })),
+    )
+    .execute();
+}
+
+/** Removes the secret's metadata rows (not its audit records) in the caller's transaction. */
+export async function deleteSecretRows(db: Queryable, secretId: string): Promise<void> {
+  await db.deleteFrom('secret_labels').where('secret_id', '=', secretId).execute();
+  await db.deleteFrom('shares').where('secret_id', '=', secretId).execute();
+  await db.deleteFrom('secret_versions').where('secret_id', '=', secretId).execute();
+  await db.deleteFrom('secrets').where('id', '=', secretId).execute();
+}

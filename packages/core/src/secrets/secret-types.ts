@@ -1,0 +1,90 @@
+import type { AccessLevel } from '../access/access-level.js';
+import type { AccessBasis } from '../access/access-policy.js';
+import type { SecretValues } from '../kinds/kind-types.js';
+
+/** Labels: short key/value pairs for filtering and ownership marks (not secret). */
+export type Labels = Record<string, string>;
+
+/** A secret's metadata. Never holds values. */
+export interface SecretMetadata {
+  id: string;
+  name: string;
+  kind: string;
+  description: string;
+  labels: Labels;
+  ownerId: string;
+  currentVersion: number;
+  /** The configured backend instance holding the values. */
+  backend: string;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  updatedBy: string;
+  /** Set while the secret is in the recovery window after a delete. */
+  deletedAt: string | null;
+  /** When a deleted secret is purged for good. */
+  purgeAfter: string | null;
+  /** The caller's level on this secret, and why it holds it. */
+  access: { level: AccessLevel | null; basis: AccessBasis };
+}
+
+/** Values as returned to a caller: masked unless revealed. */
+export interface SecretValuesView {
+  secretId: string;
+  version: number;
+  values: SecretValues;
+  /** True when secret fields carry their real values. */
+  revealed: boolean;
+  /** Names of the fields that are masked in this view. */
+  maskedFields: string[];
+}
+
+/** One kept version of a secret (never its values). */
+export interface SecretVersionInfo {
+  version: number;
+  createdAt: string;
+  createdBy: string;
+  /** Fields whose values differ from the previous version (names only). */
+  changedFields: string[];
+  rollbackOf: number | null;
+  current: boolean;
+}
+
+export interface CreateSecretInput {
+  name: string;
+  kind: string;
+  description?: string;
+  labels?: Labels;
+  values: Record<string, unknown>;
+  /** Admins may create a secret owned by another user. */
+  ownerId?: string;
+}
+
+export interface UpdateValuesInput {
+  /** Fields to set; other fields keep their values. A secret field set to the mask keeps its value. */
+  values?: Record<string, unknown>;
+  /** Fields to remove. */
+  removeKeys?: readonly string[];
+  /** Check-and-set: fail with `version_conflict` unless this is still the current version. */
+  expectedVersion?: number;
+}
+
+export interface UpdateMetadataInput {
+  description?: string;
+  /** Replaces all labels. */
+  labels?: Labels;
+  expectedVersion?: number;
+}
+
+export interface ListSecretsFilter {
+  kind?: string;
+  /** `name` (has the label) or `name=value`, all must match. */
+  labels?: readonly string[];
+  namePrefix?: string;
+  /** `live` (default), `deleted` (the trash) or `all`. */
+  state?: 'live' | 'deleted' | 'all';
+  /** `accessible` (default; for admins every secret) or `mine` (owned or shared directly to me). */
+  view?: 'accessible' | 'mine';
+  cursor?: string | null;
+  limit?: number;
+}

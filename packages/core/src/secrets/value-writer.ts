@@ -1,0 +1,164 @@
+import type { Backend, ValueRef } from '../backends/backend.js';
+import { CofferError } from '../errors/coffer-error.js';
+import type { SecretValues } from '../kinds/kind-types.js';
+import type { Logger } from '../logging/logger.js';
+import { type Clock, isoNow } from '../shared/clock.js';
+import type { CofferDatabase } from '../storage/database.js';
+import { isRetryableTransactionError, isUniqueViolation } from '../storage/sql-errors.js';
+import { inTransaction, type Tx } from '../storage/transaction.js';
+
+/**
+ * Points in a write where a crash leaves distinct states; tests kill the process at each.
+ * - `journaled`: the intent row exists, nothing else.
+ * - `value-put`: the value is in the backend, metadata does not reference it yet.
+ * - `committed`: metadata references the new version; superseded values await deletion.
+ * - `cleaned`: pruned values are gone from the backend.
+ */
+export type WriteStep = 'journaled' | 'value-put' | 'committed' | 'cleaned';
+
+export interface ValueWriterDeps {
+  database: CofferDatabase;
+  clock: Clock;
+  logger: Logger;
+  /** Called at each step; crash tests use it to kill the process there. */
+  onStep?: (step: WriteStep, ref: ValueRef) => void;
+}
+
+/** Another writer holds the journal entry for the version this write wanted to create. */
+export class WriteInProgress extends Error {}
+
+/**
+ * The order every value write follows, so a crash at any point leaves neither metadata that
+ * points at a missing value nor a value nothing will ever reference:
+ *
+ * 1. journal a `put` intent for (secret, version, backend): its primary key also makes two
+ *    writers of the same version collide here, before either touches the backend;
+ * 2. put the value into the backend;
+ * 3. one transaction: the caller's metadata change (which references the version), removal
+ *    of the intent, journaled `delete`s of versions it drops, and the audit record;
+ * 4. delete the dropped versions from the backend and their journal rows.
+ *
+ * A crash before 3 leaves an intent that the reconciler resolves by deleting the value; a
+ * crash after 3 leaves `delete` rows that it finishes.
+ */
+export async function writeVersion(
+  deps: ValueWriterDeps,
+  backend: Backend,
+  ref: ValueRef,
+  values: SecretValues,
+  commit: (tx: Tx) => Promise<number[]>,
+): Promise<void> {
+  const { database, clock } = deps;
+  try {
+    await database.db
+      .insertInto('value_journal')
+      .values({
+        secret_id: ref.secretId,
+        version: ref.version,
+        backend: backend.name,
+        action: 'put',
+        created_at: isoNow(clock),
+      })
+      .execute();
+  } catch (err) {
+    // A duplicate key means another writer holds this version; a deadlock (MySQL takes gap
+    // locks on concurrent inserts) is the same race lost differently.
+    if (isUniqueViolation(err) || isRetryableTransactionError(err)) throw new WriteInProgress();
+    throw err;
+  }
+  // The journal row only excludes writers that are in flight. A writer that read the secret
+  // before another one committed this very version would otherwise overwrite the committed
+  // value; reading the version again now, after the insert, closes that window.
+  if (ref.version > 1) {
+    const row = await database.db
+      .selectFrom('secrets')
+      .select(['current_version', 'backend'])
+      .where('id', '=', ref.secretId)
+      .executeTakeFirst();
+    if (row === undefined || row.current_version !== ref.version - 1 || row.backend !== backend.name) {
+      await removePutIntent(deps, backend, ref);
+      throw new CofferError('conflict', 'the secret changed while this write started; retry');
+    }
+  }
+  deps.onStep?.('journaled', ref);
+  let dropped: number[];
+  try {
+    await backend.put(ref, values);
+    deps.onStep?.('value-put', ref);
+    dropped = await inTransaction(database, async (tx) => {
+      const versions = await commit(tx);
+      await tx
+        .deleteFrom('value_journal')
+        .where('secret_id', '=', ref.secretId)
+        .where('version', '=', ref.version)
+        .where('backend', '=', backend.name)
+        .where('action', '=', 'put')
+        .execute();
+      return versions;
+    });
+  } catch (err) {
+    await undoPut(deps, backend, ref);
+    throw err;
+  }
+  deps.onStep?.('committed', ref);
+  await deleteJournaledValues(deps, backend, ref.secretId, dropped);
+  deps.onStep?.('cleaned', ref);
+}
+
+/** Best effort: the value of a write that did not commit is removed now, or by the reconciler. */
+async function undoPut(deps: ValueWriterDeps, backend: Backend, ref: ValueRef): Promise<void> {
+  try {
+    await backend.delete(ref);
+    await removePutIntent(deps, backend, ref);
+  } catch (err) {
+    deps.logger.warn(
+      { err, secretId: ref.secretId, version: ref.version },
+      'could not undo an uncommitted value write; the reconciler will',
+    );
+  }
+}
+
+async function removePutIntent(deps: ValueWriterDeps, backend: Backend, ref: ValueRef): Promise<void> {
+  await deps.database.db
+    .deleteFrom('value_journal')
+    .where('secret_id', '=', ref.secretId)
+    .where('version', '=', ref.version)
+    .where('backend', '=', backend.name)
+    .where('action', '=', 'put')
+    .execute();
+}
+
+/** Deletes values whose `delete` rows are journaled, then the rows. Failures are left to the reconciler. */
+export async function deleteJournaledValues(
+  deps: ValueWriterDeps,
+  backend: Backend,
+  secretId: string,
+  versions: readonly number[],
+): Promise<void> {
+  for (const version of versions) {
+    try {
+      await backend.delete({ secretId, version });
+      await deps.database.db
+        .deleteFrom('value_journal')
+        .where('secret_id', '=', secretId)
+        .where('version', '=', version)
+        .where('backend', '=', backend.name)
+        .where('action', '=', 'delete')
+        .execute();
+    } catch (err) {
+      deps.logger.warn(
+        { err, secretId, version },
+        'could not delete a superseded value; the reconciler will retry',
+      );
+    }
+  }
+}
+
+/** Throws `conflict` when an update guarded by the current version touched no row. */
+export function assertOneRow(
+  result: { numUpdatedRows: bigint } | { numDeletedRows: bigint },
+  what: string,
+): void {
+  const n = 'numUpdatedRows' in result ? result.numUpdatedRows : result.numDeletedRows;
+  if (n !== 1n) throw new CofferError('conflict', `${what} changed concurrently; retry`);
+}
