@@ -47,8 +47,11 @@ export interface Backend {
    * `listing` capability throw `unsupported`.
    */
   list(options?: { secretId?: string; after?: ValueRef; limit?: number }): Promise<ValueRef[]>;
-  /** For `envelope` backends: re-wrap every data key not under the keyring's current key. */
-  rewrap?(onProgress?: (done: number) => void): Promise<{ rewrapped: number }>;
+  /**
+   * For `envelope` backends: re-wrap every data key not under the keyring's current key. A blob
+   * that cannot be re-wrapped (tampered) is counted in `failed` and passed over.
+   */
+  rewrap?(onProgress?: (done: number) => void): Promise<{ rewrapped: number; failed: number }>;
   /** For `envelope` backends: the key ids their stored blobs reference. */
   referencedKeyIds?(): Promise<string[]>;
   close?(): Promise<void>;

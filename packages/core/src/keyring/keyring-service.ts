@@ -10,6 +10,8 @@ export interface RewrapProgress {
   state: 'idle' | 'running' | 'failed';
   /** Blobs re-wrapped by the current or last run. */
   rewrapped: number;
+  /** Blobs that could not be re-wrapped (tampered); they stay under their old key and fail on read. */
+  failed: number;
   startedAt: string | null;
   finishedAt: string | null;
   error: string | null;
@@ -37,6 +39,7 @@ export function createKeyringService(deps: KeyringServiceDeps) {
   const progress: RewrapProgress = {
     state: 'idle',
     rewrapped: 0,
+    failed: 0,
     startedAt: null,
     finishedAt: null,
     error: null,
@@ -48,6 +51,7 @@ export function createKeyringService(deps: KeyringServiceDeps) {
     Object.assign(progress, {
       state: 'running',
       rewrapped: 0,
+      failed: 0,
       startedAt: new Date().toISOString(),
       finishedAt: null,
       error: null,
@@ -57,10 +61,11 @@ export function createKeyringService(deps: KeyringServiceDeps) {
         for (const backend of deps.backends.all()) {
           if (backend.rewrap === undefined) continue;
           const base = progress.rewrapped;
-          const { rewrapped } = await backend.rewrap((done) => {
+          const { rewrapped, failed } = await backend.rewrap((done) => {
             progress.rewrapped = base + done;
           });
           progress.rewrapped = base + rewrapped;
+          progress.failed += failed;
         }
         progress.state = 'idle';
       } catch (err) {

@@ -101,22 +101,45 @@ class SqlBackend implements Backend {
     return rows.map((r) => ({ secretId: r.secret_id, version: r.version }));
   }
 
-  async rewrap(onProgress?: (done: number) => void): Promise<{ rewrapped: number }> {
+  async rewrap(onProgress?: (done: number) => void): Promise<{ rewrapped: number; failed: number }> {
     const { db } = this.#context.database;
     const keyring = this.#context.keyring;
     let rewrapped = 0;
+    let failed = 0;
+    // Keyset order, so a blob that cannot be re-wrapped (tampered) is passed over once
+    // instead of being selected again forever; it fails alone, as it does on read.
+    let after: ValueRef | undefined;
     for (;;) {
-      const batch = await db
+      let query = db
         .selectFrom('secret_values')
         .select(['secret_id', 'version', 'kek_id', 'blob'])
         .where('store', '=', this.name)
-        .where('kek_id', '!=', keyring.currentKeyId)
-        .limit(200)
-        .execute();
-      if (batch.length === 0) return { rewrapped };
+        .where('kek_id', '!=', keyring.currentKeyId);
+      const from = after;
+      if (from !== undefined) {
+        query = query.where((eb) =>
+          eb.or([
+            eb('secret_id', '>', from.secretId),
+            eb.and([eb('secret_id', '=', from.secretId), eb('version', '>', from.version)]),
+          ]),
+        );
+      }
+      const batch = await query.orderBy('secret_id').orderBy('version').limit(200).execute();
+      if (batch.length === 0) return { rewrapped, failed };
       for (const row of batch) {
         const ref = { secretId: row.secret_id, version: row.version };
-        const next = keyring.rewrap(Buffer.from(row.blob), ref);
+        after = ref;
+        let next: ReturnType<typeof keyring.rewrap>;
+        try {
+          next = keyring.rewrap(Buffer.from(row.blob), ref);
+        } catch (err) {
+          failed++;
+          this.#context.logger.warn(
+            { err, secretId: ref.secretId, version: ref.version },
+            'could not re-wrap a value',
+          );
+          continue;
+        }
         if (next === null) continue;
         // Conditional on the old key id: a concurrent put of the same ref wins over the re-wrap.
         await db
