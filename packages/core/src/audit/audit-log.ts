@@ -10,6 +10,9 @@ import type { AuditEntry, AuditRecord } from './audit-types.js';
 /** The single row of `audit_head`. */
 const headId = 1;
 
+/** Most records one group commit writes (bounded by SQLite's limit on bound parameters). */
+const maxBatch = 200;
+
 export interface AuditLogOptions {
   database: CofferDatabase;
   /** Defaults to the system clock. */
@@ -97,15 +100,22 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     }
   }
 
-  async function append(tx: Tx, entry: AuditEntry): Promise<AuditRecord> {
+  /** Appends records in order, chained one to the next, under one lock of the head. */
+  async function appendMany(tx: Tx, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     const head = await lockHead(tx);
-    const seq = head.seq + 1;
-    const unhashed = auditRowOf(entry, seq, isoNow(clock), head.hash);
-    const row = { ...unhashed, hash: auditRecordHash(unhashed) };
-    await tx.insertInto('audit_log').values(row).execute();
+    const rows = [];
+    let previous = head.hash;
+    for (const [i, entry] of entries.entries()) {
+      const unhashed = auditRowOf(entry, head.seq + 1 + i, isoNow(clock), previous);
+      const row = { ...unhashed, hash: auditRecordHash(unhashed) };
+      rows.push(row);
+      previous = row.hash;
+    }
+    await tx.insertInto('audit_log').values(rows).execute();
+    const last = rows[rows.length - 1]!;
     const moved = await tx
       .updateTable('audit_head')
-      .set({ seq, hash: row.hash })
+      .set({ seq: last.seq, hash: last.hash })
       .where('id', '=', headId)
       .where('seq', '=', head.seq)
       .executeTakeFirst();
@@ -114,11 +124,46 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if (Number(moved.numUpdatedRows) !== 1) {
       throw new CofferError('conflict', 'the audit chain head moved during an append');
     }
-    return auditRecordOf(row);
+    return rows.map(auditRecordOf);
+  }
+
+  /*
+   * Group commit for standalone records: appends that arrive while a batch is being written
+   * wait and go together in the next transaction. Each caller still gets its promise only
+   * after the transaction holding its record committed, so a reveal whose record cannot be
+   * written fails (fail closed); under load one lock of the head serves many records.
+   */
+  const queue: { entry: AuditEntry; resolve: (r: AuditRecord) => void; reject: (e: unknown) => void }[] = [];
+  let flushing = false;
+
+  async function flush(): Promise<void> {
+    flushing = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, maxBatch);
+        try {
+          const records = await inTransaction(database, (tx) =>
+            appendMany(
+              tx,
+              batch.map((b) => b.entry),
+            ),
+          );
+          batch.forEach((b, i) => b.resolve(records[i]!));
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      flushing = false;
+    }
   }
 
   return {
-    append,
-    appendStandalone: (entry) => inTransaction(database, (tx) => append(tx, entry)),
+    append: async (tx, entry) => (await appendMany(tx, [entry]))[0]!,
+    appendStandalone: (entry) =>
+      new Promise<AuditRecord>((resolve, reject) => {
+        queue.push({ entry, resolve, reject });
+        if (!flushing) void flush();
+      }),
   };
 }

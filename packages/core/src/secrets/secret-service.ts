@@ -395,7 +395,7 @@ export function createSecretService(deps: SecretServiceDeps) {
     async get(actor: Actor, ref: string): Promise<SecretMetadata> {
       const who = await resolve(actor);
       const { row, access } = await authorize(db, audit, who, ref, 'get', 'any');
-      await inTransaction(database, (tx) => audit.append(tx, secretAudit(who, 'secret.read', row)));
+      await audit.appendStandalone(secretAudit(who, 'secret.read', row));
       return toMetadata(row, access);
     },
 
@@ -444,9 +444,9 @@ export function createSecretService(deps: SecretServiceDeps) {
         throw err;
       }
       const action = reveal ? 'secret.reveal' : 'secret.read';
-      await inTransaction(database, (tx) =>
-        audit.append(tx, secretAudit(who, action, row, { details: { version } })),
-      );
+      // Written (and committed) before the values are returned: a reveal that cannot be
+      // audited fails.
+      await audit.appendStandalone(secretAudit(who, action, row, { details: { version } }));
       if (reveal) return { secretId: row.id, version, values: stored, revealed: true, maskedFields: [] };
       const masked = maskValues(kindForDisplay(row.kind) as Kind, stored);
       return {
@@ -488,14 +488,11 @@ export function createSecretService(deps: SecretServiceDeps) {
         ]);
       }
       const values = await readStored(row, row.current_version);
-      await inTransaction(database, (tx) =>
-        audit.append(
-          tx,
-          secretAudit(who, 'secret.use', row, {
-            purpose: options.purpose,
-            details: { version: row.current_version },
-          }),
-        ),
+      await audit.appendStandalone(
+        secretAudit(who, 'secret.use', row, {
+          purpose: options.purpose,
+          details: { version: row.current_version },
+        }),
       );
       return { secret: await toMetadata(row, access), version: row.current_version, values: values as V };
     },
@@ -628,9 +625,7 @@ export function createSecretService(deps: SecretServiceDeps) {
     async versions(actor: Actor, ref: string): Promise<SecretVersionInfo[]> {
       const who = await resolve(actor);
       const { row } = await authorize(db, audit, who, ref, 'versions');
-      await inTransaction(database, (tx) =>
-        audit.append(tx, secretAudit(who, 'secret.read', row, { details: { versions: true } })),
-      );
+      await audit.appendStandalone(secretAudit(who, 'secret.read', row, { details: { versions: true } }));
       return (await versionsOf(db, row.id)).map((v) => ({
         version: v.version,
         createdAt: v.created_at,
