@@ -1,3 +1,4 @@
+import { auditEntry } from '../audit/audit-entry.js';
 import type { AuditAction, AuditEntry, AuditTargetType } from '../audit/audit-types.js';
 import { CofferError } from '../errors/coffer-error.js';
 import type { Actor, ResolvedActor } from '../identity/actor.js';
@@ -21,20 +22,8 @@ export async function requireAdmin(
   const who = await deps.resolveActor(actor);
   const allowed = who.type !== 'group' && who.role === 'admin' && (!what.write || who.scope === 'read-write');
   if (!allowed) {
-    await deps.audit.appendStandalone({
-      action: what.action,
-      outcome: 'denied',
-      actor: { type: who.type, id: who.id, name: who.name },
-      source: who.source,
-      ...(who.address === undefined ? {} : { address: who.address }),
-      target: what.target,
-    });
+    await deps.audit.appendStandalone(auditEntry(who, what.action, 'denied', what.target));
     throw new CofferError('forbidden', `only admins may ${what.action.replace('.', ' ').replace('_', ' ')}`);
   }
   return who;
-}
-
-/** The audit actor of a resolved principal. */
-export function auditActorOf(who: ResolvedActor): AuditEntry['actor'] {
-  return { type: who.type, id: who.id, name: who.name };
 }

@@ -6,6 +6,7 @@ import { decodeCursor, encodeCursor, type Page, type PageRequest, pageLimit } fr
 import type { CofferDatabase } from '../storage/database.js';
 import type { AuditRow, CofferTables } from '../storage/schema.js';
 import { auditRecordHash, auditRecordOf, genesisHash } from './audit-chain.js';
+import { auditEntry } from './audit-entry.js';
 import type { AuditLog } from './audit-log.js';
 import {
   type AuditAction,
@@ -309,13 +310,5 @@ function entryBy(
   outcome: AuditOutcome,
   details: Record<string, string | number | boolean>,
 ): AuditEntry {
-  return {
-    action,
-    outcome,
-    actor: { type: resolved.type, id: resolved.id, name: resolved.name },
-    source: resolved.source,
-    ...(resolved.address === undefined ? {} : { address: resolved.address }),
-    target: { type: 'audit' },
-    details: resolved.tokenId === undefined ? details : { ...details, tokenId: resolved.tokenId },
-  };
+  return auditEntry(resolved, action, outcome, { type: 'audit' }, details);
 }

@@ -1,5 +1,6 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { z } from 'zod';
+import { auditEntry } from '../audit/audit-entry.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AuditAction, AuditDetails, AuditEntry } from '../audit/audit-types.js';
 import { CofferError } from '../errors/coffer-error.js';
@@ -62,31 +63,12 @@ export function deny(
   throw new Denial(new CofferError('forbidden', message), entry);
 }
 
-/** An audit entry for something `resolved` did. */
-export function auditEntry(
-  resolved: ResolvedActor,
-  action: AuditAction,
-  outcome: AuditEntry['outcome'],
-  target?: AuditEntry['target'],
-  details?: AuditDetails,
-): AuditEntry {
-  const merged: AuditDetails = { ...details };
-  if (resolved.tokenId !== undefined) merged.tokenId = resolved.tokenId;
-  return {
-    action,
-    outcome,
-    actor: { type: resolved.type, id: resolved.id, name: resolved.name },
-    source: resolved.source,
-    ...(resolved.address === undefined ? {} : { address: resolved.address }),
-    ...(target === undefined ? {} : { target }),
-    details: merged,
-  };
-}
-
 /**
  * Runs a changing operation: one transaction that resolves the actor, checks, changes and
  * audits, so the check and the change see the same state and the record commits with it.
  */
+export { auditEntry };
+
 export async function runAs<T>(
   context: IdentityContext,
   actor: Actor,

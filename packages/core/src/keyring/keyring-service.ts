@@ -1,4 +1,5 @@
-import { auditActorOf, requireAdmin } from '../access/require-admin.js';
+import { requireAdmin } from '../access/require-admin.js';
+import { auditEntry } from '../audit/audit-entry.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { BackendSet } from '../backends/backend-registry.js';
 import type { Actor, ResolvedActor } from '../identity/actor.js';
@@ -98,14 +99,9 @@ export function createKeyringService(deps: KeyringServiceDeps) {
         write: true,
       });
       const key = await deps.keyring.rotate();
-      await deps.audit.appendStandalone({
-        action: 'keyring.rotate',
-        outcome: 'success',
-        actor: auditActorOf(who),
-        source: who.source,
-        ...(who.address === undefined ? {} : { address: who.address }),
-        target: { type: 'keyring', id: key.id },
-      });
+      await deps.audit.appendStandalone(
+        auditEntry(who, 'keyring.rotate', 'success', { type: 'keyring', id: key.id }),
+      );
       void startRewrap();
       return key;
     },

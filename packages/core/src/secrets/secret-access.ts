@@ -6,6 +6,7 @@ import {
   type SecretOperation,
   secretOperationLevels,
 } from '../access/access-policy.js';
+import { auditEntry } from '../audit/audit-entry.js';
 import type { AuditAction, AuditEntry } from '../audit/audit-types.js';
 import { CofferError } from '../errors/coffer-error.js';
 import type { ResolvedActor } from '../identity/actor.js';
@@ -52,21 +53,13 @@ export function secretAudit(
   secret: Pick<SecretRow, 'id' | 'name'> | { id?: string; name?: string },
   extra: Partial<Pick<AuditEntry, 'outcome' | 'purpose' | 'details'>> = {},
 ): AuditEntry {
-  const entry: AuditEntry = {
-    action,
-    outcome: extra.outcome ?? 'success',
-    actor: { type: who.type, id: who.id, name: who.name },
-    source: who.source,
-    target: {
-      type: 'secret',
-      ...(secret.id === undefined ? {} : { id: secret.id }),
-      ...(secret.name === undefined ? {} : { name: secret.name }),
-    },
-    details: { ...(who.tokenId === undefined ? {} : { tokenId: who.tokenId }), ...extra.details },
+  const target: AuditEntry['target'] = {
+    type: 'secret',
+    ...(secret.id === undefined ? {} : { id: secret.id }),
+    ...(secret.name === undefined ? {} : { name: secret.name }),
   };
-  if (who.address !== undefined) entry.address = who.address;
-  if (extra.purpose !== undefined) entry.purpose = extra.purpose;
-  return entry;
+  const entry = auditEntry(who, action, extra.outcome ?? 'success', target, extra.details);
+  return extra.purpose === undefined ? entry : { ...entry, purpose: extra.purpose };
 }
 
 export interface Authorized {
