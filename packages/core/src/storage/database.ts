@@ -80,9 +80,37 @@ async function createSqliteDialect(url: string): Promise<Dialect> {
       database.pragma('synchronous = NORMAL');
       database.pragma('foreign_keys = ON');
       database.pragma('busy_timeout = 5000');
-      return database;
+      return withStatementCache(database);
     },
   });
+}
+
+/** The part of better-sqlite3's Database that Kysely's SQLite dialect uses. */
+type KyselySqliteDatabase = Pick<import('better-sqlite3').Database, 'close' | 'prepare'>;
+
+/**
+ * Kysely prepares every query anew; preparing costs more than running most of Coffer's
+ * queries. Statements are reused per SQL text (least recently used dropped past `size`).
+ * Safe because Kysely's SQLite driver runs one query at a time on its single connection,
+ * and SQLite re-prepares a cached statement by itself after a schema change.
+ */
+function withStatementCache(database: import('better-sqlite3').Database, size = 512): KyselySqliteDatabase {
+  const cache = new Map<string, ReturnType<typeof database.prepare>>();
+  return {
+    close: () => database.close(),
+    prepare(source: string) {
+      let statement = cache.get(source);
+      if (statement !== undefined) {
+        cache.delete(source);
+        cache.set(source, statement);
+        return statement;
+      }
+      statement = database.prepare(source);
+      cache.set(source, statement);
+      if (cache.size > size) cache.delete(cache.keys().next().value!);
+      return statement;
+    },
+  } as KyselySqliteDatabase;
 }
 
 async function createPostgresDialect(url: string): Promise<Dialect> {
