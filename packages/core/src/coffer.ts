@@ -4,7 +4,12 @@ import { createShareService, type ShareService } from './access/share-service.js
 import { createAuditLog } from './audit/audit-log.js';
 import { type AuditService, createAuditService } from './audit/audit-service.js';
 import type { BackendDefinition } from './backends/backend.js';
+import { type BackendCatalog, createBackendCatalog } from './backends/backend-catalog.js';
+import { loadBackendModules } from './backends/backend-module-loader.js';
 import { type BackendSet, createBackendRegistry, createBackendSet } from './backends/backend-registry.js';
+import { ensureDeploymentId } from './backends/deployment-id.js';
+import { fileBackendDefinition } from './backends/file/file-backend.js';
+import { memoryBackendDefinition } from './backends/memory/memory-backend.js';
 import { sqlBackendDefinition } from './backends/sql/sql-backend.js';
 import {
   type CofferConfig,
@@ -27,6 +32,8 @@ import { loadKinds } from './kinds/kind-loader.js';
 import { createKindRegistry, type KindRegistry } from './kinds/kind-registry.js';
 import type { Kind } from './kinds/kind-types.js';
 import { type Logger, silentLogger } from './logging/logger.js';
+import { createMigrationService, type MigrationService } from './migration/migration-service.js';
+import type { MigrationStep } from './migration/migration-types.js';
 import { createSecretService, type SecretService } from './secrets/secret-service.js';
 import { type ReconcileResult, reconcileValueJournal } from './secrets/value-reconciler.js';
 import type { WriteStep } from './secrets/value-writer.js';
@@ -54,6 +61,8 @@ export interface CreateCofferOptions {
   sessions?: Partial<SessionPolicy>;
   /** Crash tests only: called at each step of a value write. */
   onWriteStep?: (step: WriteStep, ref: { secretId: string; version: number }) => void;
+  /** Crash tests only: called at each step of moving a secret to another backend. */
+  onMigrationStep?: (step: MigrationStep, secretId: string) => void;
 }
 
 /** A running Coffer engine. */
@@ -66,7 +75,10 @@ export interface Coffer {
   readonly identity: IdentityService;
   readonly audit: AuditService;
   readonly keyring: KeyringService;
-  readonly backends: BackendSet;
+  /** The configured backend instances, and `describe` for admins. */
+  readonly backends: BackendSet & BackendCatalog;
+  /** Moving secrets' values between backends: status, start, progress. */
+  readonly migration: MigrationService;
   readonly events: EventBus;
   /** What opening did to an empty database: the first admin's credentials, shown once. */
   readonly bootstrap: BootstrapResult;
@@ -109,6 +121,7 @@ export async function createCoffer(
   };
   try {
     await migrateToLatest(database);
+    const deploymentId = await ensureDeploymentId(database, clock);
 
     let backends: BackendSet | undefined;
     const keyring: Keyring = await openKeyring({
@@ -130,7 +143,14 @@ export async function createCoffer(
 
     const kinds = await loadAllKinds(config, options, logger);
 
-    const registry = createBackendRegistry([sqlBackendDefinition, ...(options.backendDefinitions ?? [])]);
+    const registry = createBackendRegistry([
+      ...[sqlBackendDefinition, fileBackendDefinition, memoryBackendDefinition].map((definition) => ({
+        definition: definition as BackendDefinition,
+        source: 'builtin',
+      })),
+      ...(options.backendDefinitions ?? []).map((definition) => ({ definition, source: 'code' })),
+      ...(await loadBackendModules(config.backendModules)),
+    ]);
     backends = await createBackendSet(
       registry,
       { sql: { type: 'sql' }, ...config.backends },
@@ -140,9 +160,11 @@ export async function createCoffer(
         database,
         dataDir,
         clusterPrefix: config.clusterPrefix,
+        deploymentId,
         logger,
         clock,
       },
+      { backup: config.backup, logger },
     );
     const backendSet = backends;
     closers.push(() => backendSet.close());
@@ -188,6 +210,32 @@ export async function createCoffer(
     });
     closers.push(() => keyringService.settled());
 
+    const migration = createMigrationService({
+      database,
+      backends: backendSet,
+      activeName: config.backend,
+      resolveActor,
+      audit: auditLog,
+      clock,
+      logger,
+      settings: {
+        keepSource: config.migration.keepSource,
+        concurrency: config.migration.concurrency,
+        leaseMs: config.migration.leaseSeconds * 1000,
+      },
+      ...(options.onMigrationStep === undefined ? {} : { onStep: options.onMigrationStep }),
+    });
+    closers.push(() => migration.close());
+    const catalog = createBackendCatalog({
+      registry,
+      backends: backendSet,
+      activeName: config.backend,
+      backupName: config.backup,
+      database,
+      resolveActor,
+      audit: auditLog,
+    });
+
     const maintenance = {
       reconcile: (o: { olderThanMs?: number } = {}) =>
         reconcileValueJournal(
@@ -206,7 +254,12 @@ export async function createCoffer(
         await maintenance.purgeExpired();
         await identity.purgeExpiredSessions();
       });
-      reconcile();
+      // The start-up migration waits for this first pass, so the two never handle the same
+      // leftovers of a crashed run at once.
+      const firstPass = maintenance.reconcile().catch((err) => {
+        logger.warn({ err }, 'finishing interrupted writes failed; it runs again later');
+      });
+      if (config.migration.onStart) void firstPass.then(() => migration.startOnOpen());
       purge();
       void keyringService.rewrapPending();
       const timers = [setInterval(reconcile, reconcileEveryMs), setInterval(purge, purgeEveryMs)];
@@ -214,6 +267,8 @@ export async function createCoffer(
       closers.push(async () => {
         for (const t of timers) clearInterval(t);
       });
+    } else if (config.migration.onStart) {
+      migration.startOnOpen();
     }
 
     let closed = false;
@@ -226,7 +281,14 @@ export async function createCoffer(
       identity,
       audit,
       keyring: keyringService,
-      backends: backendSet,
+      backends: Object.assign(Object.create(null), backendSet, catalog) as BackendSet & BackendCatalog,
+      migration: {
+        status: migration.status,
+        start: migration.start,
+        onProgress: migration.onProgress,
+        wait: migration.wait,
+        dropKeptSources: migration.dropKeptSources,
+      },
       events,
       bootstrap,
       maintenance,

@@ -37,7 +37,33 @@ export {
   defineBackend,
   type ValueRef,
 } from './backends/backend.js';
+export type {
+  BackendCatalog,
+  BackendDefinitionInfo,
+  BackendInstanceInfo,
+} from './backends/backend-catalog.js';
+export {
+  type LoadBackendModulesOptions,
+  loadBackendModules,
+  type SourcedDefinition,
+} from './backends/backend-module-loader.js';
 export type { BackendInstanceConfig, BackendSet } from './backends/backend-registry.js';
+export { withBackup } from './backends/backup-backend.js';
+export {
+  assertOwnedValue,
+  assertValueRef,
+  type ExternalNameOptions,
+  externalSecretName,
+  externalValueName,
+  isSecretId,
+  type OwnerContext,
+  ownerLabelNames,
+  ownerLabels,
+  parseExternalName,
+} from './backends/external-names.js';
+export { type FileBackendConfig, fileBackendDefinition } from './backends/file/file-backend.js';
+export { guardBackend } from './backends/guarded-backend.js';
+export { memoryBackendDefinition } from './backends/memory/memory-backend.js';
 export { sqlBackendDefinition } from './backends/sql/sql-backend.js';
 export { decodeValues, encodeValues } from './backends/value-codec.js';
 export { type Coffer, type CreateCofferOptions, createCoffer } from './coffer.js';
@@ -85,7 +111,15 @@ export {
   type User,
   type UserType,
 } from './identity/index.js';
-export type { KeyInfo, Keyring, KeyringStatus } from './keyring/index.js';
+export {
+  createKeySource,
+  type KeyInfo,
+  type Keyring,
+  type KeyringStatus,
+  type KeySourceConfig,
+  type OpenKeyringOptions,
+  openKeyring,
+} from './keyring/index.js';
 export type { KeyringService, RewrapProgress } from './keyring/keyring-service.js';
 export {
   apiTokenKind,
@@ -125,6 +159,13 @@ export {
   redactPaths,
   silentLogger,
 } from './logging/logger.js';
+export type { MigrationService } from './migration/migration-service.js';
+export type {
+  MigrationProgressListener,
+  MigrationStatus,
+  MigrationStep,
+  StartMigrationOptions,
+} from './migration/migration-types.js';
 export { MASK } from './secrets/masking.js';
 export { secretNamePattern } from './secrets/secret-names.js';
 export type { SecretService, UsedSecret } from './secrets/secret-service.js';

@@ -67,6 +67,11 @@ export interface BackendContext {
   dataDir: string;
   /** Prefix of external names, so several deployments can share one store. */
   clusterPrefix: string;
+  /**
+   * This Coffer deployment's id (made on first start, kept in its database). Backends with the
+   * `labels` capability tag values with it and refuse to read values another deployment owns.
+   */
+  deploymentId: string;
   logger: Logger;
   clock: Clock;
 }

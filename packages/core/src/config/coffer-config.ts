@@ -50,8 +50,27 @@ export const cofferConfigSchema = z
     backends: z.record(instanceName, z.looseObject({ type: z.string().min(1) })).default({}),
     /** The backend new values go to. Secrets held elsewhere are migrated to it. */
     backend: instanceName.default('sql'),
-    /** Module paths of custom backend definitions to load. */
+    /**
+     * A backend instance that mirrors every value written to the active backend; reads fall
+     * back to it when the active backend fails (ZenML's backup secrets store).
+     */
+    backup: instanceName.optional(),
+    /** Module paths (or package names) of custom backend definitions to load. */
     backendModules: z.array(z.string().min(1)).default([]),
+    /** Moving secrets whose values live in another backend than the active one. */
+    migration: z
+      .object({
+        /** Migrate on start (OpenMetadata's behaviour); otherwise only on command. */
+        onStart: z.boolean().default(true),
+        /** Keep the source copies after a secret moved, instead of deleting them. */
+        keepSource: z.boolean().default(false),
+        /** Secrets moved at the same time. */
+        concurrency: z.number().int().min(1).max(64).default(4),
+        /** How long a run's owner may go silent before another process takes the run over. */
+        leaseSeconds: z.number().min(1).max(3600).default(30),
+      })
+      .strict()
+      .default({ onStart: true, keepSource: false, concurrency: 4, leaseSeconds: 30 }),
     /** Prefix of names in external stores, so several deployments can share one. */
     clusterPrefix: z
       .string()

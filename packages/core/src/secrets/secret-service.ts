@@ -19,7 +19,6 @@ import { type AuditWriter, authorize, looksLikeId, secretAudit } from './secret-
 import { descriptionIssues, labelIssues, secretNameIssues } from './secret-names.js';
 import {
   deleteSecretRows,
-  findSecretById,
   findSecretsByName,
   insertVersion,
   journalDeletes,
@@ -145,7 +144,20 @@ export function createSecretService(deps: SecretServiceDeps) {
   }
 
   async function readStored(row: SecretRow, version: number): Promise<SecretValues> {
-    return backends.require(row.backend).get({ secretId: row.id, version });
+    const ref = { secretId: row.id, version };
+    try {
+      return await backends.require(row.backend).get(ref);
+    } catch (err) {
+      if (!isCofferError(err, 'value_not_found')) throw err;
+      // A migration may have moved the values since `row` was read: read them where they are now.
+      const now = await db
+        .selectFrom('secrets')
+        .select('backend')
+        .where('id', '=', row.id)
+        .executeTakeFirst();
+      if (now === undefined || now.backend === row.backend) throw err;
+      return backends.require(now.backend).get(ref);
+    }
   }
 
   async function assertVersionKept(row: SecretRow, version: number): Promise<void> {
@@ -271,13 +283,17 @@ export function createSecretService(deps: SecretServiceDeps) {
   }
 
   async function purgeRow(who: ResolvedActor | null, row: SecretRow): Promise<void> {
-    const versions = (await versionsOf(db, row.id)).map((v) => v.version);
     const now = isoNow(clock);
-    await inTransaction(database, async (tx) => {
-      const current = await findSecretById(tx, row.id);
-      if (current === undefined) return;
+    // Backend and versions are read in the purge's transaction, the row locked where the
+    // dialect can: a migration may have moved the values since `row` was read.
+    const purged = await inTransaction(database, async (tx) => {
+      let query = tx.selectFrom('secrets').selectAll().where('id', '=', row.id);
+      if (database.features.forUpdate) query = query.forUpdate();
+      const current = await query.executeTakeFirst();
+      if (current === undefined) return null;
+      const versions = (await versionsOf(tx, row.id)).map((v) => v.version);
       await deleteSecretRows(tx, row.id);
-      await journalDeletes(tx, row.id, row.backend, versions, now);
+      await journalDeletes(tx, row.id, current.backend, versions, now);
       await audit.append(
         tx,
         who === null
@@ -291,9 +307,11 @@ export function createSecretService(deps: SecretServiceDeps) {
             }
           : secretAudit(who, 'secret.purge', row),
       );
+      return { backend: current.backend, versions };
     });
-    const backend = backends.get(row.backend);
-    if (backend !== undefined) await deleteJournaledValues(writerDeps, backend, row.id, versions);
+    if (purged === null) return;
+    const backend = backends.get(purged.backend);
+    if (backend !== undefined) await deleteJournaledValues(writerDeps, backend, row.id, purged.versions);
   }
 
   return {

@@ -4,12 +4,14 @@ import type { CofferDatabase } from './database.js';
 import type { DialectName } from './dialect.js';
 import { initialMigration } from './migrations/0001-initial.js';
 import { identityIndexesMigration } from './migrations/0002-identity-indexes.js';
+import { backendMigrationMigration } from './migrations/0003-backend-migration.js';
 
 /** Schema migrations in order. Names sort lexically; never rename or reorder a shipped one. */
 function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
     '0002-identity-indexes': identityIndexesMigration(),
+    '0003-backend-migration': backendMigrationMigration(dialect),
   };
 }
 

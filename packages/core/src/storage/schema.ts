@@ -19,6 +19,10 @@ export interface CofferTables {
   audit_head: AuditHeadRow;
   keyring_keys: KeyringKeyRow;
   secret_values: SecretValueRow;
+  deployment: DeploymentRow;
+  migration_runs: MigrationRunRow;
+  migration_failures: MigrationFailureRow;
+  migration_kept_values: MigrationKeptValueRow;
 }
 
 export interface UserRow {
@@ -116,6 +120,8 @@ export interface SecretVersionRow {
  * and removed in the metadata transaction that references it; a `delete` row is written in
  * the metadata transaction that drops a version and removed once the backend deleted it.
  * After a crash the reconciler finishes or undoes whatever the journal still holds.
+ * A migration moving a secret journals a `fence` for the version a writer would write next,
+ * so writers wait until the secret switched backends; the reconciler clears a stale one.
  */
 export interface ValueJournalRow {
   secret_id: string;
@@ -175,4 +181,53 @@ export interface SecretValueRow {
   kek_id: string;
   blob: Buffer;
   created_at: string;
+}
+
+/** The single row (id 1) naming this deployment; backends with labels mark values with it. */
+export interface DeploymentRow {
+  id: number;
+  deployment_id: string;
+  created_at: string;
+}
+
+/** One run of moving secrets' values to another backend. */
+export interface MigrationRunRow {
+  id: string;
+  /** 1, 2, 3...: runs in the order they started. */
+  number: number;
+  /** Name of the backend instance values move to. */
+  target: string;
+  keep_source: number;
+  retry_failed: number;
+  /** `running`, `done` or `failed`. */
+  state: string;
+  total: number;
+  /** Secrets switched to the target; counted in the transaction that switches each one. */
+  done: number;
+  failed: number;
+  started_at: string;
+  finished_at: string | null;
+  /** Who started it (a username, or `system` for the start-up migration). */
+  started_by: string;
+  /** The process running it (a random id per engine) and when it last said it is alive. */
+  owner: string | null;
+  heartbeat_at: string | null;
+}
+
+/** A secret whose move failed, with the reason (an error code and message, never a value). */
+export interface MigrationFailureRow {
+  secret_id: string;
+  target: string;
+  run_id: string;
+  reason: string;
+  failed_at: string;
+}
+
+/** A value copy left in a source backend by a `keepSource` migration. */
+export interface MigrationKeptValueRow {
+  secret_id: string;
+  version: number;
+  backend: string;
+  run_id: string;
+  kept_at: string;
 }

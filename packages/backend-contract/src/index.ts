@@ -1,0 +1,14 @@
+// The public surface of @coffer/backend-contract, listed by name.
+
+export {
+  type BackendContractOptions,
+  type BackendUnderTest,
+  type ContractSkip,
+  runBackendContract,
+} from './backend-contract.js';
+export { type ContractCaseName, contractCaseNames } from './contract-cases.js';
+export {
+  type ContractContext,
+  type ContractContextOptions,
+  createContractContext,
+} from './contract-context.js';

@@ -1,0 +1,1190 @@
+// Generated from the OpenAPI document of the Coffer server by
+// `npm run generate -w @coffer/client`. Do not edit: test/openapi-drift.test.ts fails when this
+// file and the server disagree.
+
+/** The API prefix every operation path below is relative to. */
+export const apiPrefix = '/api/v1';
+
+/** The schemas the document names (`components.schemas`). */
+export interface Schemas {
+  /** An RFC 9457 problem document. */
+  Problem: {
+    /** `urn:coffer:error:<code>` */
+    type: string;
+    title: string;
+    status: number;
+    /** Stable; clients branch on it */
+    code:
+      | 'validation'
+      | 'not_found'
+      | 'already_exists'
+      | 'conflict'
+      | 'version_conflict'
+      | 'forbidden'
+      | 'unauthenticated'
+      | 'integrity'
+      | 'key_unavailable'
+      | 'key_mismatch'
+      | 'backend_unavailable'
+      | 'value_not_found'
+      | 'payload_too_large'
+      | 'rate_limited'
+      | 'precondition_required'
+      | 'invalid_config'
+      | 'unsupported'
+      | 'internal';
+    /** For humans; never contains a secret value */
+    detail: string;
+    /** Each offending field and why (validation errors) */
+    issues?: Array<{
+      path: string;
+      message: string;
+    }>;
+    details?: Record<string, unknown>;
+  };
+  /** One record of the hash-chained audit log; never a value. */
+  AuditRecord: {
+    seq: number;
+    at: string;
+    action: string;
+    outcome: 'success' | 'denied' | 'failure';
+    source: string;
+    actor: {
+      type: string;
+      id?: string;
+      name?: string;
+    };
+    address: string | null;
+    target?: {
+      type: string;
+      id?: string;
+      name?: string;
+    } | null;
+    purpose: string | null;
+    details: Record<string, unknown>;
+    prevHash: string;
+    hash: string;
+  };
+  User: {
+    id: string;
+    username: string;
+    displayName: string;
+    type: 'user' | 'service_account';
+    role: 'admin' | 'member';
+    disabled: boolean;
+    /** Only for admins and the user themself */
+    email?: string | null;
+    /** Only for admins and the user themself */
+    lastLoginAt?: string | null;
+    hasPassword: boolean;
+    createdAt: string;
+    updatedAt: string;
+  };
+  TokenInfo: {
+    id: string;
+    userId: string;
+    name: string;
+    /** `cfr_` and the next 8 characters, to tell tokens apart */
+    prefix: string;
+    scope: 'read-only' | 'read-write';
+    state: 'active' | 'expired' | 'revoked';
+    createdAt: string;
+    expiresAt: string | null;
+    revokedAt: string | null;
+    lastUsedAt: string | null;
+  };
+  Group: {
+    id: string;
+    name: string;
+    description: string;
+    builtin: boolean;
+    memberCount: number;
+    createdAt: string;
+  };
+  GroupMember: {
+    userId: string;
+    username: string;
+    displayName: string;
+    type: 'user' | 'service_account';
+    disabled: boolean;
+    addedAt: string;
+  };
+  GroupWithMembers: {
+    id: string;
+    name: string;
+    description: string;
+    builtin: boolean;
+    memberCount: number;
+    createdAt: string;
+    members: Schemas['GroupMember'][];
+  };
+  BackendInstance: {
+    name: string;
+    type: string;
+    /** What the backend can do; the engine branches on these */
+    capabilities: {
+      versioning: boolean;
+      listing: boolean;
+      labels: boolean;
+      envelope: boolean;
+    };
+    /** New values go here */
+    active: boolean;
+    backup: boolean;
+    /** Secrets whose values it holds */
+    secrets: number;
+  };
+  BackendDefinition: {
+    id: string;
+    displayName: string;
+    description: string;
+    /** What the backend can do; the engine branches on these */
+    capabilities: {
+      versioning: boolean;
+      listing: boolean;
+      labels: boolean;
+      envelope: boolean;
+    };
+    /** JSON Schema of its settings */
+    configSchema: Record<string, unknown>;
+    source: string;
+  };
+  MigrationStatus: {
+    state: 'idle' | 'running' | 'failed' | 'done';
+    target: string | null;
+    keepSource: boolean;
+    total: number;
+    done: number;
+    failed: number;
+    ratePerSecond: number | null;
+    etaSeconds: number | null;
+    startedAt: string | null;
+    finishedAt: string | null;
+    failures: Array<{
+      secretId: string;
+      name: string;
+      reason: string;
+    }>;
+  };
+  KeyInfo: {
+    id: string;
+    createdAt: string;
+    current: boolean;
+  };
+  /** Key ids and dates; never key material. */
+  KeyringStatus: {
+    source:
+      | {
+          type: 'file';
+          path: string;
+        }
+      | {
+          type: 'env';
+          variable: string;
+        };
+    currentKeyId: string;
+    keys: Schemas['KeyInfo'][];
+    canRotate: boolean;
+    missingKeyIds: string[];
+    rewrap: {
+      state: 'idle' | 'running' | 'failed';
+      rewrapped: number;
+      startedAt: string | null;
+      finishedAt: string | null;
+      error: string | null;
+    };
+  };
+  Kind: {
+    id: string;
+    displayName: string;
+    description: string;
+    /** A data: URI */
+    logo: string;
+    /** Accepts any field names; every field is secret */
+    freeForm: boolean;
+    /** Where the kind was defined */
+    source: 'builtin' | 'app' | 'file';
+    fields: Array<{
+      name: string;
+      type: 'string' | 'number' | 'integer' | 'boolean' | 'enum';
+      label: string;
+      help?: string;
+      placeholder?: string;
+      default?: string | number | boolean;
+      required: boolean;
+      secret: boolean;
+      format?: string;
+      options?: string[];
+      min?: number;
+      max?: number;
+      minLength?: number;
+      maxLength?: number;
+      pattern?: string;
+    }>;
+    /** JSON Schema (2020-12) of the values, with form hints */
+    jsonSchema: Record<string, unknown>;
+  };
+  /** A secret's metadata; never its values. */
+  SecretMetadata: {
+    id: string;
+    name: string;
+    kind: string;
+    description: string;
+    labels: Record<string, string>;
+    ownerId: string;
+    currentVersion: number;
+    /** The backend instance holding the values */
+    backend: string;
+    createdAt: string;
+    updatedAt: string;
+    createdBy: string;
+    updatedBy: string;
+    deletedAt: string | null;
+    purgeAfter: string | null;
+    access: {
+      level: ('use' | 'read' | 'write' | 'manage') | null;
+      basis: 'admin' | 'owner' | 'share' | 'none';
+    };
+  };
+  /** Values of one version, masked unless revealed. */
+  SecretValues: {
+    secretId: string;
+    version: number;
+    values: Record<string, string | number | boolean>;
+    /** True when secret fields carry their real values */
+    revealed: boolean;
+    maskedFields: string[];
+  };
+  SecretVersion: {
+    version: number;
+    createdAt: string;
+    createdBy: string;
+    changedFields: string[];
+    rollbackOf: number | null;
+    current: boolean;
+  };
+  Share: {
+    secretId: string;
+    granteeType: 'user' | 'group';
+    granteeId: string;
+    granteeName: string;
+    level: 'use' | 'read' | 'write' | 'manage';
+    createdAt: string;
+    createdBy: string;
+  };
+  ConnectionTestResult: {
+    ok: boolean;
+    kind: string;
+    /** Why it failed; never contains a secret value */
+    reason?: string;
+    durationMs: number;
+    details?: Record<string, string | number | boolean>;
+  };
+  CreatedToken: {
+    token: string;
+    info: Schemas['TokenInfo'];
+  };
+}
+
+/** Every operation, keyed `METHOD /path` with `{param}` placeholders. */
+export interface Operations {
+  /**
+   * Log in with username and password
+   *
+   * Sets the HttpOnly session cookie and a readable CSRF cookie; the CSRF token is also in the answer. Repeated failures lock the username and the address out for a growing time (429 with Retry-After).
+   */
+  'POST /auth/login': {
+    path: never;
+    query: never;
+    headers: never;
+    body: {
+      username: string;
+      password: string;
+    };
+    status: 200;
+    response: {
+      user: Schemas['User'];
+      /** Send it as `X-CSRF-Token` on every non-GET request made with the cookie */
+      csrfToken: string;
+      expiresAt: string;
+    };
+  };
+  /**
+   * Log out
+   *
+   * Ends the cookie session at once, on every server process, and clears the cookies. Idempotent. API tokens are revoked with `DELETE /tokens/{id}` instead.
+   */
+  'POST /auth/logout': {
+    path: never;
+    query: never;
+    headers: never;
+    body: Record<string, never>;
+    status: 204;
+    response: undefined;
+  };
+  /** Who the caller is */
+  'GET /auth/me': {
+    path: never;
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      user: Schemas['User'];
+      authenticatedBy: 'session' | 'token' | 'host';
+      token?: {
+        id: string;
+        scope: 'read-only' | 'read-write';
+      };
+    };
+  };
+  /**
+   * List secrets
+   *
+   * Secrets the caller may read (admins: all), filtered and in pages. `access=use` lists those the caller may only use.
+   */
+  'GET /secrets': {
+    path: never;
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+      kind?: string;
+      /** `name` or `name=value`; repeat for several (all must match) */
+      label?: string | string[];
+      namePrefix?: string;
+      /** `deleted` lists the trash */
+      state?: 'live' | 'deleted' | 'all';
+      view?: 'accessible' | 'mine';
+      /** `use` lists the secrets the caller may use without seeing them (kind filter only) */
+      access?: 'read' | 'use';
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['SecretMetadata'][];
+      nextCursor: string | null;
+    };
+  };
+  /**
+   * Create a secret
+   *
+   * Creates version 1. The response carries the ETag `"v1"` and a Location.
+   */
+  'POST /secrets': {
+    path: never;
+    query: never;
+    headers: never;
+    body: {
+      name: string;
+      kind: string;
+      description?: string;
+      /** Label name → value, e.g. `{"env": "prod"}` */
+      labels?: Record<string, string>;
+      /** Field name → value; a secret field sent back as the mask keeps its stored value */
+      values: Record<string, string | number | boolean>;
+      /** Admins only: create it for another user */
+      ownerId?: string;
+    };
+    status: 201;
+    response: Schemas['SecretMetadata'];
+  };
+  /**
+   * Delete every secret the caller manages
+   *
+   * Moves them to the trash (restorable until purged). Needs `{"confirm": "delete-all"}`; without it the answer is 428.
+   */
+  'POST /secrets/delete-all': {
+    path: never;
+    query: never;
+    headers: never;
+    body: {
+      /** Must be `delete-all` */
+      confirm?: string;
+    };
+    status: 200;
+    response: {
+      deleted: number;
+    };
+  };
+  /**
+   * A secret's metadata
+   *
+   * `ref` is the id or the name. The ETag is `"v<currentVersion>"`; deleted secrets are found too.
+   */
+  'GET /secrets/{ref}': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: Schemas['SecretMetadata'];
+  };
+  /**
+   * Change description or labels
+   *
+   * Values and versions are untouched. With `If-Match: "v<n>"`, 412 unless n is current.
+   */
+  'PATCH /secrets/{ref}': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: never;
+    headers: {
+      /** `"v<version>"` from an ETag: write only if current */
+      'if-match'?: string;
+    };
+    body: {
+      description?: string;
+      /** Replaces every label */
+      labels?: Record<string, string>;
+    };
+    status: 200;
+    response: Schemas['SecretMetadata'];
+  };
+  /**
+   * Delete a secret (to the trash)
+   *
+   * Restorable until its recovery window ends; its name is free at once.
+   */
+  'DELETE /secrets/{ref}': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: Schemas['SecretMetadata'];
+  };
+  /** Restore a deleted secret */
+  'POST /secrets/{ref}/restore': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: never;
+    headers: never;
+    body: {
+      /** When the old name was reused */
+      newName?: string;
+    };
+    status: 200;
+    response: Schemas['SecretMetadata'];
+  };
+  /** Delete a secret and all its versions for good */
+  'POST /secrets/{ref}/purge': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: never;
+    headers: never;
+    body: Record<string, never>;
+    status: 204;
+    response: undefined;
+  };
+  /**
+   * Rename a secret
+   *
+   * Its id, values and versions stay. `If-Match` makes it conditional.
+   */
+  'POST /secrets/{ref}/rename': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: never;
+    headers: {
+      /** `"v<version>"` from an ETag: write only if current */
+      'if-match'?: string;
+    };
+    body: {
+      newName: string;
+    };
+    status: 200;
+    response: Schemas['SecretMetadata'];
+  };
+  /**
+   * Read values
+   *
+   * Secret fields are masked unless `reveal=true` (needs `read`; every reveal is audited). Without `version`, the current one; its ETag is `"v<version>"`.
+   */
+  'GET /secrets/{ref}/values': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: {
+      /** Show secret fields (needs `read`; audited) */
+      reveal?: '0' | '1' | 'true' | 'false';
+      version?: number;
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: Schemas['SecretValues'];
+  };
+  /**
+   * Change values (a new version)
+   *
+   * Fields in `values` are set (a secret field sent as the mask keeps its value), `removeKeys` are removed, the rest stay. `If-Match: "v<n>"` makes it check-and-set: 412 unless n is current.
+   */
+  'PATCH /secrets/{ref}/values': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: never;
+    headers: {
+      /** `"v<version>"` from an ETag: write only if current */
+      'if-match'?: string;
+    };
+    body: {
+      /** Field name → value; a secret field sent back as the mask keeps its stored value */
+      values?: Record<string, string | number | boolean>;
+      removeKeys?: string[];
+    };
+    status: 200;
+    response: Schemas['SecretMetadata'];
+  };
+  /** Kept versions, newest first */
+  'GET /secrets/{ref}/versions': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['SecretVersion'][];
+      nextCursor: string | null;
+    };
+  };
+  /**
+   * Roll back to an earlier version
+   *
+   * Makes a new version holding the values of `toVersion`. `If-Match` makes it conditional.
+   */
+  'POST /secrets/{ref}/rollback': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: never;
+    headers: {
+      /** `"v<version>"` from an ETag: write only if current */
+      'if-match'?: string;
+    };
+    body: {
+      toVersion: number;
+    };
+    status: 200;
+    response: Schemas['SecretMetadata'];
+  };
+  /**
+   * Test that the credentials work
+   *
+   * Uses the secret on the caller's behalf (`use` suffices: a group member can test what they cannot see): SMTP login, database `SELECT 1`, or an HTTP request. 200 with `ok: false` and a reason (never a secret value) when they do not work; 422 `unsupported` for kinds without a test.
+   */
+  'POST /secrets/{ref}/test': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: never;
+    headers: never;
+    body: Record<string, never>;
+    status: 200;
+    response: Schemas['ConnectionTestResult'];
+  };
+  /**
+   * A secret's shares
+   *
+   * Groups first, then users, by name. Needs `read`.
+   */
+  'GET /secrets/{ref}/shares': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['Share'][];
+      nextCursor: string | null;
+    };
+  };
+  /**
+   * Share a secret (or change a share)
+   *
+   * Grants a user or group one level: `use` < `read` < `write` < `manage`. Defaults: `read` for users, `use` for groups. Sharing with a group needs membership (or admin).
+   */
+  'POST /secrets/{ref}/shares': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: never;
+    headers: never;
+    body: {
+      granteeType: 'user' | 'group';
+      granteeId: string;
+      /** Defaults to `read` for a user and `use` for a group */
+      level?: 'use' | 'read' | 'write' | 'manage';
+    };
+    status: 200;
+    response: Schemas['Share'];
+  };
+  /**
+   * Revoke a share
+   *
+   * Takes effect on the grantee’s next request.
+   */
+  'DELETE /secrets/{ref}/shares/{granteeType}/{granteeId}': {
+    path: {
+      ref: string;
+      granteeType: 'user' | 'group';
+      granteeId: string;
+    };
+    query: never;
+    headers: never;
+    body: never;
+    status: 204;
+    response: undefined;
+  };
+  /** List kinds */
+  'GET /kinds': {
+    path: never;
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['Kind'][];
+      nextCursor: string | null;
+    };
+  };
+  /** One kind */
+  'GET /kinds/{id}': {
+    path: {
+      id: string;
+    };
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: Schemas['Kind'];
+  };
+  /** List users and service accounts */
+  'GET /users': {
+    path: never;
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+      /** A prefix of the username or display name */
+      query?: string;
+      includeDisabled?: '0' | '1' | 'true' | 'false';
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['User'][];
+      nextCursor: string | null;
+    };
+  };
+  /** Create a user or service account (admins) */
+  'POST /users': {
+    path: never;
+    query: never;
+    headers: never;
+    body: {
+      username: string;
+      displayName?: string;
+      email?: string | null;
+      role?: 'admin' | 'member';
+      /** `service_account`: a bot with tokens only */
+      type?: 'user' | 'service_account';
+      /** 12 to 1024 characters; never for service accounts */
+      password?: string;
+    };
+    status: 201;
+    response: Schemas['User'];
+  };
+  /** One user */
+  'GET /users/{id}': {
+    path: {
+      id: string;
+    };
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: Schemas['User'];
+  };
+  /**
+   * Change a user
+   *
+   * Admins change anything (disabling ends every session at once); users their own display name and email.
+   */
+  'PATCH /users/{id}': {
+    path: {
+      id: string;
+    };
+    query: never;
+    headers: never;
+    body: {
+      displayName?: string;
+      email?: string | null;
+      role?: 'admin' | 'member';
+      disabled?: boolean;
+    };
+    status: 200;
+    response: Schemas['User'];
+  };
+  /**
+   * Set a password
+   *
+   * Admins reset anyone else’s; users change their own with `currentPassword`. Every session of the user ends.
+   */
+  'POST /users/{id}/password': {
+    path: {
+      id: string;
+    };
+    query: never;
+    headers: never;
+    body: {
+      newPassword: string;
+      /** Required when changing your own */
+      currentPassword?: string;
+    };
+    status: 204;
+    response: undefined;
+  };
+  /**
+   * Log a user out everywhere
+   *
+   * The user themself or an admin. Takes effect at once on every server process.
+   */
+  'DELETE /users/{id}/sessions': {
+    path: {
+      id: string;
+    };
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      ended: number;
+    };
+  };
+  /** List groups */
+  'GET /groups': {
+    path: never;
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+      /** A prefix of the group name */
+      query?: string;
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['Group'][];
+      nextCursor: string | null;
+    };
+  };
+  /** Create a group (admins) */
+  'POST /groups': {
+    path: never;
+    query: never;
+    headers: never;
+    body: {
+      name: string;
+      description?: string;
+    };
+    status: 201;
+    response: Schemas['Group'];
+  };
+  /** A group with its members (admins and members) */
+  'GET /groups/{id}': {
+    path: {
+      id: string;
+    };
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: Schemas['GroupWithMembers'];
+  };
+  /** Change a group (admins) */
+  'PATCH /groups/{id}': {
+    path: {
+      id: string;
+    };
+    query: never;
+    headers: never;
+    body: {
+      name?: string;
+      description?: string;
+    };
+    status: 200;
+    response: Schemas['Group'];
+  };
+  /**
+   * Delete a group (admins)
+   *
+   * Builtin groups (`system`) cannot be deleted.
+   */
+  'DELETE /groups/{id}': {
+    path: {
+      id: string;
+    };
+    query: never;
+    headers: never;
+    body: never;
+    status: 204;
+    response: undefined;
+  };
+  /** A group's members, by username */
+  'GET /groups/{id}/members': {
+    path: {
+      id: string;
+    };
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['GroupMember'][];
+      nextCursor: string | null;
+    };
+  };
+  /**
+   * Add a member (admins)
+   *
+   * Idempotent: adding a member twice is fine.
+   */
+  'PUT /groups/{id}/members/{userId}': {
+    path: {
+      id: string;
+      userId: string;
+    };
+    query: never;
+    headers: never;
+    body: Record<string, never>;
+    status: 204;
+    response: undefined;
+  };
+  /** Remove a member (admins) */
+  'DELETE /groups/{id}/members/{userId}': {
+    path: {
+      id: string;
+      userId: string;
+    };
+    query: never;
+    headers: never;
+    body: never;
+    status: 204;
+    response: undefined;
+  };
+  /** The caller's tokens (admins: anyone's) */
+  'GET /tokens': {
+    path: never;
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+      /** Admins: someone else's tokens */
+      userId?: string;
+      includeInactive?: '0' | '1' | 'true' | 'false';
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['TokenInfo'][];
+      nextCursor: string | null;
+    };
+  };
+  /**
+   * Create an API token
+   *
+   * Users create tokens for themselves, admins for anyone (service accounts included). The token is in this answer only; send it as `Authorization: Bearer <token>`.
+   */
+  'POST /tokens': {
+    path: never;
+    query: never;
+    headers: never;
+    body: {
+      name: string;
+      scope: 'read-only' | 'read-write';
+      /** Admins: a token for another user or a service account */
+      userId?: string;
+      /** ISO-8601; none: until revoked */
+      expiresAt?: string | null;
+    };
+    status: 201;
+    response: Schemas['CreatedToken'];
+  };
+  /**
+   * Revoke a token
+   *
+   * The owner or an admin; effective on the very next request.
+   */
+  'DELETE /tokens/{id}': {
+    path: {
+      id: string;
+    };
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: Schemas['TokenInfo'];
+  };
+  /** Query the audit log, newest first */
+  'GET /audit': {
+    path: never;
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+      actorId?: string;
+      targetId?: string;
+      /** e.g. `secret.reveal` */
+      action?: string;
+      outcome?: 'success' | 'denied' | 'failure';
+      /** ISO-8601, inclusive */
+      from?: string;
+      /** ISO-8601, exclusive */
+      to?: string;
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['AuditRecord'][];
+      nextCursor: string | null;
+    };
+  };
+  /**
+   * Verify the hash chain
+   *
+   * Reports the first changed, missing or reordered record, or a cut-off end.
+   */
+  'POST /audit/verify': {
+    path: never;
+    query: never;
+    headers: never;
+    body: Record<string, never>;
+    status: 200;
+    response: {
+      ok: boolean;
+      checked: number;
+      firstBrokenSeq?: number;
+      problem?: string;
+      head?: {
+        seq: number;
+        hash: string;
+      };
+    };
+  };
+  /**
+   * Export records as JSON lines, oldest first
+   *
+   * `application/x-ndjson`, streamed. The export itself is recorded.
+   */
+  'GET /audit/export': {
+    path: never;
+    query: {
+      actorId?: string;
+      targetId?: string;
+      /** e.g. `secret.reveal` */
+      action?: string;
+      outcome?: 'success' | 'denied' | 'failure';
+      /** ISO-8601, inclusive */
+      from?: string;
+      /** ISO-8601, exclusive */
+      to?: string;
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: string;
+  };
+  /** Keyring status */
+  'GET /keyring': {
+    path: never;
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: Schemas['KeyringStatus'];
+  };
+  /**
+   * Rotate the key-encryption key
+   *
+   * Adds a key, makes it current, and re-wraps stored data keys in the background (see `rewrap` in the status). Env-sourced keys cannot rotate (422 `unsupported`).
+   */
+  'POST /keyring/rotate': {
+    path: never;
+    query: never;
+    headers: never;
+    body: Record<string, never>;
+    status: 200;
+    response: Schemas['KeyInfo'];
+  };
+  /** Configured backend instances and their status */
+  'GET /backends': {
+    path: never;
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['BackendInstance'][];
+      nextCursor: string | null;
+    };
+  };
+  /** Backend types this server can configure */
+  'GET /backends/definitions': {
+    path: never;
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['BackendDefinition'][];
+      nextCursor: string | null;
+    };
+  };
+  /** One backend instance */
+  'GET /backends/{name}': {
+    path: {
+      name: string;
+    };
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: Schemas['BackendInstance'];
+  };
+  /**
+   * Migration status
+   *
+   * Progress of moving values to the active backend (the first 100 failures; all in `/migration/failures`).
+   */
+  'GET /migration': {
+    path: never;
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: Schemas['MigrationStatus'];
+  };
+  /**
+   * Start (or resume) a migration
+   *
+   * Moves every secret’s values to the target, verified by read-back, resumable. Answers at once (202).
+   */
+  'POST /migration': {
+    path: never;
+    query: never;
+    headers: never;
+    body: {
+      /** The backend to move values to; default: the configured one */
+      target?: string;
+      /** Keep the values in the old backend too */
+      keepSource?: boolean;
+      /** Try the secrets that failed last time again */
+      retryFailed?: boolean;
+    };
+    status: 202;
+    response: Schemas['MigrationStatus'];
+  };
+  /** Secrets the migration could not move, and why */
+  'GET /migration/failures': {
+    path: never;
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Array<{
+        secretId: string;
+        name: string;
+        reason: string;
+      }>;
+      nextCursor: string | null;
+    };
+  };
+  /**
+   * Delete the source copies that keepSource migrations kept
+   *
+   * Makes those migrations one-way. Refused (409) while a migration runs.
+   */
+  'POST /migration/drop-kept-sources': {
+    path: never;
+    query: never;
+    headers: never;
+    body: Record<string, never>;
+    status: 200;
+    response: {
+      dropped: number;
+    };
+  };
+}

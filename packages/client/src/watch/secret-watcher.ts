@@ -1,0 +1,93 @@
+import type { SecretMetadata } from '../api-types.js';
+import { isCofferApiError } from '../errors/api-error.js';
+import { sleep } from '../http/retry-policy.js';
+import { type CallOptions, parseBody, type Transport } from '../http/transport.js';
+
+/** How {@link CofferClient.watch} polls. */
+export interface WatchOptions extends CallOptions {
+  /** Time between polls (default 5000 ms). Each poll reads each watched secret's metadata once. */
+  intervalMs?: number;
+  /** Yield every watched secret's current state first, before any change (default false). */
+  initial?: boolean;
+}
+
+/** A watched secret that changed: a new version, or deleted to or restored from the trash. */
+export interface SecretChange {
+  /** The ref as it was given to `watch`. */
+  ref: string;
+  /** Its metadata now (`deletedAt` is set when it went to the trash). */
+  secret: SecretMetadata;
+  /** Its current version. */
+  version: number;
+}
+
+/** Statuses that say "not now" rather than "never": the next poll tries again. */
+const transientStatuses = new Set([0, 429, 502, 503, 504]);
+
+/**
+ * Polls `GET /secrets/{ref}` with `If-None-Match` (a `304` means unchanged, if the server
+ * supports it) and compares versions otherwise, yielding each change. It ends when the signal
+ * aborts or the loop breaks. Passing network trouble (after the client's own retries) skips a
+ * poll; a secret that disappears, or credentials that stop working, end it with the error.
+ */
+export async function* watchSecrets(
+  transport: Transport,
+  refs: readonly string[],
+  options: WatchOptions = {},
+): AsyncGenerator<SecretChange, void, undefined> {
+  const watched = [...new Set(refs)];
+  if (watched.length === 0) return;
+  const intervalMs = Math.max(0, options.intervalMs ?? 5000);
+  const signal = options.signal;
+  const tags = new Map<string, string>();
+  const known = new Map<string, { version: number; deletedAt: string | null }>();
+
+  const poll = async (ref: string): Promise<SecretMetadata | undefined> => {
+    const tag = tags.get(ref);
+    const response = await transport.send('GET /secrets/{ref}', {
+      path: { ref },
+      ...(tag === undefined ? {} : { headers: { 'if-none-match': tag } }),
+      ...(signal === undefined ? {} : { signal }),
+    });
+    if (response.status === 304) return undefined;
+    const etag = response.headers.get('etag');
+    if (etag !== null) tags.set(ref, etag);
+    return (await parseBody(response, 'GET', `/secrets/${encodeURIComponent(ref)}`)) as SecretMetadata;
+  };
+
+  let first: (SecretMetadata | undefined)[];
+  try {
+    first = await Promise.all(watched.map(poll));
+  } catch (err) {
+    if (signal?.aborted) return;
+    throw err;
+  }
+  for (const [i, ref] of watched.entries()) {
+    const secret = first[i]!;
+    known.set(ref, { version: secret.currentVersion, deletedAt: secret.deletedAt });
+    if (options.initial) yield { ref, secret, version: secret.currentVersion };
+  }
+
+  for (;;) {
+    try {
+      await sleep(intervalMs, signal);
+    } catch {
+      return;
+    }
+    const results = await Promise.allSettled(watched.map(poll));
+    if (signal?.aborted) return;
+    for (const [i, ref] of watched.entries()) {
+      const result = results[i]!;
+      if (result.status === 'rejected') {
+        if (isCofferApiError(result.reason) && transientStatuses.has(result.reason.status)) continue;
+        throw result.reason;
+      }
+      const secret = result.value;
+      if (secret === undefined) continue;
+      const before = known.get(ref)!;
+      if (before.version === secret.currentVersion && before.deletedAt === secret.deletedAt) continue;
+      known.set(ref, { version: secret.currentVersion, deletedAt: secret.deletedAt });
+      yield { ref, secret, version: secret.currentVersion };
+    }
+  }
+}

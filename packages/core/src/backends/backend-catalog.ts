@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { requireAdmin } from '../access/require-admin.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Actor, ResolvedActor } from '../identity/actor.js';
+import type { CofferDatabase } from '../storage/database.js';
+import type { BackendCapabilities } from './backend.js';
+import type { BackendRegistry, BackendSet } from './backend-registry.js';
+
+/** A kind of backend that can be configured, as listed for admins (CLI, API, web UI). */
+export interface BackendDefinitionInfo {
+  id: string;
+  displayName: string;
+  description: string;
+  capabilities: BackendCapabilities;
+  /** The settings an instance of it takes, as JSON Schema (what a form renders). */
+  configSchema: Record<string, unknown>;
+  /** `builtin`, `code` (given to createCoffer) or the path of the module it came from. */
+  source: string;
+}
+
+/** A configured backend instance, as listed for admins. */
+export interface BackendInstanceInfo {
+  name: string;
+  type: string;
+  capabilities: BackendCapabilities;
+  /** New values are written to it. */
+  active: boolean;
+  /** It mirrors the active backend. */
+  backup: boolean;
+  /** Secrets (live and deleted) whose values it holds. */
+  secrets: number;
+}
+
+export interface BackendCatalog {
+  /**
+   * Every available backend definition with its config schema, and every configured instance
+   * (admins only).
+   *
+   * @example
+   * const { definitions, instances } = await coffer.backends.describe(asUser(adminId));
+   */
+  describe(actor: Actor): Promise<{ definitions: BackendDefinitionInfo[]; instances: BackendInstanceInfo[] }>;
+}
+
+export function createBackendCatalog(deps: {
+  registry: BackendRegistry;
+  backends: BackendSet;
+  activeName: string;
+  backupName: string | undefined;
+  database: CofferDatabase;
+  resolveActor: (actor: Actor) => Promise<ResolvedActor>;
+  audit: Pick<AuditLog, 'appendStandalone'>;
+}): BackendCatalog {
+  return {
+    async describe(actor) {
+      await requireAdmin(deps, actor, {
+        action: 'backend.migrate',
+        target: { type: 'backend' },
+        write: false,
+      });
+      const counts = await deps.database.db
+        .selectFrom('secrets')
+        .select(['backend', (eb) => eb.fn.countAll<number | string | bigint>().as('n')])
+        .groupBy('backend')
+        .execute();
+      const bySecrets = new Map(counts.map((c) => [c.backend, Number(c.n)]));
+      return {
+        definitions: deps.registry.list().map((d) => ({
+          id: d.id,
+          displayName: d.displayName,
+          description: d.description,
+          capabilities: { ...d.capabilities },
+          configSchema: jsonSchemaOf(d.configSchema),
+          source: deps.registry.sourceOf(d.id) ?? 'code',
+        })),
+        instances: deps.backends.all().map((b) => ({
+          name: b.name,
+          type: b.type,
+          capabilities: { ...b.capabilities },
+          active: b.name === deps.activeName,
+          backup: b.name === deps.backupName,
+          secrets: bySecrets.get(b.name) ?? 0,
+        })),
+      };
+    },
+  };
+}
+
+/** A config schema as JSON Schema (input side: defaults are optional); `{}` if it has no such form. */
+export function jsonSchemaOf(schema: unknown): Record<string, unknown> {
+  try {
+    // A custom module may bring its own copy of zod; its schemas convert themselves.
+    const own = (schema as { toJSONSchema?: (o: object) => Record<string, unknown> }).toJSONSchema;
+    if (typeof own === 'function') return own.call(schema, { io: 'input', unrepresentable: 'any' });
+    return z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<
+      string,
+      unknown
+    >;
+  } catch {
+    return {};
+  }
+}

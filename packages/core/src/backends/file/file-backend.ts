@@ -1,0 +1,356 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { CofferError, isCofferError } from '../../errors/coffer-error.js';
+import { errorCode, syncDirectory } from '../../keyring/atomic-file.js';
+import type { Keyring } from '../../keyring/keyring-types.js';
+import type { SecretValues } from '../../kinds/kind-types.js';
+import type { Logger } from '../../logging/logger.js';
+import type { Backend, BackendContext, BackendDefinition, ValueRef } from '../backend.js';
+import { defineBackend } from '../backend.js';
+import {
+  assertOwnedValue,
+  assertValueRef,
+  isSecretId,
+  type OwnerContext,
+  ownerLabels,
+} from '../external-names.js';
+import { decodeValues, encodeValues } from '../value-codec.js';
+import { decodeFileBlob, encodeFileBlob } from './file-blob.js';
+
+const fileBackendConfig = z
+  .object({
+    /**
+     * The directory holding the value files; relative paths resolve against the data
+     * directory. Defaults to `<dataDir>/backends/<instance name>`.
+     */
+    directory: z.string().min(1).optional(),
+    /**
+     * Flush every file and directory change to disk before a write counts as done (the
+     * default). Switch off only for data you can lose on a power cut.
+     */
+    fsync: z.boolean().default(true),
+  })
+  .strict();
+
+export type FileBackendConfig = z.infer<typeof fileBackendConfig>;
+
+const capabilities = { versioning: true, listing: true, labels: true, envelope: true } as const;
+
+/** Temporary files older than this are left over from a crash and removed when seen. */
+const staleTempMs = 10 * 60_000;
+const valueSuffix = '.cfv';
+const valueFilePattern = /^([1-9][0-9]{0,15})\.cfv$/;
+const tempFilePattern = /^\..*\.tmp$/;
+const shardPattern = /^[0-9a-f]{2}$/;
+
+/**
+ * Values as encrypted files: one file per secret version, sealed with Coffer's keyring exactly
+ * like the `sql` backend, under `<directory>/<clusterPrefix>/<id[0..2]>/<secret id>/<version>.cfv`.
+ * Writes are atomic (write a temporary file, fsync, rename, fsync the directory), so a crash
+ * leaves the old file or the new one, never a torn one. Directories are 0700, files 0600.
+ * Each file carries owner labels; a file another deployment wrote is refused.
+ *
+ * @example
+ * backends: { files: { type: 'file', directory: '/var/lib/coffer/values' } }, backend: 'files'
+ */
+export const fileBackendDefinition: BackendDefinition<FileBackendConfig> = defineBackend({
+  id: 'file',
+  displayName: 'Encrypted files',
+  description:
+    "One encrypted file per secret version in a directory, sealed with Coffer's keyring like the sql backend.",
+  configSchema: fileBackendConfig,
+  capabilities,
+  create: async (config, context) => {
+    const root = resolve(context.dataDir, config.directory ?? join('backends', context.name));
+    const space = join(root, context.clusterPrefix);
+    for (const dir of [root, space]) {
+      try {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        // A directory that already existed keeps its mode; values must not be readable by others.
+        await chmod(dir, 0o700);
+      } catch (err) {
+        const message = `cannot prepare ${dir} with mode 0700 (${errorCode(err) ?? 'error'})`;
+        throw new CofferError('invalid_config', `backends.${context.name}.directory: ${message}`, {
+          cause: err,
+          details: { issues: [{ path: `backends.${context.name}.directory`, message }] },
+        });
+      }
+    }
+    return new FileBackend(context, space, config.fsync);
+  },
+});
+
+class FileBackend implements Backend {
+  readonly type = 'file';
+  readonly capabilities = capabilities;
+  readonly name: string;
+  readonly #space: string;
+  readonly #fsync: boolean;
+  readonly #keyring: Keyring;
+  readonly #owner: OwnerContext;
+  readonly #logger: Logger;
+
+  constructor(context: BackendContext, space: string, fsync: boolean) {
+    this.name = context.name;
+    this.#space = space;
+    this.#fsync = fsync;
+    this.#keyring = context.keyring;
+    this.#owner = { deploymentId: context.deploymentId, clusterPrefix: context.clusterPrefix };
+    this.#logger = context.logger;
+  }
+
+  async put(ref: ValueRef, values: SecretValues): Promise<void> {
+    assertValueRef(ref);
+    const { blob } = this.#keyring.seal(encodeValues(values), ref);
+    const bytes = encodeFileBlob({ labels: ownerLabels(this.#owner, ref), envelope: blob });
+    try {
+      await this.#writeAtomic(ref, bytes);
+    } catch (err) {
+      throw this.#fsError('write', ref, err);
+    }
+  }
+
+  async get(ref: ValueRef): Promise<SecretValues> {
+    assertValueRef(ref);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.#valuePath(ref));
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw new CofferError(
+          'value_not_found',
+          `backend ${this.name} holds no value for secret ${ref.secretId} version ${ref.version}`,
+        );
+      }
+      throw this.#fsError('read', ref, err);
+    }
+    const blob = decodeFileBlob(bytes, ref, this.name);
+    assertOwnedValue(blob.labels, this.#owner, ref, this.name);
+    return decodeValues(this.#keyring.open(blob.envelope, ref), ref);
+  }
+
+  async delete(ref: ValueRef): Promise<void> {
+    assertValueRef(ref);
+    const dir = this.#secretDir(ref.secretId);
+    try {
+      await unlink(this.#valuePath(ref));
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw this.#fsError('delete', ref, err);
+    }
+    try {
+      if (this.#fsync) await syncDirectory(dir);
+      // The secret's directory goes with its last version; a concurrent put makes it again.
+      await rmdir(dir);
+    } catch (err) {
+      const code = errorCode(err);
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT')
+        throw this.#fsError('delete', ref, err);
+    }
+  }
+
+  async list(options: { secretId?: string; after?: ValueRef; limit?: number } = {}): Promise<ValueRef[]> {
+    const limit = options.limit ?? 1000;
+    const after = options.after;
+    if (options.secretId !== undefined && !isSecretId(options.secretId)) {
+      throw CofferError.validation([{ path: 'secretId', message: 'must be a lowercase UUID' }]);
+    }
+    const refs: ValueRef[] = [];
+    try {
+      const shards =
+        options.secretId !== undefined
+          ? [options.secretId.slice(0, 2)]
+          : (await readdirOrEmpty(this.#space)).filter((s) => shardPattern.test(s)).sort();
+      for (const shard of shards) {
+        if (after !== undefined && shard < after.secretId.slice(0, 2)) continue;
+        const ids =
+          options.secretId !== undefined
+            ? [options.secretId]
+            : (await readdirOrEmpty(join(this.#space, shard))).filter(isSecretId).sort();
+        for (const secretId of ids) {
+          if (after !== undefined && secretId < after.secretId) continue;
+          for (const version of await this.#versionsOf(secretId)) {
+            if (after !== undefined && secretId === after.secretId && version <= after.version) continue;
+            refs.push({ secretId, version });
+            if (refs.length >= limit) return refs;
+          }
+        }
+      }
+    } catch (err) {
+      throw this.#fsError('list', undefined, err);
+    }
+    return refs;
+  }
+
+  async rewrap(onProgress?: (done: number) => void): Promise<{ rewrapped: number; failed: number }> {
+    let rewrapped = 0;
+    let failed = 0;
+    for await (const ref of this.#every()) {
+      try {
+        const path = this.#valuePath(ref);
+        const before = await stat(path);
+        const blob = decodeFileBlob(await readFile(path), ref, this.name);
+        const next = this.#keyring.rewrap(blob.envelope, ref);
+        if (next === null) continue;
+        const bytes = encodeFileBlob({ labels: blob.labels, envelope: next.blob });
+        if (await this.#writeAtomic(ref, bytes, before)) rewrapped++;
+        if (rewrapped % 100 === 0) onProgress?.(rewrapped);
+      } catch (err) {
+        if (errorCode(err) === 'ENOENT') continue;
+        // One damaged file must not stop the others from moving to the current key.
+        failed++;
+        this.#logger.warn(
+          { err, secretId: ref.secretId, version: ref.version, backend: this.name },
+          'could not re-wrap a value',
+        );
+      }
+    }
+    onProgress?.(rewrapped);
+    return { rewrapped, failed };
+  }
+
+  async referencedKeyIds(): Promise<string[]> {
+    const ids = new Set<string>();
+    for await (const ref of this.#every()) {
+      try {
+        const blob = decodeFileBlob(await readFile(this.#valuePath(ref)), ref, this.name);
+        ids.add(this.#keyring.kekIdOf(blob.envelope));
+      } catch (err) {
+        if (errorCode(err) !== 'ENOENT' && !isCofferError(err)) throw err;
+      }
+    }
+    return [...ids];
+  }
+
+  async *#every(): AsyncGenerator<ValueRef> {
+    let after: ValueRef | undefined;
+    for (;;) {
+      const page = await this.list({ limit: 1000, ...(after === undefined ? {} : { after }) });
+      yield* page;
+      if (page.length < 1000) return;
+      after = page[page.length - 1];
+    }
+  }
+
+  #secretDir(secretId: string): string {
+    return join(this.#space, secretId.slice(0, 2), secretId);
+  }
+
+  #valuePath(ref: ValueRef): string {
+    return join(this.#secretDir(ref.secretId), `${ref.version}${valueSuffix}`);
+  }
+
+  /** The versions stored for a secret, ascending; removes temporaries a crash left behind. */
+  async #versionsOf(secretId: string): Promise<number[]> {
+    const dir = this.#secretDir(secretId);
+    const versions: number[] = [];
+    for (const entry of await readdirOrEmpty(dir)) {
+      const match = valueFilePattern.exec(entry);
+      if (match !== null) {
+        versions.push(Number(match[1]));
+      } else if (tempFilePattern.test(entry)) {
+        await removeIfStale(join(dir, entry));
+      }
+    }
+    return versions.sort((a, b) => a - b);
+  }
+
+  /**
+   * Writes a value file atomically. With `unchangedSince`, the file is only replaced if it is
+   * still the one that was read (a re-wrap must not overwrite a concurrent put); returns
+   * whether it was written.
+   */
+  async #writeAtomic(
+    ref: ValueRef,
+    bytes: Buffer,
+    unchangedSince?: { ino: number; size: number; mtimeMs: number },
+  ): Promise<boolean> {
+    const dir = this.#secretDir(ref.secretId);
+    const target = this.#valuePath(ref);
+    for (let attempt = 1; ; attempt++) {
+      // A concurrent delete of the secret's last version may remove the directory at any
+      // moment; the steps below then fail with ENOENT and are tried again.
+      const retry = (err: unknown) => errorCode(err) === 'ENOENT' && attempt < 10;
+      await this.#makeSecretDir(dir);
+      const temp = join(dir, `.${ref.version}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+      let handle: Awaited<ReturnType<typeof open>>;
+      try {
+        handle = await open(temp, 'wx', 0o600);
+      } catch (err) {
+        if (retry(err)) continue;
+        throw err;
+      }
+      try {
+        await handle.writeFile(bytes);
+        if (this.#fsync) await handle.sync();
+      } catch (err) {
+        await handle.close().catch(() => {});
+        await rm(temp, { force: true });
+        throw err;
+      }
+      await handle.close();
+      if (unchangedSince !== undefined) {
+        const now = await stat(target).catch(() => undefined);
+        if (
+          now === undefined ||
+          now.ino !== unchangedSince.ino ||
+          now.size !== unchangedSince.size ||
+          now.mtimeMs !== unchangedSince.mtimeMs
+        ) {
+          await rm(temp, { force: true });
+          return false;
+        }
+      }
+      try {
+        await rename(temp, target);
+      } catch (err) {
+        await rm(temp, { force: true });
+        if (retry(err)) continue;
+        throw err;
+      }
+      if (this.#fsync) await syncDirectory(dir);
+      return true;
+    }
+  }
+
+  async #makeSecretDir(dir: string): Promise<void> {
+    const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (created === undefined || !this.#fsync) return;
+    // Every directory made now must itself be recorded durably in its parent.
+    for (let d = dir; ; d = dirname(d)) {
+      await syncDirectory(dirname(d));
+      if (d === created || d === this.#space) return;
+    }
+  }
+
+  #fsError(operation: string, ref: ValueRef | undefined, err: unknown): CofferError {
+    if (isCofferError(err)) return err;
+    const what = ref === undefined ? '' : ` secret ${ref.secretId} version ${ref.version}`;
+    return new CofferError(
+      'backend_unavailable',
+      `backend ${this.name} cannot ${operation}${what} (${errorCode(err) ?? 'error'})`,
+      { cause: err },
+    );
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+async function removeIfStale(path: string): Promise<void> {
+  try {
+    if (Date.now() - (await stat(path)).mtimeMs > staleTempMs) await rm(path, { force: true });
+  } catch {
+    // gone already, or not ours to remove: either way nothing to do
+  }
+}

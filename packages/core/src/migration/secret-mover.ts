@@ -1,0 +1,437 @@
+import { sql } from 'kysely';
+import type { Backend, ValueRef } from '../backends/backend.js';
+import type { BackendSet } from '../backends/backend-registry.js';
+import { CofferError, isCofferError } from '../errors/coffer-error.js';
+import type { SecretValues } from '../kinds/kind-types.js';
+import type { Logger } from '../logging/logger.js';
+import { journalDeletes } from '../secrets/secret-store.js';
+import { deleteJournaledValues } from '../secrets/value-writer.js';
+import { type Clock, isoNow } from '../shared/clock.js';
+import type { CofferDatabase } from '../storage/database.js';
+import { isRetryableTransactionError, isUniqueViolation } from '../storage/sql-errors.js';
+import { inTransaction } from '../storage/transaction.js';
+import type { MigrationStep } from './migration-types.js';
+
+export interface MoverDeps {
+  database: CofferDatabase;
+  backends: BackendSet;
+  clock: Clock;
+  logger: Logger;
+  onStep?: ((step: MigrationStep, secretId: string) => void) | undefined;
+}
+
+export interface MoveJob {
+  secretId: string;
+  target: Backend;
+  keepSource: boolean;
+  runId: string;
+  /** The process holding the run's lease; the switch only commits while it still does. */
+  owner: string;
+  /** Whether the target may hold copies a keepSource migration left there. */
+  targetHasKeptCopies: boolean;
+  /** Whether the secret has a failure row to clear once it moved. */
+  hadFailure: boolean;
+  /** Whether this process still holds the run's lease (checked before undoing a copy). */
+  holdsLease: () => Promise<boolean>;
+}
+
+/** `moved`: now on the target (by us or before); `gone`: purged meanwhile; `busy`: writes kept winning. */
+export type MoveOutcome = 'moved' | 'gone' | 'busy';
+
+/** Another process took over the run; this one must stop at once and undo nothing. */
+export class LeaseLost extends Error {}
+
+/** The secret changed (a write, a purge) between copying and switching: copy again. */
+class SwitchLost extends Error {}
+
+const maxAttempts = 6;
+/** Copies older than this get their journal entries refreshed before the switch. */
+const refreshIntentsAfterMs = 10_000;
+
+/**
+ * Moves one secret's values to the target backend, cooperating with the journaled write
+ * protocol so a crash at any point loses nothing and leaves nothing behind:
+ *
+ * 1. journal a `put` intent on the target for every kept version (the reconciler deletes a
+ *    copy whose secret never switched), and a `fence` on the source for the version a writer
+ *    would write next: writers collide with it on the journal's key exactly as with another
+ *    writer, so they wait and retry until the secret switched, then write to the target
+ *    (without it a secret written more often than it takes to copy would never move);
+ * 2. copy each version from the source, read it back from the target and compare;
+ * 3. one transaction: switch the secret to the target, guarded by its current version and
+ *    backend being unchanged (a concurrent write makes it fail, and the secret is copied
+ *    again), remove the intents, journal `delete`s of the source copies (or record them as
+ *    kept), count the secret done while this process still holds the run's lease;
+ * 4. delete the source copies and their journal rows (the reconciler finishes after a crash).
+ */
+export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOutcome> {
+  const { db } = deps.database;
+  const target = job.target;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const row = await db
+      .selectFrom('secrets')
+      .select(['backend', 'current_version'])
+      .where('id', '=', job.secretId)
+      .executeTakeFirst();
+    if (row === undefined) return 'gone';
+    if (row.backend === target.name) return 'moved';
+    const source = deps.backends.get(row.backend);
+    if (source === undefined) {
+      throw new CofferError(
+        'backend_unavailable',
+        `the secret's values are in backend "${row.backend}", which is not configured`,
+      );
+    }
+    const versions = (
+      await db
+        .selectFrom('secret_versions')
+        .select('version')
+        .where('secret_id', '=', job.secretId)
+        .orderBy('version')
+        .execute()
+    ).map((r) => r.version);
+    // A backend keeping only the latest value gets only the current version; the older ones
+    // are dropped from the secret's history when it switches.
+    const toCopy = target.capabilities.versioning
+      ? versions
+      : versions.filter((v) => v === row.current_version);
+    const started = Date.now();
+    const fence = { secretId: job.secretId, version: row.current_version + 1, backend: source.name };
+    let journaled: boolean;
+    try {
+      journaled = await journalCopies(deps, job.secretId, toCopy, target, fence);
+    } catch (err) {
+      // Whatever got journaled must not keep writers off the secret.
+      await undoCopies(deps, job, toCopy, fence);
+      throw err;
+    }
+    if (!journaled) {
+      // A writer is writing the next version right now: let it finish, then copy.
+      await sleep(Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random()));
+      continue;
+    }
+    deps.onStep?.('journaled', job.secretId);
+    try {
+      for (const version of toCopy) {
+        const ref = { secretId: job.secretId, version };
+        const values = await source.get(ref);
+        await target.put(ref, values);
+        const back = await target.get(ref);
+        if (!sameValues(values, back)) {
+          throw new CofferError(
+            'integrity',
+            `version ${version} read back from backend ${target.name} differs from what was written`,
+          );
+        }
+      }
+      deps.onStep?.('copied', job.secretId);
+      if (Date.now() - started > refreshIntentsAfterMs) {
+        // Keep the reconciler from taking a slow copy for a crashed one.
+        await db
+          .updateTable('value_journal')
+          .set({ created_at: isoNow(deps.clock) })
+          .where('secret_id', '=', job.secretId)
+          .where('backend', '=', target.name)
+          .where('action', '=', 'put')
+          .where('version', 'in', toCopy)
+          .execute();
+      }
+      await switchSecret(deps, job, row, source, versions, toCopy, fence);
+    } catch (err) {
+      if (err instanceof LeaseLost) throw err;
+      const now = await db
+        .selectFrom('secrets')
+        .select(['backend', 'current_version'])
+        .where('id', '=', job.secretId)
+        .executeTakeFirst();
+      if (now?.backend === target.name) return 'moved';
+      // Only the lease holder touches copies: a process that was taken over leaves them to
+      // the one that took over.
+      if (!(await job.holdsLease())) throw new LeaseLost();
+      await undoCopies(deps, job, toCopy, fence);
+      if (now === undefined) return 'gone';
+      const changed = now.current_version !== row.current_version || now.backend !== row.backend;
+      if (err instanceof SwitchLost || changed || isRetryableTransactionError(err)) {
+        await sleep(Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random()));
+        continue;
+      }
+      throw err;
+    }
+    deps.onStep?.('switched', job.secretId);
+    if (!job.keepSource) {
+      await deleteJournaledValues(
+        { database: deps.database, clock: deps.clock, logger: deps.logger },
+        source,
+        job.secretId,
+        versions,
+      );
+    }
+    deps.onStep?.('cleaned', job.secretId);
+    return 'moved';
+  }
+  return 'busy';
+}
+
+/** The journal row that keeps writers off a secret while it moves. */
+interface Fence {
+  secretId: string;
+  version: number;
+  backend: string;
+}
+
+/**
+ * Journals a `put` intent on the target per version, and the fence on the source. Returns
+ * false when a writer holds the fenced version (nothing is journaled then). Rows already
+ * there are leftovers: copies and fences a stopped run journaled (this process holds the
+ * run's lease now, so it takes them over), or the journaled deletion of a copy an earlier
+ * migration away from the target left (carried out first).
+ */
+async function journalCopies(
+  deps: MoverDeps,
+  secretId: string,
+  versions: readonly number[],
+  target: Backend,
+  fence: Fence,
+): Promise<boolean> {
+  const { db } = deps.database;
+  const now = isoNow(deps.clock);
+  const fenceColumns = {
+    secret_id: secretId,
+    version: fence.version,
+    backend: fence.backend,
+    action: 'fence',
+    created_at: now,
+  };
+  const rows = [
+    fenceColumns,
+    ...versions.map((version) => ({
+      secret_id: secretId,
+      version,
+      backend: target.name,
+      action: 'put',
+      created_at: now,
+    })),
+  ];
+  try {
+    await db.insertInto('value_journal').values(rows).execute();
+    return true;
+  } catch (err) {
+    if (!isUniqueViolation(err) && !isRetryableTransactionError(err)) throw err;
+  }
+  const existingFence = await db
+    .selectFrom('value_journal')
+    .select('action')
+    .where('secret_id', '=', secretId)
+    .where('version', '=', fence.version)
+    .where('backend', '=', fence.backend)
+    .executeTakeFirst();
+  if (existingFence?.action === 'put') return false;
+  for (const row of rows) {
+    const existing =
+      row === fenceColumns
+        ? existingFence
+        : await db
+            .selectFrom('value_journal')
+            .select('action')
+            .where('secret_id', '=', secretId)
+            .where('version', '=', row.version)
+            .where('backend', '=', row.backend)
+            .executeTakeFirst();
+    if (existing?.action === 'delete') {
+      await deps.backends.require(row.backend).delete({ secretId, version: row.version });
+      await db
+        .deleteFrom('value_journal')
+        .where('secret_id', '=', secretId)
+        .where('version', '=', row.version)
+        .where('backend', '=', row.backend)
+        .where('action', '=', 'delete')
+        .execute();
+    }
+    if (existing !== undefined && existing.action === row.action) {
+      await db
+        .updateTable('value_journal')
+        .set({ created_at: now })
+        .where('secret_id', '=', secretId)
+        .where('version', '=', row.version)
+        .where('backend', '=', row.backend)
+        .execute();
+    } else {
+      try {
+        await db.insertInto('value_journal').values(row).execute();
+      } catch (err) {
+        // A writer took the fenced version in the meantime.
+        if (row === fenceColumns && isUniqueViolation(err)) {
+          return false;
+        }
+        throw err;
+      }
+    }
+  }
+  return true;
+}
+
+async function switchSecret(
+  deps: MoverDeps,
+  job: MoveJob,
+  row: { backend: string; current_version: number },
+  source: Backend,
+  versions: readonly number[],
+  copied: readonly number[],
+  fence: Fence,
+): Promise<void> {
+  const now = isoNow(deps.clock);
+  const target = job.target;
+  await inTransaction(deps.database, async (tx) => {
+    const switched = await tx
+      .updateTable('secrets')
+      .set({ backend: target.name })
+      .where('id', '=', job.secretId)
+      .where('backend', '=', row.backend)
+      .where('current_version', '=', row.current_version)
+      .executeTakeFirst();
+    if (switched.numUpdatedRows !== 1n) throw new SwitchLost();
+    const intents = await tx
+      .deleteFrom('value_journal')
+      .where('secret_id', '=', job.secretId)
+      .where((eb) =>
+        eb.or([
+          eb.and([
+            eb('backend', '=', target.name),
+            eb('action', '=', 'put'),
+            copied.length > 0 ? eb('version', 'in', copied) : eb.val(false),
+          ]),
+          eb.and([
+            eb('backend', '=', fence.backend),
+            eb('action', '=', 'fence'),
+            eb('version', '=', fence.version),
+          ]),
+        ]),
+      )
+      .executeTakeFirst();
+    // The reconciler took a copy (or the fence) for an abandoned one and removed it: again.
+    if (Number(intents.numDeletedRows) !== copied.length + 1) throw new SwitchLost();
+    const dropped = versions.filter((v) => !copied.includes(v));
+    if (dropped.length > 0) {
+      await tx
+        .deleteFrom('secret_versions')
+        .where('secret_id', '=', job.secretId)
+        .where('version', 'in', dropped)
+        .execute();
+    }
+    if (job.keepSource) {
+      await tx
+        .deleteFrom('migration_kept_values')
+        .where('secret_id', '=', job.secretId)
+        .where('backend', '=', source.name)
+        .execute();
+      if (versions.length > 0) {
+        await tx
+          .insertInto('migration_kept_values')
+          .values(
+            versions.map((version) => ({
+              secret_id: job.secretId,
+              version,
+              backend: source.name,
+              run_id: job.runId,
+              kept_at: now,
+            })),
+          )
+          .execute();
+      }
+    } else {
+      await journalDeletes(tx, job.secretId, source.name, versions, now);
+    }
+    if (job.targetHasKeptCopies) {
+      // Copies kept on the target by an earlier migration away from it are live again (the
+      // ones just copied over them) or stale (versions dropped since): those are deleted.
+      const kept = await tx
+        .selectFrom('migration_kept_values')
+        .select('version')
+        .where('secret_id', '=', job.secretId)
+        .where('backend', '=', target.name)
+        .execute();
+      if (kept.length > 0) {
+        await tx
+          .deleteFrom('migration_kept_values')
+          .where('secret_id', '=', job.secretId)
+          .where('backend', '=', target.name)
+          .execute();
+        const stale = kept.map((k) => k.version).filter((v) => !copied.includes(v));
+        await journalDeletes(tx, job.secretId, target.name, stale, now);
+      }
+    }
+    if (job.hadFailure) {
+      await tx.deleteFrom('migration_failures').where('secret_id', '=', job.secretId).execute();
+    }
+    const counted = await tx
+      .updateTable('migration_runs')
+      .set({ done: sql<number>`done + 1`, heartbeat_at: now })
+      .where('id', '=', job.runId)
+      .where('owner', '=', job.owner)
+      .executeTakeFirst();
+    if (counted.numUpdatedRows !== 1n) throw new LeaseLost();
+  });
+}
+
+/** Removes the copies of a move that did not switch, their intents and the fence. */
+async function undoCopies(
+  deps: MoverDeps,
+  job: MoveJob,
+  versions: readonly number[],
+  fence: Fence,
+): Promise<void> {
+  const { db } = deps.database;
+  await db
+    .deleteFrom('value_journal')
+    .where('secret_id', '=', fence.secretId)
+    .where('version', '=', fence.version)
+    .where('backend', '=', fence.backend)
+    .where('action', '=', 'fence')
+    .execute()
+    .catch((err: unknown) =>
+      deps.logger.warn({ err, secretId: job.secretId }, 'could not remove a migration fence'),
+    );
+  for (const version of versions) {
+    const ref: ValueRef = { secretId: job.secretId, version };
+    try {
+      await job.target.delete(ref);
+      await db
+        .deleteFrom('value_journal')
+        .where('secret_id', '=', job.secretId)
+        .where('version', '=', version)
+        .where('backend', '=', job.target.name)
+        .where('action', '=', 'put')
+        .execute();
+      await db
+        .deleteFrom('migration_kept_values')
+        .where('secret_id', '=', job.secretId)
+        .where('version', '=', version)
+        .where('backend', '=', job.target.name)
+        .execute();
+    } catch (err) {
+      deps.logger.warn(
+        { err, secretId: job.secretId, version, backend: job.target.name },
+        'could not remove an abandoned migration copy; the reconciler will',
+      );
+    }
+  }
+}
+
+/** Same field names, and each field the same value of the same type. */
+export function sameValues(a: SecretValues, b: SecretValues): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
+
+/** A failure reason safe to store and show: the error's code and message, never a value. */
+export function failureReason(err: unknown): string {
+  const reason = isCofferError(err)
+    ? `${err.code}: ${err.message}`
+    : `internal: ${err instanceof Error ? err.name : 'error'} (details in the server log)`;
+  return reason.length > 1000 ? `${reason.slice(0, 997)}...` : reason;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

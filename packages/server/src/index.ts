@@ -1,0 +1,40 @@
+// The public surface of @coffer/server, listed by name.
+
+export {
+  type CofferAuth,
+  createAuthenticator,
+  type HostAuthenticate,
+} from './auth/authenticator.js';
+export { csrfTokenFor } from './auth/csrf.js';
+export { defaultLoginThrottle, LoginThrottle, type LoginThrottleSettings } from './auth/login-throttle.js';
+export { type CookiePolicy, defaultCookiePolicy } from './auth/session-cookies.js';
+export { configFileVariable, loadServerConfig } from './config/load-server-config.js';
+export {
+  configFileSchema,
+  type EnvSetting,
+  envSettings,
+  type ServerConfig,
+  type ServerSettings,
+  serverSettingsSchema,
+} from './config/server-config.js';
+export {
+  builtinConnectionTesters,
+  type ConnectionTestResult,
+  runConnectionTest,
+} from './connection-tests/connection-test-registry.js';
+export type {
+  ConnectionTestContext,
+  ConnectionTester,
+  ConnectionTesterRegistry,
+  ConnectionTestOutcome,
+} from './connection-tests/connection-tester.js';
+export { scrubSecrets } from './connection-tests/scrub.js';
+export { HttpProblem, httpStatusOf, type Problem, problemOf, problemTitles } from './http/problem.js';
+export { type CofferPluginOptions, cofferPlugin } from './plugin/coffer-plugin.js';
+export {
+  apiPrefix,
+  type CofferServer,
+  type CreateCofferServerOptions,
+  createCofferServer,
+} from './server.js';
+export { serverVersion } from './version.js';

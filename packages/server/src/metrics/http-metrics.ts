@@ -1,0 +1,123 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Secrets counted by the backend holding their values and whether they are live or deleted. */
+export interface SecretCount {
+  backend: string;
+  state: 'live' | 'deleted';
+  count: number;
+}
+
+/** What the metrics read from the engine at scrape time. */
+export interface MetricSources {
+  secretCounts(): Promise<SecretCount[]>;
+  /** The backend new values go to; secrets elsewhere are still to be migrated. */
+  activeBackend: string;
+  /** Calls back with migration progress made in this process; returns an unsubscribe function. */
+  onMigrationProgress(listener: (status: MigrationProgress) => void): () => void;
+}
+
+/** The part of a migration's status the metrics show. */
+export interface MigrationProgress {
+  state: string;
+  total: number;
+  done: number;
+  failed: number;
+}
+
+/**
+ * Prometheus metrics of one server: request counts and latencies by route template, secrets
+ * by state and backend, migration progress (secrets not yet on the active backend), and the
+ * process's own (RSS, CPU, event loop lag). Each server has its own registry, so several in
+ * one process do not collide.
+ *
+ * @example
+ * const metrics = createHttpMetrics(sources);
+ * reply.type(metrics.contentType).send(await metrics.render());
+ */
+export function createHttpMetrics(sources: MetricSources) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'coffer_' });
+  const labelNames = ['method', 'route', 'status'] as const;
+  const requests = new Counter({
+    name: 'coffer_http_requests_total',
+    help: 'HTTP requests by method, route template and status code',
+    labelNames,
+    registers: [registry],
+  });
+  const durations = new Histogram({
+    name: 'coffer_http_request_duration_seconds',
+    help: 'HTTP request latency by method, route template and status code',
+    labelNames,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  // One query per scrape feeds both gauges below.
+  let counting: Promise<SecretCount[]> | undefined;
+  const counts = () => {
+    counting ??= sources.secretCounts().finally(() => {
+      setImmediate(() => {
+        counting = undefined;
+      });
+    });
+    return counting;
+  };
+  new Gauge({
+    name: 'coffer_secrets',
+    help: 'Secrets by state (live; deleted: in the recovery window) and the backend holding their values',
+    labelNames: ['state', 'backend'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { state, backend, count } of await counts()) this.inc({ state, backend }, count);
+    },
+  });
+  new Gauge({
+    name: 'coffer_migration_pending_secrets',
+    help: 'Secrets whose values are not yet on the active backend (0 when no migration is due)',
+    registers: [registry],
+    async collect() {
+      const pending = (await counts())
+        .filter((c) => c.backend !== sources.activeBackend)
+        .reduce((sum, c) => sum + c.count, 0);
+      this.set(pending);
+    },
+  });
+
+  let migration: MigrationProgress | undefined;
+  const unsubscribe = sources.onMigrationProgress((status) => {
+    migration = status;
+  });
+  const progressGauge = (name: string, help: string, pick: (m: MigrationProgress) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(migration === undefined ? 0 : pick(migration));
+      },
+    });
+  progressGauge('coffer_migration_running', '1 while this process runs a backend migration', (m) =>
+    m.state === 'running' ? 1 : 0,
+  );
+  progressGauge(
+    'coffer_migration_total',
+    'Secrets the current or last migration in this process moves',
+    (m) => m.total,
+  );
+  progressGauge('coffer_migration_done', 'Secrets that migration has moved', (m) => m.done);
+  progressGauge('coffer_migration_failed', 'Secrets that migration could not move', (m) => m.failed);
+
+  return {
+    contentType: registry.contentType,
+    close: unsubscribe,
+    /** Records one finished request. `route` is the template (`/api/v1/secrets/:ref`), never the URL. */
+    observe(method: string, route: string, status: number, seconds: number): void {
+      const labels = { method, route, status: String(status) };
+      requests.inc(labels);
+      durations.observe(labels, seconds);
+    },
+    render: () => registry.metrics(),
+  };
+}
+
+export type HttpMetrics = ReturnType<typeof createHttpMetrics>;

@@ -1,0 +1,366 @@
+import { CofferError } from '@coffer/core';
+import { z } from 'zod';
+import { runConnectionTest } from '../connection-tests/connection-test-registry.js';
+import { expectedVersionOf, setVersionTag } from '../http/etag.js';
+import { pageOfList } from '../http/pagination.js';
+import { actorOf, type CofferApp, type RouteContext } from '../plugin/route-context.js';
+import {
+  emptyBody,
+  errorResponses,
+  ifMatchHeaders,
+  noContent,
+  noQuery,
+  pageOf,
+  pageQuery,
+} from '../schemas/common-schemas.js';
+import {
+  connectionTestResultSchema,
+  createSecretBody,
+  deleteAllBody,
+  listSecretsQuery,
+  readValuesQuery,
+  refParams,
+  renameBody,
+  restoreBody,
+  rollbackBody,
+  secretMetadataSchema,
+  secretValuesSchema,
+  secretVersionSchema,
+  updateMetadataBody,
+  updateValuesBody,
+} from '../schemas/secret-schemas.js';
+
+const tags = ['secrets'];
+
+/**
+ * Secrets: CRUD, values (masked unless revealed), versions and rollback, rename, soft delete,
+ * restore and purge, delete-all, and connection tests. Every handler parses, calls one core
+ * function, and serializes; access control is core's.
+ */
+export function secretRoutes(
+  app: CofferApp,
+  { coffer, testers, connectionTestTimeoutMs }: RouteContext,
+): void {
+  app.get(
+    '/secrets',
+    {
+      schema: {
+        tags,
+        summary: 'List secrets',
+        description:
+          'Secrets the caller may read (admins: all), filtered and in pages. `access=use` lists those the caller may only use.',
+        querystring: listSecretsQuery,
+        response: { 200: pageOf(secretMetadataSchema), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      const { cursor, limit, kind, label, namePrefix, state, view, access } = request.query;
+      if (access === 'use') {
+        const others = { label, namePrefix, state, view };
+        const unsupported = Object.keys(others).filter((k) => others[k as keyof typeof others] !== undefined);
+        if (unsupported.length > 0) {
+          throw CofferError.validation(
+            unsupported.map((path) => ({
+              path,
+              message: 'cannot be combined with access=use (only kind can)',
+            })),
+          );
+        }
+        return coffer.secrets.usable(actor, { kind, cursor, limit });
+      }
+      return coffer.secrets.list(actor, {
+        kind,
+        labels: label === undefined ? undefined : Array.isArray(label) ? label : [label],
+        namePrefix,
+        state,
+        view,
+        cursor,
+        limit,
+      });
+    },
+  );
+
+  app.post(
+    '/secrets',
+    {
+      schema: {
+        tags,
+        summary: 'Create a secret',
+        description: 'Creates version 1. The response carries the ETag `"v1"` and a Location.',
+        body: createSecretBody,
+        querystring: noQuery,
+        response: { 201: secretMetadataSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const created = await coffer.secrets.create(actorOf(request), request.body);
+      setVersionTag(reply, created.currentVersion);
+      reply.header('location', `${routeBase(request.url)}/${created.id}`);
+      return reply.code(201).send(created);
+    },
+  );
+
+  app.post(
+    '/secrets/delete-all',
+    {
+      schema: {
+        tags,
+        summary: 'Delete every secret the caller manages',
+        description:
+          'Moves them to the trash (restorable until purged). Needs `{"confirm": "delete-all"}`; without it the answer is 428.',
+        body: deleteAllBody,
+        querystring: noQuery,
+        response: { 200: z.object({ deleted: z.number().int() }), ...errorResponses },
+      },
+    },
+    async (request) => coffer.secrets.deleteAll(actorOf(request), { confirm: request.body.confirm }),
+  );
+
+  app.get(
+    '/secrets/:ref',
+    {
+      schema: {
+        tags,
+        summary: "A secret's metadata",
+        description:
+          '`ref` is the id or the name. The ETag is `"v<currentVersion>"`; deleted secrets are found too.',
+        params: refParams,
+        querystring: noQuery,
+        response: { 200: secretMetadataSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const secret = await coffer.secrets.get(actorOf(request), request.params.ref);
+      setVersionTag(reply, secret.currentVersion);
+      return secret;
+    },
+  );
+
+  app.patch(
+    '/secrets/:ref',
+    {
+      schema: {
+        tags,
+        summary: 'Change description or labels',
+        description: 'Values and versions are untouched. With `If-Match: "v<n>"`, 412 unless n is current.',
+        params: refParams,
+        headers: ifMatchHeaders,
+        querystring: noQuery,
+        body: updateMetadataBody,
+        response: { 200: secretMetadataSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const updated = await coffer.secrets.updateMetadata(actorOf(request), request.params.ref, {
+        ...request.body,
+        expectedVersion: expectedVersionOf(request),
+      });
+      setVersionTag(reply, updated.currentVersion);
+      return updated;
+    },
+  );
+
+  app.delete(
+    '/secrets/:ref',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a secret (to the trash)',
+        description: 'Restorable until its recovery window ends; its name is free at once.',
+        params: refParams,
+        querystring: noQuery,
+        response: { 200: secretMetadataSchema, ...errorResponses },
+      },
+    },
+    async (request) => coffer.secrets.delete(actorOf(request), request.params.ref),
+  );
+
+  app.post(
+    '/secrets/:ref/restore',
+    {
+      schema: {
+        tags,
+        summary: 'Restore a deleted secret',
+        params: refParams,
+        querystring: noQuery,
+        body: restoreBody,
+        response: { 200: secretMetadataSchema, ...errorResponses },
+      },
+    },
+    async (request) =>
+      coffer.secrets.restore(
+        actorOf(request),
+        request.params.ref,
+        request.body?.newName === undefined ? {} : { newName: request.body.newName },
+      ),
+  );
+
+  app.post(
+    '/secrets/:ref/purge',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a secret and all its versions for good',
+        params: refParams,
+        querystring: noQuery,
+        body: emptyBody,
+        response: { 204: noContent, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await coffer.secrets.purge(actorOf(request), request.params.ref);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/secrets/:ref/rename',
+    {
+      schema: {
+        tags,
+        summary: 'Rename a secret',
+        description: 'Its id, values and versions stay. `If-Match` makes it conditional.',
+        params: refParams,
+        headers: ifMatchHeaders,
+        querystring: noQuery,
+        body: renameBody,
+        response: { 200: secretMetadataSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const expectedVersion = expectedVersionOf(request);
+      const renamed = await coffer.secrets.rename(
+        actorOf(request),
+        request.params.ref,
+        request.body.newName,
+        expectedVersion === undefined ? {} : { expectedVersion },
+      );
+      setVersionTag(reply, renamed.currentVersion);
+      return renamed;
+    },
+  );
+
+  app.get(
+    '/secrets/:ref/values',
+    {
+      schema: {
+        tags,
+        summary: 'Read values',
+        description:
+          'Secret fields are masked unless `reveal=true` (needs `read`; every reveal is audited). Without `version`, the current one; its ETag is `"v<version>"`.',
+        params: refParams,
+        querystring: readValuesQuery,
+        response: { 200: secretValuesSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { reveal, version } = request.query;
+      const view = await coffer.secrets.readValues(actorOf(request), request.params.ref, {
+        reveal: reveal === true,
+        ...(version === undefined ? {} : { version }),
+      });
+      if (version === undefined) setVersionTag(reply, view.version);
+      // Revealed values must not linger in caches (the plugin sets no-store on every answer too).
+      reply.header('cache-control', 'no-store');
+      return view;
+    },
+  );
+
+  app.patch(
+    '/secrets/:ref/values',
+    {
+      schema: {
+        tags,
+        summary: 'Change values (a new version)',
+        description:
+          'Fields in `values` are set (a secret field sent as the mask keeps its value), `removeKeys` are removed, the rest stay. `If-Match: "v<n>"` makes it check-and-set: 412 unless n is current.',
+        params: refParams,
+        headers: ifMatchHeaders,
+        querystring: noQuery,
+        body: updateValuesBody,
+        response: { 200: secretMetadataSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const updated = await coffer.secrets.update(actorOf(request), request.params.ref, {
+        ...request.body,
+        expectedVersion: expectedVersionOf(request),
+      });
+      setVersionTag(reply, updated.currentVersion);
+      return updated;
+    },
+  );
+
+  app.get(
+    '/secrets/:ref/versions',
+    {
+      schema: {
+        tags,
+        summary: 'Kept versions, newest first',
+        params: refParams,
+        querystring: pageQuery,
+        response: { 200: pageOf(secretVersionSchema), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const versions = await coffer.secrets.versions(actorOf(request), request.params.ref);
+      return pageOfList(versions, (v) => [v.version], request.query, 'desc');
+    },
+  );
+
+  app.post(
+    '/secrets/:ref/rollback',
+    {
+      schema: {
+        tags,
+        summary: 'Roll back to an earlier version',
+        description:
+          'Makes a new version holding the values of `toVersion`. `If-Match` makes it conditional.',
+        params: refParams,
+        headers: ifMatchHeaders,
+        querystring: noQuery,
+        body: rollbackBody,
+        response: { 200: secretMetadataSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const expectedVersion = expectedVersionOf(request);
+      const updated = await coffer.secrets.rollback(
+        actorOf(request),
+        request.params.ref,
+        request.body.toVersion,
+        expectedVersion === undefined ? {} : { expectedVersion },
+      );
+      setVersionTag(reply, updated.currentVersion);
+      return updated;
+    },
+  );
+
+  app.post(
+    '/secrets/:ref/test',
+    {
+      schema: {
+        tags,
+        summary: 'Test that the credentials work',
+        description:
+          "Uses the secret on the caller's behalf (`use` suffices: a group member can test what they cannot see): SMTP login, database `SELECT 1`, or an HTTP request. 200 with `ok: false` and a reason (never a secret value) when they do not work; 422 `unsupported` for kinds without a test.",
+        params: refParams,
+        querystring: noQuery,
+        body: emptyBody,
+        response: { 200: connectionTestResultSchema, ...errorResponses },
+      },
+    },
+    async (request) =>
+      runConnectionTest(coffer, actorOf(request), request.params.ref, {
+        testers,
+        timeoutMs: connectionTestTimeoutMs,
+      }),
+  );
+}
+
+/** The collection URL a created item lives under (the request URL without its query). */
+function routeBase(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}

@@ -1,0 +1,96 @@
+// Two server processes on one PostgreSQL database: nothing important lives in one process's
+// memory, so a write through one is read through the other, and logout and revocation on one
+// take effect on the other at once.
+import { join } from 'node:path';
+import { createTestDatabase, probeDialect, type TestDatabase } from '@coffer/core/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from './support/api-client.js';
+import { cleanupServers, type ServerProcess, startServer, tempDir } from './support/server-process.js';
+
+const postgres = await probeDialect('postgres');
+
+describe.skipIf(!postgres.available)(
+  `two servers on one PostgreSQL${postgres.available ? '' : ` (skipped: ${postgres.reason})`}`,
+  () => {
+    let database: TestDatabase;
+    let a: ServerProcess;
+    let b: ServerProcess;
+    const password = 'replica admin password';
+
+    beforeAll(async () => {
+      database = await createTestDatabase('postgres');
+      // Both share the database and the key file; each has its own data directory.
+      const keyFile = join(tempDir(), 'keyring.json');
+      const env = {
+        COFFER_DATABASE_URL: database.url,
+        COFFER_KEY_FILE: keyFile,
+        COFFER_ADMIN_PASSWORD: password,
+      };
+      a = await startServer({ env });
+      b = await startServer({ env });
+    });
+
+    afterAll(async () => {
+      await a?.stop();
+      await b?.stop();
+      await cleanupServers();
+      await database?.drop();
+    });
+
+    it('bootstraps once: only the first server created the admin', () => {
+      expect(a.stdout()).toContain('First start: an admin account was created.');
+      expect(b.stdout()).not.toContain('First start');
+    });
+
+    it('reads through one server what was written through the other', async () => {
+      const viaA = await ApiClient.login(a.api, 'admin', password);
+      const created = await viaA.post('/secrets', {
+        name: 'shared',
+        kind: 'generic',
+        values: { v: 'written on A' },
+      });
+      expect(created.status).toBe(201);
+      const token = (await viaA.post('/tokens', { name: 'replica', scope: 'read-write' })).body.token;
+      const viaB = new ApiClient(b.api, token);
+      const read = await viaB.get('/secrets/shared/values?reveal=true');
+      expect(read.body.values.v).toBe('written on A');
+      expect(read.headers.get('etag')).toBe('"v1"');
+
+      // Check-and-set across processes.
+      const updated = await viaB.patch(
+        '/secrets/shared/values',
+        { values: { v: 'written on B' } },
+        { headers: { 'if-match': '"v1"' } },
+      );
+      expect(updated.status).toBe(200);
+      const stale = await viaA.patch(
+        '/secrets/shared/values',
+        { values: { v: 'lost' } },
+        { headers: { 'if-match': '"v1"' } },
+      );
+      expect(stale.status).toBe(412);
+      expect((await viaA.get('/secrets/shared/values?reveal=true')).body.values.v).toBe('written on B');
+    });
+
+    it('honours a session on both, and a logout on one everywhere at once', async () => {
+      const onA = await ApiClient.login(a.api, 'admin', password);
+      const onB = new ApiClient(b.api);
+      for (const [k, v] of onA.cookies) onB.cookies.set(k, v);
+      onB.csrf = onA.csrf;
+      expect((await onB.get('/auth/me')).status).toBe(200);
+      expect((await onB.post('/groups', { name: 'from-b' })).status).toBe(201);
+      expect((await onA.get('/groups?query=from-b')).body.items).toHaveLength(1);
+      expect((await onB.post('/auth/logout')).status).toBe(204);
+      expect((await onA.get('/auth/me')).status).toBe(401);
+    });
+
+    it('refuses a token on one server as soon as the other revoked it', async () => {
+      const admin = await ApiClient.login(a.api, 'admin', password);
+      const created = await admin.post('/tokens', { name: 'short-lived', scope: 'read-only' });
+      const onB = new ApiClient(b.api, created.body.token);
+      expect((await onB.get('/secrets')).status).toBe(200);
+      expect((await admin.delete(`/tokens/${created.body.info.id}`)).status).toBe(200);
+      expect((await onB.get('/secrets')).status).toBe(401);
+    });
+  },
+);
