@@ -97,7 +97,7 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
       : versions.filter((v) => v === row.current_version);
     const started = Date.now();
     const fence = { secretId: job.secretId, version: row.current_version + 1, backend: source.name };
-    let journaled: boolean;
+    let journaled: string | null;
     try {
       journaled = await journalCopies(deps, job.secretId, toCopy, target, fence);
     } catch (err) {
@@ -105,7 +105,7 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
       await undoCopies(deps, job, toCopy, fence);
       throw err;
     }
-    if (!journaled) {
+    if (journaled === null) {
       // A writer is writing the next version right now: let it finish, then copy.
       await sleep(Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random()));
       continue;
@@ -126,17 +126,33 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
       }
       deps.onStep?.('copied', job.secretId);
       if (Date.now() - started > refreshIntentsAfterMs) {
-        // Keep the reconciler from taking a slow copy for a crashed one.
-        await db
+        // Keep the reconciler from taking a slow copy for a crashed one. Conditional on our
+        // own timestamp: a row the reconciler already claimed is being undone, so back off.
+        const refreshed = isoNow(deps.clock);
+        const result = await db
           .updateTable('value_journal')
-          .set({ created_at: isoNow(deps.clock) })
+          .set({ created_at: refreshed })
           .where('secret_id', '=', job.secretId)
-          .where('backend', '=', target.name)
-          .where('action', '=', 'put')
-          .where('version', 'in', toCopy)
-          .execute();
+          .where('created_at', '=', journaled)
+          .where((eb) =>
+            eb.or([
+              eb.and([
+                eb('backend', '=', target.name),
+                eb('action', '=', 'put'),
+                toCopy.length > 0 ? eb('version', 'in', toCopy) : eb.val(false),
+              ]),
+              eb.and([
+                eb('backend', '=', fence.backend),
+                eb('action', '=', 'fence'),
+                eb('version', '=', fence.version),
+              ]),
+            ]),
+          )
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) !== toCopy.length + 1) throw new SwitchLost();
+        journaled = refreshed;
       }
-      await switchSecret(deps, job, row, source, versions, toCopy, fence);
+      await switchSecret(deps, job, row, source, versions, toCopy, fence, journaled);
     } catch (err) {
       if (err instanceof LeaseLost) throw err;
       const now = await db
@@ -180,8 +196,9 @@ interface Fence {
 }
 
 /**
- * Journals a `put` intent on the target per version, and the fence on the source. Returns
- * false when a writer holds the fenced version (nothing is journaled then). Rows already
+ * Journals a `put` intent on the target per version, and the fence on the source, all with
+ * one timestamp, which it returns; null when a writer holds the fenced version (nothing is
+ * journaled then). Rows already
  * there are leftovers: copies and fences a stopped run journaled (this process holds the
  * run's lease now, so it takes them over), or the journaled deletion of a copy an earlier
  * migration away from the target left (carried out first).
@@ -192,7 +209,7 @@ async function journalCopies(
   versions: readonly number[],
   target: Backend,
   fence: Fence,
-): Promise<boolean> {
+): Promise<string | null> {
   const { db } = deps.database;
   const now = isoNow(deps.clock);
   const fenceColumns = {
@@ -214,7 +231,7 @@ async function journalCopies(
   ];
   try {
     await db.insertInto('value_journal').values(rows).execute();
-    return true;
+    return now;
   } catch (err) {
     if (!isUniqueViolation(err) && !isRetryableTransactionError(err)) throw err;
   }
@@ -225,7 +242,7 @@ async function journalCopies(
     .where('version', '=', fence.version)
     .where('backend', '=', fence.backend)
     .executeTakeFirst();
-  if (existingFence?.action === 'put') return false;
+  if (existingFence?.action === 'put') return null;
   for (const row of rows) {
     const existing =
       row === fenceColumns
@@ -261,13 +278,13 @@ async function journalCopies(
       } catch (err) {
         // A writer took the fenced version in the meantime.
         if (row === fenceColumns && isUniqueViolation(err)) {
-          return false;
+          return null;
         }
         throw err;
       }
     }
   }
-  return true;
+  return now;
 }
 
 async function switchSecret(
@@ -278,6 +295,7 @@ async function switchSecret(
   versions: readonly number[],
   copied: readonly number[],
   fence: Fence,
+  journaledAt: string,
 ): Promise<void> {
   const now = isoNow(deps.clock);
   const target = job.target;
@@ -293,6 +311,8 @@ async function switchSecret(
     const intents = await tx
       .deleteFrom('value_journal')
       .where('secret_id', '=', job.secretId)
+      // Only our own rows: one the reconciler claimed has a new timestamp and is being undone.
+      .where('created_at', '=', journaledAt)
       .where((eb) =>
         eb.or([
           eb.and([

@@ -42,7 +42,9 @@ import type {
 import { assertValuesSize, changedFields, mergeValues, rejectMasks } from './value-changes.js';
 import {
   assertOneRow,
+  claimJournalRow,
   deleteJournaledValues,
+  releaseJournalRow,
   WriteInProgress,
   type WriteStep,
   writeVersion,
@@ -263,7 +265,7 @@ export function createSecretService(deps: SecretServiceDeps) {
     const cutoff = new Date(clock().getTime() - settings.writeLeaseMs).toISOString();
     const stale = await db
       .selectFrom('value_journal')
-      .select('created_at')
+      .selectAll()
       .where('secret_id', '=', secretId)
       .where('version', '=', version)
       .where('backend', '=', backend.name)
@@ -271,15 +273,10 @@ export function createSecretService(deps: SecretServiceDeps) {
       .where('created_at', '<', cutoff)
       .executeTakeFirst();
     if (stale === undefined) return;
+    const claim = await claimJournalRow(db, stale, clock);
+    if (claim === null) return;
     await backend.delete({ secretId, version });
-    await db
-      .deleteFrom('value_journal')
-      .where('secret_id', '=', secretId)
-      .where('version', '=', version)
-      .where('backend', '=', backend.name)
-      .where('action', '=', 'put')
-      .where('created_at', '=', stale.created_at)
-      .execute();
+    await releaseJournalRow(db, stale, claim);
   }
 
   async function purgeRow(who: ResolvedActor | null, row: SecretRow): Promise<void> {

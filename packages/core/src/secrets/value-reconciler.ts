@@ -2,6 +2,7 @@ import type { BackendSet } from '../backends/backend-registry.js';
 import type { Logger } from '../logging/logger.js';
 import type { Clock } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
+import { claimJournalRow, releaseJournalRow } from './value-writer.js';
 
 export interface ReconcileResult {
   /** Values of writes that never committed, removed. */
@@ -16,7 +17,9 @@ export interface ReconcileResult {
  * Finishes what crashed writes left in the value journal. Rows younger than `olderThanMs`
  * may belong to a write still in flight (possibly in another process) and are left alone.
  * A `put` row whose version the metadata references on that backend committed; any other
- * `put` row is an uncommitted write whose value is deleted. `delete` rows are carried out.
+ * `put` row is an uncommitted write whose value is deleted. `delete` rows are carried out;
+ * `fence` rows (a migration's reservation of the next version) are removed. Each row is
+ * claimed first, so a writer or migration taking the same row over cannot race it.
  */
 export async function reconcileValueJournal(
   deps: { database: CofferDatabase; backends: BackendSet; clock: Clock; logger: Logger },
@@ -48,20 +51,18 @@ export async function reconcileValueJournal(
         continue;
       }
       try {
-        if (row.action === 'put' && (await isReferenced(deps.database, row.backend, ref))) {
+        const claim = await claimJournalRow(db, row, deps.clock);
+        if (claim === null) continue; // another process took it, or its owner finished
+        if (row.action === 'fence') {
+          // a migration that stopped reserved the next version; there is no value to remove
+        } else if (row.action === 'put' && (await isReferenced(deps.database, row.backend, ref))) {
           // committed; only the journal row was left behind
         } else {
           await backend.delete(ref);
           if (row.action === 'put') result.undone++;
           else result.deleted++;
         }
-        await db
-          .deleteFrom('value_journal')
-          .where('secret_id', '=', row.secret_id)
-          .where('version', '=', row.version)
-          .where('backend', '=', row.backend)
-          .where('action', '=', row.action)
-          .execute();
+        await releaseJournalRow(db, row, claim);
       } catch (err) {
         deps.logger.warn(
           { err, secretId: row.secret_id, version: row.version },

@@ -154,6 +154,57 @@ export async function deleteJournaledValues(
   }
 }
 
+/** A value-journal row as the reconciler and stale-intent takeovers see it. */
+export interface JournalRow {
+  secret_id: string;
+  version: number;
+  backend: string;
+  action: string;
+  created_at: string;
+}
+
+/**
+ * Takes over a stale journal row before acting on it: its timestamp moves to now, on the
+ * condition that it is still the one read. Exactly one process wins the claim, and a
+ * claimed row looks fresh, so nobody else takes it over while the winner undoes it; the
+ * owner of the row (a slow writer or migration) sees its own timestamp gone and backs off.
+ * Returns the claim's timestamp, or null when someone else changed or removed the row.
+ */
+export async function claimJournalRow(
+  db: CofferDatabase['db'],
+  row: JournalRow,
+  clock: Clock,
+): Promise<string | null> {
+  let claim = isoNow(clock);
+  if (claim <= row.created_at) claim = new Date(Date.parse(row.created_at) + 1).toISOString();
+  const result = await db
+    .updateTable('value_journal')
+    .set({ created_at: claim })
+    .where('secret_id', '=', row.secret_id)
+    .where('version', '=', row.version)
+    .where('backend', '=', row.backend)
+    .where('action', '=', row.action)
+    .where('created_at', '=', row.created_at)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n ? claim : null;
+}
+
+/** Removes a claimed journal row (only while the claim still holds). */
+export async function releaseJournalRow(
+  db: CofferDatabase['db'],
+  row: JournalRow,
+  claim: string,
+): Promise<void> {
+  await db
+    .deleteFrom('value_journal')
+    .where('secret_id', '=', row.secret_id)
+    .where('version', '=', row.version)
+    .where('backend', '=', row.backend)
+    .where('action', '=', row.action)
+    .where('created_at', '=', claim)
+    .execute();
+}
+
 /** Throws `conflict` when an update guarded by the current version touched no row. */
 export function assertOneRow(
   result: { numUpdatedRows: bigint } | { numDeletedRows: bigint },
