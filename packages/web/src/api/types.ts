@@ -1,0 +1,22 @@
+/** The API's shapes the pages use, as the SDK types them. */
+export type {
+  AccessLevel,
+  AuditRecord,
+  AuditVerification,
+  BackendInstance,
+  ConnectionTestResult,
+  FieldValue,
+  Group,
+  GroupMember,
+  GroupWithMembers,
+  KeyringStatus,
+  Kind,
+  MigrationStatus,
+  Page,
+  SecretMetadata,
+  SecretValues,
+  SecretVersion,
+  Share,
+  TokenInfo,
+  User,
+} from '@coffer/client';

@@ -1,0 +1,57 @@
+import { useCallback, useEffect, useState } from 'react';
+import { client } from '../api/client';
+import type { User } from '../api/types';
+import { LoginPage } from '../pages/login-page';
+import { Loading } from '../ui/feedback';
+import { ToastProvider } from '../ui/toasts';
+import { Layout } from './layout';
+import { navigate } from './router';
+import { Routes } from './routes';
+import { SessionProvider } from './session';
+
+type Auth =
+  | { state: 'checking' }
+  | { state: 'out'; message?: string | undefined }
+  | { state: 'in'; user: User };
+
+/** Who is logged in decides between the login page and the app; a 401 anywhere comes back here. */
+export function App() {
+  const [auth, setAuth] = useState<Auth>({ state: 'checking' });
+  useEffect(() => {
+    client.auth.me().then(
+      ({ user }) => setAuth({ state: 'in', user }),
+      () => setAuth({ state: 'out' }),
+    );
+  }, []);
+  const onEnd = useCallback((message: string | undefined) => {
+    const here = window.location.pathname + window.location.search;
+    setAuth({ state: 'out', message: message ?? 'You have logged out.' });
+    // After an expiry, logging in again returns to the page the user was on.
+    const next =
+      message !== undefined && !here.startsWith('/login') ? `?next=${encodeURIComponent(here)}` : '';
+    navigate(`/login${next}`, { replace: true });
+  }, []);
+  const onLogin = useCallback((user: User) => {
+    const next = new URLSearchParams(window.location.search).get('next');
+    setAuth({ state: 'in', user });
+    navigate(next?.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
+  }, []);
+
+  return (
+    <ToastProvider>
+      {auth.state === 'checking' ? (
+        <main className="center-page">
+          <Loading />
+        </main>
+      ) : auth.state === 'out' ? (
+        <LoginPage message={auth.message} onLogin={onLogin} />
+      ) : (
+        <SessionProvider key={auth.user.id} user={auth.user} onEnd={onEnd}>
+          <Layout>
+            <Routes />
+          </Layout>
+        </SessionProvider>
+      )}
+    </ToastProvider>
+  );
+}

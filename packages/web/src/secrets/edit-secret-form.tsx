@@ -1,0 +1,163 @@
+import { type FormEvent, useMemo, useState } from 'react';
+import { client } from '../api/client';
+import { conflictOf, fieldIssues } from '../api/errors';
+import type { FieldValue, SecretMetadata, SecretValues } from '../api/types';
+import { useAction } from '../app/use-resource';
+import { FreeFormFields, type FreeFormRow } from '../forms/free-form-fields';
+import { changesOfForm, type FieldSpec, type FormState, formStateOf } from '../forms/schema-fields';
+import { SchemaFields } from '../forms/schema-form';
+import { ErrorMessage } from '../ui/feedback';
+import { FormField } from '../ui/form-field';
+import { useFocusFirstInvalid } from '../ui/use-focus-invalid';
+import { ConflictDialog } from './conflict-dialog';
+import { formatLabels, parseLabels } from './labels';
+import { changesOfRows } from './secret-form-state';
+
+/**
+ * Edits values, description and labels. Only what changed is sent: a secret field still holding
+ * the mask is not, so the stored password stays (the masking round trip). The write is
+ * conditional on the version the form was loaded from; a conflict offers reload or overwrite.
+ */
+export function EditSecretForm(props: {
+  secret: SecretMetadata;
+  values: SecretValues;
+  fields: readonly FieldSpec[];
+  freeForm: boolean;
+  maxFields: number | undefined;
+  onSaved: (secret: SecretMetadata) => void;
+  onReload: () => void;
+  onCancel: () => void;
+}) {
+  const { secret, values, fields } = props;
+  const loaded = useMemo(() => formStateOf(fields, values.values), [fields, values]);
+  const loadedRows = useMemo<FreeFormRow[]>(
+    () =>
+      Object.entries(values.values).map(([key, value]) => ({
+        key,
+        value: String(value),
+        original: key,
+        originalValue: String(value),
+      })),
+    [values],
+  );
+  const [state, setState] = useState<FormState>(loaded);
+  const [rows, setRows] = useState<FreeFormRow[]>(loadedRows);
+  const [description, setDescription] = useState(secret.description);
+  const [labels, setLabels] = useState(formatLabels(secret.labels));
+  const [conflict, setConflict] = useState<{ currentVersion: number | undefined } | undefined>();
+  const masked = useMemo(
+    () => new Set(values.maskedFields.filter((f) => state[f] === loaded[f])),
+    [values, state, loaded],
+  );
+
+  const save = useAction(async (ifVersion: number | undefined) => {
+    const changes = props.freeForm
+      ? changesOfRows(
+          rows,
+          loadedRows.map((r) => r.key),
+        )
+      : changesOfForm(fields, loaded, state);
+    let current = secret;
+    const condition = ifVersion === undefined ? {} : { ifVersion };
+    if (Object.keys(changes.values).length > 0 || changes.removeKeys.length > 0) {
+      current = await client.secrets.updateValues(
+        secret.id,
+        {
+          ...(Object.keys(changes.values).length > 0
+            ? { values: changes.values as Record<string, FieldValue> }
+            : {}),
+          ...(changes.removeKeys.length > 0 ? { removeKeys: changes.removeKeys } : {}),
+        },
+        condition,
+      );
+    }
+    const newLabels = parseLabels(labels);
+    if (description !== secret.description || formatLabels(newLabels) !== formatLabels(secret.labels)) {
+      current = await client.secrets.updateMetadata(
+        secret.id,
+        { description, labels: newLabels },
+        ifVersion === undefined ? {} : { ifVersion: current.currentVersion },
+      );
+    }
+    return current;
+  });
+
+  const submit = async (ifVersion: number | undefined) => {
+    const result = await save.run(ifVersion);
+    if (result.ok) {
+      setConflict(undefined);
+      props.onSaved(result.value);
+      return;
+    }
+    const clash = conflictOf(result.cause);
+    if (clash !== undefined) setConflict(clash);
+  };
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    void submit(values.version);
+  };
+
+  const issues = fieldIssues(save.cause);
+  useFocusFirstInvalid(save.cause);
+  const valueIssues = fieldIssues(save.cause, 'values.');
+  return (
+    <form className="form" onSubmit={onSubmit} noValidate aria-label={`Edit ${secret.name}`}>
+      {conflict === undefined ? <ErrorMessage>{save.error}</ErrorMessage> : null}
+      <FormField label="Description" error={issues.description}>
+        {(control) => (
+          <input
+            {...control}
+            name="description"
+            className="input"
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+          />
+        )}
+      </FormField>
+      <FormField label="Labels" help="Comma-separated, e.g. env=prod, team=ops" error={issues.labels}>
+        {(control) => (
+          <input
+            {...control}
+            name="labels"
+            className="input"
+            autoComplete="off"
+            value={labels}
+            onChange={(e) => setLabels(e.target.value)}
+          />
+        )}
+      </FormField>
+      {props.freeForm ? (
+        <FreeFormFields rows={rows} issues={valueIssues} maxFields={props.maxFields} onChange={setRows} />
+      ) : (
+        <SchemaFields
+          fields={fields}
+          state={state}
+          issues={valueIssues}
+          masked={masked}
+          onChange={(name, value) => setState((s) => ({ ...s, [name]: value }))}
+        />
+      )}
+      <div className="form-actions">
+        <button type="button" className="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="button button-primary" disabled={save.busy}>
+          {save.busy ? 'Saving…' : 'Save changes'}
+        </button>
+      </div>
+      <ConflictDialog
+        open={conflict !== undefined}
+        editedVersion={values.version}
+        currentVersion={conflict?.currentVersion}
+        busy={save.busy}
+        onClose={() => setConflict(undefined)}
+        onReload={() => {
+          setConflict(undefined);
+          props.onReload();
+        }}
+        onOverwrite={() => void submit(conflict?.currentVersion)}
+      />
+    </form>
+  );
+}
