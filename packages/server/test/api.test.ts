@@ -558,6 +558,9 @@ await describeEachDialect('server API', (dialect) => {
       const smtp = await bob.get('/kinds/smtp');
       expect(smtp.body.jsonSchema.properties.password['x-coffer-secret']).toBe(true);
       expect(smtp.body.fields.find((f: { name: string }) => f.name === 'password').secret).toBe(true);
+      // the UI offers "Test connection" only where a tester exists
+      expect(smtp.body.connectionTest).toBe(true);
+      expect((await bob.get('/kinds/generic')).body.connectionTest).toBe(false);
       const first = await bob.get('/kinds?limit=3');
       const second = await bob.get(`/kinds?limit=3&cursor=${first.body.nextCursor}`);
       expect(second.body.items[0].id > first.body.items[2].id).toBe(true);

@@ -204,6 +204,8 @@ export interface Schemas {
     freeForm: boolean;
     /** Where the kind was defined */
     source: 'builtin' | 'app' | 'file';
+    /** Whether POST /secrets/{ref}/test can check secrets of this kind */
+    connectionTest: boolean;
     fields: Array<{
       name: string;
       type: 'string' | 'number' | 'integer' | 'boolean' | 'enum';

@@ -168,4 +168,10 @@ export const envSettings: readonly EnvSetting[] = [
 ];
 
 /** Variables that are not settings but are read elsewhere (and so are not "unknown"). */
-export const otherCofferVariables: readonly string[] = ['COFFER_CONFIG', 'COFFER_MASTER_KEY'];
+/** COFFER_* variables that are not server settings but belong to Coffer (the CLI and SDK read ADDR and TOKEN). */
+export const otherCofferVariables: readonly string[] = [
+  'COFFER_CONFIG',
+  'COFFER_MASTER_KEY',
+  'COFFER_ADDR',
+  'COFFER_TOKEN',
+];

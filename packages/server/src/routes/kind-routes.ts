@@ -14,6 +14,7 @@ const kindSchema = z
     logo: z.string().describe('A data: URI'),
     freeForm: z.boolean().describe('Accepts any field names; every field is secret'),
     source: z.enum(['builtin', 'app', 'file']).describe('Where the kind was defined'),
+    connectionTest: z.boolean().describe('Whether POST /secrets/{ref}/test can check secrets of this kind'),
     fields: z.array(
       z.object({
         name: z.string(),
@@ -40,7 +41,7 @@ const kindSchema = z
   .meta({ id: 'Kind' });
 
 /** What a kind looks like over HTTP (where it came from, but never a server file path). */
-function kindView(kind: Kind) {
+function kindView(kind: Kind, testers: RouteContext['testers']) {
   return {
     id: kind.id,
     displayName: kind.displayName,
@@ -48,6 +49,7 @@ function kindView(kind: Kind) {
     logo: kind.logo,
     freeForm: kind.freeForm,
     source: sourceOf(kind.source),
+    connectionTest: Object.hasOwn(testers, kind.id),
     fields: kind.fields.map((f) => ({ ...f, options: f.options === undefined ? undefined : [...f.options] })),
     jsonSchema: kind.jsonSchema,
   };
@@ -58,7 +60,7 @@ function sourceOf(source: string): 'builtin' | 'app' | 'file' {
 }
 
 /** Kinds, with the JSON Schemas forms are rendered from. Any authenticated caller may read them. */
-export function kindRoutes(app: CofferApp, { coffer }: RouteContext): void {
+export function kindRoutes(app: CofferApp, { coffer, testers }: RouteContext): void {
   app.get(
     '/kinds',
     {
@@ -73,7 +75,7 @@ export function kindRoutes(app: CofferApp, { coffer }: RouteContext): void {
       await coffer.identity.resolveActor(actorOf(request));
       const kinds = [...coffer.kinds.list()].sort((a, b) => (a.id < b.id ? -1 : 1));
       const page = pageOfList(kinds, (k) => [k.id], request.query);
-      return { items: page.items.map(kindView), nextCursor: page.nextCursor };
+      return { items: page.items.map((k) => kindView(k, testers)), nextCursor: page.nextCursor };
     },
   );
 
@@ -92,7 +94,7 @@ export function kindRoutes(app: CofferApp, { coffer }: RouteContext): void {
       await coffer.identity.resolveActor(actorOf(request));
       const kind = coffer.kinds.get(request.params.id);
       if (kind === undefined) throw new CofferError('not_found', `no kind "${request.params.id}"`);
-      return kindView(kind);
+      return kindView(kind, testers);
     },
   );
 }

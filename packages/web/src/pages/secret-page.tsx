@@ -241,7 +241,9 @@ function SecretView({ initial, kind }: { initial: SecretMetadata; kind: Kind | u
         </aside>
       </div>
 
-      {deleted ? null : <ConnectionTest secretId={secret.id} kindName={kind?.displayName ?? secret.kind} />}
+      {deleted || kind?.connectionTest === false ? null : (
+        <ConnectionTest secretId={secret.id} kindName={kind?.displayName ?? secret.kind} />
+      )}
 
       {canRead ? (
         <VersionHistory
