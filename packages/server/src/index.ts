@@ -37,4 +37,5 @@ export {
   type CreateCofferServerOptions,
   createCofferServer,
 } from './server.js';
+export { runStandaloneServer } from './standalone.js';
 export { serverVersion } from './version.js';

@@ -1,0 +1,43 @@
+import { type CliErrorCode, cliErrorCodes, type ExitCode } from './exit-codes.js';
+
+/** One problem with one field, as the server reports it in `issues`. */
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+/**
+ * A failure the CLI reports itself: printed as `coffer: <code>: <message>` and exiting with
+ * the code's exit code.
+ *
+ * @example
+ * throw new CliError('file', `cannot read ${path}: no such file`);
+ */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  readonly code: CliErrorCode;
+  readonly exitCode: ExitCode;
+  readonly issues: Issue[];
+
+  constructor(code: CliErrorCode, message: string, options: { issues?: Issue[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.exitCode = cliErrorCodes[code];
+    this.issues = options.issues ?? [];
+  }
+}
+
+/** A wrong command line: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  /** `coffer secret get [options] <name>`, when known. */
+  readonly usage: string | undefined;
+  /** `coffer secret get`, for the `--help` hint. */
+  readonly commandPath: string | undefined;
+
+  constructor(message: string, command?: { usage: string; path: string }) {
+    super(message);
+    this.usage = command?.usage;
+    this.commandPath = command?.path;
+  }
+}

@@ -1,0 +1,91 @@
+// The standalone server, as `npm start` and `coffer server` run it: configuration from
+// COFFER_* variables and an optional config file, the engine and the HTTP server, a banner
+// with the URL (and, on the first start only, the admin's credentials), and a graceful
+// shutdown on SIGTERM/SIGINT.
+import { isCofferError } from '@coffer/core';
+import { loadServerConfig } from './config/load-server-config.js';
+import { apiPrefix, type CofferServer, createCofferServer } from './server.js';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const fail = (lines: string[], code = 1): never => {
+  for (const line of lines) process.stderr.write(`${line}\n`);
+  process.exit(code);
+};
+
+function problemLines(err: unknown): string[] {
+  if (isCofferError(err) && err.code === 'invalid_config' && Array.isArray(err.details.issues)) {
+    return [
+      'coffer: the configuration is invalid, so the server did not start:',
+      ...err.details.issues.map((i) => `  ${i.path}: ${i.message}`),
+    ];
+  }
+  if (isCofferError(err)) return [`coffer: the server did not start (${err.code}): ${err.message}`];
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EADDRINUSE') return [`coffer: the address is already in use: ${e.message}`];
+  if (e?.code === 'EACCES') return [`coffer: not allowed to listen there: ${e.message}`];
+  return [`coffer: the server did not start: ${e?.message ?? String(err)}`];
+}
+
+/**
+ * Runs the standalone server in this process until SIGTERM or SIGINT, then exits the
+ * process. A configuration problem is printed (every problem at once) and exits with 1.
+ *
+ * @example
+ * await runStandaloneServer(); // what `npm start` does
+ */
+export async function runStandaloneServer(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let server: CofferServer | undefined;
+  let url: string;
+  try {
+    const { config, warnings } = loadServerConfig(env);
+    for (const warning of warnings) process.stderr.write(`coffer: warning: ${warning}\n`);
+    server = await createCofferServer(config);
+    url = await server.listen();
+  } catch (err) {
+    await server?.close().catch(() => {});
+    fail(problemLines(err));
+  }
+
+  const running = server!;
+  // One write, so the banner reaches a pipe whole (a reader sees all of it or none).
+  const banner = [
+    `Coffer is running at ${url!}`,
+    `  API: ${url!}${apiPrefix}  (docs: ${url!}${apiPrefix}/docs)`,
+    `  database: ${running.coffer.database.displayUrl}`,
+  ];
+  const first = running.coffer.bootstrap;
+  if (first.created) {
+    banner.push('First start: an admin account was created.', `  username: ${first.username}`);
+    if (running.coffer.config.adminPassword === undefined) {
+      banner.push(
+        `  password: ${first.password}`,
+        '  This password is shown only now. Log in and change it.',
+      );
+    } else {
+      banner.push('  password: the one given in the configuration (COFFER_ADMIN_PASSWORD)');
+    }
+  }
+  out(banner.join('\n'));
+
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) {
+        process.stderr.write(`coffer: ${signal} again; exiting without waiting\n`);
+        process.exit(1);
+      }
+      stopping = true;
+      running.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+      running.close().then(
+        () => {
+          running.logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          running.logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
