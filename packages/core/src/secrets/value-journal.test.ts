@@ -28,7 +28,11 @@ await describeEachDialect('value journal takeovers', (dialect) => {
   it('never lets a reconciler with an old view undo a write that took the row over', async () => {
     const { coffer, admin } = fx;
     const { db } = coffer.database;
-    const secret = await coffer.secrets.create(admin.actor, { name: 'takeover', kind: 'api-token', values: { token: 'v1' } });
+    const secret = await coffer.secrets.create(admin.actor, {
+      name: 'takeover',
+      kind: 'api-token',
+      values: { token: 'v1' },
+    });
     // A writer crashed after journaling version 2 and putting its value.
     const crashed = {
       secret_id: secret.id,
@@ -38,7 +42,10 @@ await describeEachDialect('value journal takeovers', (dialect) => {
       created_at: fx.time.clock().toISOString(),
     };
     await db.insertInto('value_journal').values(crashed).execute();
-    await coffer.backends.active.put({ secretId: secret.id, version: 2 }, { token: 'from the crashed writer' });
+    await coffer.backends.active.put(
+      { secretId: secret.id, version: 2 },
+      { token: 'from the crashed writer' },
+    );
     // The lease runs out; a reconciler reads the row (its old view is `crashed`) ...
     fx.time.advance(61);
     // ... but before it acts, a writer takes the row over and commits version 2.
