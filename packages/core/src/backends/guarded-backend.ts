@@ -10,29 +10,38 @@ import type { Backend, ValueRef } from './backend.js';
  * - one from another copy (a custom backend module importing its own `@coffer/core`) keeps its
  *   code and message;
  * - anything else becomes `backend_unavailable`, naming the backend, the operation and the ref
- *   plus the error's `code` (`EACCES`, `ThrottlingException`), but not its message, which a
- *   careless backend could have built from a value. The original stays as `cause` for the log.
+ *   plus the error's name and `code` (`EACCES`, `ThrottlingException`), but neither its
+ *   message nor its stack, which a careless backend could have built from a value; so the
+ *   original error is not kept as `cause` either (the log would print it).
+ * A backend method that throws instead of rejecting is caught the same way.
  */
 export function guardBackend(backend: Backend): Backend {
   const fail = (operation: string, ref: ValueRef | undefined, err: unknown): never => {
     throw normalizeBackendError(backend, operation, ref, err);
   };
+  const call = <T>(operation: string, ref: ValueRef | undefined, run: () => Promise<T>): Promise<T> => {
+    try {
+      return run().catch((e: unknown) => fail(operation, ref, e));
+    } catch (e) {
+      return Promise.reject(normalizeBackendError(backend, operation, ref, e));
+    }
+  };
   const guarded: Backend = {
     name: backend.name,
     type: backend.type,
     capabilities: backend.capabilities,
-    put: (ref: ValueRef, values: SecretValues) => backend.put(ref, values).catch((e) => fail('put', ref, e)),
-    get: (ref: ValueRef) => backend.get(ref).catch((e) => fail('get', ref, e)),
-    delete: (ref: ValueRef) => backend.delete(ref).catch((e) => fail('delete', ref, e)),
-    list: (options) => backend.list(options).catch((e) => fail('list', undefined, e)),
+    put: (ref: ValueRef, values: SecretValues) => call('put', ref, () => backend.put(ref, values)),
+    get: (ref: ValueRef) => call('get', ref, () => backend.get(ref)),
+    delete: (ref: ValueRef) => call('delete', ref, () => backend.delete(ref)),
+    list: (options) => call('list', undefined, () => backend.list(options)),
   };
   if (backend.rewrap !== undefined) {
     const rewrap = backend.rewrap.bind(backend);
-    guarded.rewrap = (onProgress) => rewrap(onProgress).catch((e) => fail('rewrap', undefined, e));
+    guarded.rewrap = (onProgress) => call('rewrap', undefined, () => rewrap(onProgress));
   }
   if (backend.referencedKeyIds !== undefined) {
     const referenced = backend.referencedKeyIds.bind(backend);
-    guarded.referencedKeyIds = () => referenced().catch((e) => fail('list key ids', undefined, e));
+    guarded.referencedKeyIds = () => call('list key ids', undefined, () => referenced());
   }
   if (backend.close !== undefined) guarded.close = backend.close.bind(backend);
   return guarded;
@@ -66,10 +75,19 @@ export function normalizeBackendError(
     e !== null && typeof e === 'object' && typeof e.code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(e.code)
       ? e.code
       : undefined;
+  // The error's class name (`TypeError`, `S3ServiceException`) is code, not data.
+  const name =
+    e !== null &&
+    typeof e === 'object' &&
+    typeof e.name === 'string' &&
+    e.name !== 'Error' &&
+    /^[A-Za-z0-9_.]{1,64}$/.test(e.name)
+      ? e.name
+      : undefined;
   const what = ref === undefined ? '' : ` secret ${ref.secretId} version ${ref.version}`;
+  const why = [name, code].filter((x) => x !== undefined).join(' ');
   return new CofferError(
     'backend_unavailable',
-    `backend ${backend.name} (${backend.type}) failed to ${operation}${what}${code === undefined ? '' : `: ${code}`}`,
-    { cause: err },
+    `backend ${backend.name} (${backend.type}) failed to ${operation}${what}${why === '' ? '' : `: ${why}`}`,
   );
 }
