@@ -27,6 +27,9 @@ export interface ValueWriterDeps {
 /** Another writer holds the journal entry for the version this write wanted to create. */
 export class WriteInProgress extends Error {}
 
+/** The write's journal entry was taken over while its value was being put (see claimJournalRow). */
+class LeaseLost extends Error {}
+
 /**
  * The order every value write follows, so a crash at any point leaves neither metadata that
  * points at a missing value nor a value nothing will ever reference:
@@ -49,6 +52,7 @@ export async function writeVersion(
   commit: (tx: Tx) => Promise<number[]>,
 ): Promise<void> {
   const { database, clock } = deps;
+  const journaledAt = isoNow(clock);
   try {
     await database.db
       .insertInto('value_journal')
@@ -57,7 +61,7 @@ export async function writeVersion(
         version: ref.version,
         backend: backend.name,
         action: 'put',
-        created_at: isoNow(clock),
+        created_at: journaledAt,
       })
       .execute();
   } catch (err) {
@@ -87,16 +91,27 @@ export async function writeVersion(
     deps.onStep?.('value-put', ref);
     dropped = await inTransaction(database, async (tx) => {
       const versions = await commit(tx);
-      await tx
+      // The intent must still be ours: a write slower than its lease has been taken over (see
+      // claimJournalRow), its value deleted, and must not commit a version that has no value.
+      const removed = await tx
         .deleteFrom('value_journal')
         .where('secret_id', '=', ref.secretId)
         .where('version', '=', ref.version)
         .where('backend', '=', backend.name)
         .where('action', '=', 'put')
-        .execute();
+        .where('created_at', '=', journaledAt)
+        .executeTakeFirst();
+      if (removed.numDeletedRows !== 1n) throw new LeaseLost();
       return versions;
     });
   } catch (err) {
+    // After a takeover the ref is no longer ours to clean up: another writer may hold it now.
+    if (err instanceof LeaseLost) {
+      throw new CofferError(
+        'conflict',
+        'this write outlasted its lease and was undone by another process; nothing was saved, retry',
+      );
+    }
     await undoPut(deps, backend, ref);
     throw err;
   }
