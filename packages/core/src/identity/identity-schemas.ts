@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasControlCharacters } from '../shared/control-characters.js';
 
 /**
  * Usernames and group names: lowercase, so `Ada` and `ada` cannot be two people, and safe in
@@ -9,14 +10,21 @@ const nameRule = 'must be 2 to 64 characters of a-z, 0-9, ".", "_" or "-", start
 
 export const usernameSchema = z.string().regex(namePattern, nameRule);
 export const groupNameSchema = z.string().regex(namePattern, nameRule);
+const noControlCharacters = (text: string) => !hasControlCharacters(text, true);
+const controlRule = 'must not contain control characters';
+
 const displayNameSchema = z
   .string()
   .trim()
   .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters');
+  .max(200, 'must be at most 200 characters')
+  .refine(noControlCharacters, controlRule);
 const emailSchema = z.email('must be an email address').max(320, 'must be at most 320 characters').nullable();
 const roleSchema = z.enum(['admin', 'member']);
-const descriptionSchema = z.string().max(1000, 'must be at most 1000 characters');
+const descriptionSchema = z
+  .string()
+  .max(1000, 'must be at most 1000 characters')
+  .refine(noControlCharacters, controlRule);
 
 export const createUserSchema = z.strictObject({
   username: usernameSchema,
@@ -47,7 +55,12 @@ export const updateGroupSchema = z.strictObject({
 
 export const createTokenSchema = z.strictObject({
   userId: z.string().min(1).max(64).optional(),
-  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  name: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(100, 'must be at most 100 characters')
+    .refine(noControlCharacters, controlRule),
   scope: z.enum(['read-only', 'read-write']),
   expiresAt: z
     .union([z.string(), z.date()])

@@ -12,6 +12,7 @@ import { CofferError } from '../errors/coffer-error.js';
 import type { ResolvedActor } from '../identity/actor.js';
 import type { SecretRow } from '../storage/schema.js';
 import type { Tx } from '../storage/transaction.js';
+import { looksLikeId } from './secret-names.js';
 import { findSecretById, findSecretsByName, type Queryable, sharesOf } from './secret-store.js';
 
 /** Where the audit log takes records: inside a change's transaction, or on its own. */
@@ -39,12 +40,6 @@ export const auditActionOf = {
   restore: 'secret.restore',
   purge: 'secret.purge',
 } as const satisfies Record<SecretOperation, AuditAction>;
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function looksLikeId(ref: string): boolean {
-  return uuidPattern.test(ref);
-}
 
 /** The audit record of something an actor did to a secret. */
 export function secretAudit(

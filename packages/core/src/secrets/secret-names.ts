@@ -1,4 +1,5 @@
 import type { FieldIssue } from '../errors/coffer-error.js';
+import { hasControlCharacters } from '../shared/control-characters.js';
 
 /**
  * Secret names: 1 to 128 letters, digits, `_` and `-`, starting with a letter or digit. No
@@ -6,6 +7,13 @@ import type { FieldIssue } from '../errors/coffer-error.js';
  * spaces, so names are safe in URLs, file names and shell arguments unquoted.
  */
 export const secretNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether a reference is a secret id rather than a name (so names may never look like one). */
+export function looksLikeId(ref: string): boolean {
+  return uuidPattern.test(ref);
+}
 
 export function secretNameIssues(name: unknown, path = 'name'): FieldIssue[] {
   if (typeof name !== 'string') return [{ path, message: 'must be a string' }];
@@ -18,6 +26,7 @@ export function secretNameIssues(name: unknown, path = 'name'): FieldIssue[] {
       },
     ];
   }
+  if (looksLikeId(name)) return [{ path, message: 'must not look like a secret id' }];
   return [];
 }
 
@@ -41,6 +50,8 @@ export function labelIssues(labels: unknown, path = 'labels'): FieldIssue[] {
     }
     if (typeof value !== 'string' || value.length > 255) {
       issues.push({ path: `${path}.${name}`, message: 'label values are strings of at most 255 characters' });
+    } else if (hasControlCharacters(value)) {
+      issues.push({ path: `${path}.${name}`, message: 'label values must not contain control characters' });
     }
   }
   return issues;
@@ -49,5 +60,8 @@ export function labelIssues(labels: unknown, path = 'labels'): FieldIssue[] {
 export function descriptionIssues(description: unknown, path = 'description'): FieldIssue[] {
   if (typeof description !== 'string') return [{ path, message: 'must be a string' }];
   if (description.length > 1000) return [{ path, message: 'must be at most 1000 characters long' }];
+  if (hasControlCharacters(description, true)) {
+    return [{ path, message: 'must not contain control characters other than tabs and line breaks' }];
+  }
   return [];
 }

@@ -142,6 +142,46 @@ await describeEachDialect('secret service', (dialect) => {
         );
       }
     });
+
+    it('refuses control characters in metadata text and ids as names on every path, storing nothing', async () => {
+      const s = await fx.coffer.secrets.create(fx.admin.actor, {
+        name: 'plain-text',
+        kind: 'generic',
+        values: { a: '1' },
+      });
+      const actor = fx.admin.actor;
+      const attempts: (() => Promise<unknown>)[] = [
+        () =>
+          fx.coffer.secrets.create(actor, {
+            name: 'nul-d',
+            kind: 'generic',
+            values: {},
+            description: 'a\u0000b',
+          }),
+        () =>
+          fx.coffer.secrets.create(actor, {
+            name: 'nul-l',
+            kind: 'generic',
+            values: {},
+            labels: { env: 'x\u0000' },
+          }),
+        () => fx.coffer.secrets.updateMetadata(actor, s.id, { description: 'bell\u0007' }),
+        () => fx.coffer.secrets.updateMetadata(actor, s.id, { labels: { env: 'a\nb' } }),
+        () => fx.coffer.secrets.use(actor, s.id, { purpose: 'mail\u0000' }),
+        () => fx.coffer.identity.createGroup(actor, { name: 'nul-group', description: 'a\u0000' }),
+        () => fx.coffer.identity.updateUser(actor, fx.admin.id, { displayName: 'Ad\u0000min' }),
+      ];
+      for (const attempt of attempts) await expectCode(attempt(), 'validation');
+      // A description may still hold layout.
+      await fx.coffer.secrets.updateMetadata(actor, s.id, { description: 'line one\n\tline two' });
+      expect((await fx.coffer.secrets.get(actor, s.id)).description).toBe('line one\n\tline two');
+      await fx.coffer.secrets.delete(actor, s.id);
+      await expectCode(fx.coffer.secrets.restore(actor, s.id, { newName: s.id }), 'validation');
+      await fx.coffer.secrets.purge(actor, s.id);
+      expect((await fx.coffer.secrets.list(actor, { namePrefix: 'nul-' })).items.map((x) => x.name)).toEqual(
+        [],
+      );
+    });
   });
 
   describe('updates and versions', () => {

@@ -9,13 +9,14 @@ import type { Actor, ResolvedActor } from '../identity/actor.js';
 import type { Kind, SecretValues } from '../kinds/kind-types.js';
 import type { Logger } from '../logging/logger.js';
 import { type Clock, isoNow } from '../shared/clock.js';
+import { hasControlCharacters } from '../shared/control-characters.js';
 import { decodeCursor, encodeCursor, type Page, type PageRequest, pageLimit } from '../shared/page.js';
 import type { CofferDatabase } from '../storage/database.js';
 import type { SecretRow } from '../storage/schema.js';
 import { isUniqueViolation } from '../storage/sql-errors.js';
 import { inTransaction, type Tx } from '../storage/transaction.js';
 import { maskValues } from './masking.js';
-import { type AuditWriter, authorize, looksLikeId, secretAudit } from './secret-access.js';
+import { type AuditWriter, authorize, secretAudit } from './secret-access.js';
 import { descriptionIssues, labelIssues, secretNameIssues } from './secret-names.js';
 import {
   deleteSecretRows,
@@ -318,9 +319,6 @@ export function createSecretService(deps: SecretServiceDeps) {
       assertCanCreate(who);
       const issues: FieldIssue[] = [
         ...secretNameIssues(input.name),
-        ...(looksLikeId(String(input.name))
-          ? [{ path: 'name', message: 'must not look like a secret id' }]
-          : []),
         ...descriptionIssues(input.description ?? ''),
         ...labelIssues(input.labels ?? {}),
       ];
@@ -490,10 +488,14 @@ export function createSecretService(deps: SecretServiceDeps) {
       if (
         typeof options.purpose !== 'string' ||
         options.purpose.trim() === '' ||
-        options.purpose.length > 200
+        options.purpose.length > 200 ||
+        hasControlCharacters(options.purpose)
       ) {
         throw CofferError.validation([
-          { path: 'purpose', message: 'say why the secret is used (1 to 200 characters)' },
+          {
+            path: 'purpose',
+            message: 'say why the secret is used (1 to 200 characters, no control characters)',
+          },
         ]);
       }
       const { row, access } = await authorize(db, audit, who, ref, 'use');
@@ -600,9 +602,6 @@ export function createSecretService(deps: SecretServiceDeps) {
       const who = await resolve(actor);
       const issues = [
         ...secretNameIssues(newName, 'newName'),
-        ...(looksLikeId(String(newName))
-          ? [{ path: 'newName', message: 'must not look like a secret id' }]
-          : []),
         ...expectedVersionIssues(options.expectedVersion),
       ];
       if (issues.length > 0) throw CofferError.validation(issues);
