@@ -222,6 +222,54 @@ await describeEachDialect('permission matrix', (dialect) => {
     });
   }
 
+  describe('create and delete-all', () => {
+    const creators: [Role, Outcome][] = [
+      ['admin', 'allowed'],
+      ['member of no share', 'allowed'],
+      ['bot, read-write token (shared write)', 'allowed'],
+      ['bot, read-only token (shared manage)', 'forbidden'],
+      ['system group acting for itself (group share use)', 'forbidden'],
+      ['disabled user (had manage)', 'unauthenticated'],
+      ['bot, revoked token (shared manage)', 'unauthenticated'],
+    ];
+    const outcomeOf = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'allowed' as const,
+        (err: unknown) => {
+          if (isCofferError(err) && ['forbidden', 'unauthenticated'].includes(err.code))
+            return err.code as Outcome;
+          throw err;
+        },
+      );
+
+    for (const [role, outcome] of creators) {
+      it(`create, ${role}: ${outcome}`, async () => {
+        const name = `c-${randomUUID().slice(0, 8)}`;
+        const input = { name, kind: 'api-token', values: { token: 'x' } };
+        expect(await outcomeOf(fx.coffer.secrets.create(actors[role], input))).toBe(outcome);
+        if (outcome === 'forbidden') {
+          // Refused, recorded, and a delete-all is refused the same way (nothing deleted).
+          const denied = await fx.coffer.audit.query(fx.admin.actor, {
+            action: 'secret.create',
+            outcome: 'denied',
+          });
+          expect(denied.items.length).toBeGreaterThan(0);
+          const all = fx.coffer.secrets.deleteAll(actors[role], { confirm: 'delete-all' });
+          expect(await outcomeOf(all)).toBe('forbidden');
+        }
+      });
+    }
+
+    it('lets only admins create a secret for someone else', async () => {
+      const input = { name: `o-${randomUUID().slice(0, 8)}`, kind: 'api-token', values: { token: 'x' } };
+      expect(await outcomeOf(fx.coffer.secrets.create(outsider.actor, { ...input, ownerId: owner.id }))).toBe(
+        'forbidden',
+      );
+      const made = await fx.coffer.secrets.create(fx.admin.actor, { ...input, ownerId: owner.id });
+      expect(made.ownerId).toBe(owner.id);
+    });
+  });
+
   describe('listing', () => {
     it('lists a secret exactly to principals holding read or better, and usable() to those holding use', async () => {
       const id = await setUp('get');
@@ -258,6 +306,20 @@ await describeEachDialect('permission matrix', (dialect) => {
         granteeType: 'group',
         granteeId: groupId,
         level: 'read',
+      });
+    });
+
+    it('revokes, and records as revoked, the shares of a group that is deleted', async () => {
+      const id = await setUp('get');
+      const { id: doomed } = await fx.coffer.identity.createGroup(fx.admin.actor, { name: 'doomed-group' });
+      await fx.coffer.shares.share(fx.admin.actor, id, { granteeType: 'group', granteeId: doomed });
+      await fx.coffer.identity.deleteGroup(fx.admin.actor, doomed);
+      expect((await fx.coffer.shares.list(fx.admin.actor, id)).map((s) => s.granteeId)).not.toContain(doomed);
+      const revoked = (await fx.coffer.audit.query(fx.admin.actor, { action: 'share.revoke', targetId: id }))
+        .items;
+      expect(revoked[0]).toMatchObject({
+        target: { type: 'secret', id },
+        details: { granteeType: 'group', granteeId: doomed, reason: 'group deleted' },
       });
     });
   });

@@ -155,6 +155,14 @@ await describeEachDialect('audit log', (dialect) => {
       expect((await fx.audit.verify(fx.admin.actor)).ok).toBe(true);
     });
 
+    it('reports a missing head instead of failing on its own record', async () => {
+      const head = await fx.database.db.selectFrom('audit_head').selectAll().execute();
+      await fx.database.db.deleteFrom('audit_head').execute();
+      expect(await fx.audit.verify(fx.admin.actor)).toMatchObject({ ok: false, problem: 'head_missing' });
+      await fx.database.db.insertInto('audit_head').values(head).execute();
+      expect((await fx.audit.verify(fx.admin.actor)).ok).toBe(true);
+    });
+
     it('verifies in batches without missing a link', async () => {
       const batched = (await import('./audit-service.js')).createAuditService({
         database: fx.database,

@@ -1,5 +1,5 @@
 import type { SelectQueryBuilder } from 'kysely';
-import { CofferError } from '../errors/coffer-error.js';
+import { CofferError, isCofferError } from '../errors/coffer-error.js';
 import type { Actor, ResolvedActor } from '../identity/actor.js';
 import type { ActorResolver } from '../identity/actor-resolver.js';
 import { decodeCursor, encodeCursor, type Page, type PageRequest, pageLimit } from '../shared/page.js';
@@ -229,9 +229,15 @@ export function createAuditService(options: AuditServiceOptions): AuditService {
     if (result.firstBrokenSeq !== undefined) details.firstBrokenSeq = result.firstBrokenSeq;
     if (result.problem !== undefined) details.problem = result.problem;
     if (result.head !== undefined) details.headHash = result.head.hash;
-    await options.audit.appendStandalone(
-      entryBy(resolved, 'audit.verify', result.ok ? 'success' : 'failure', details),
-    );
+    try {
+      await options.audit.appendStandalone(
+        entryBy(resolved, 'audit.verify', result.ok ? 'success' : 'failure', details),
+      );
+    } catch (err) {
+      // A broken chain (a missing head, say) refuses new records; the report is what the
+      // caller needs then, and it must not be lost to the failure it describes.
+      if (result.ok || !isCofferError(err, 'integrity')) throw err;
+    }
     return result;
   }
 

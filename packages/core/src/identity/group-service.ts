@@ -194,12 +194,32 @@ export function createGroupService(context: IdentityContext): GroupService {
       if (row.builtin !== 0)
         throw new CofferError('conflict', `the builtin group ${row.name} cannot be deleted`);
       const removed = await tx.deleteFrom('group_members').where('group_id', '=', groupId).executeTakeFirst();
-      // Shares to the group go with it, so no secret keeps a grant to a group that no longer exists.
+      // Shares to the group go with it, so no secret keeps a grant to a group that no longer
+      // exists; each is recorded as revoked, like a share removed by hand.
+      const shared = await tx
+        .selectFrom('shares')
+        .innerJoin('secrets', 'secrets.id', 'shares.secret_id')
+        .select(['secrets.id', 'secrets.name'])
+        .where('shares.grantee_type', '=', 'group')
+        .where('shares.grantee_id', '=', groupId)
+        .execute();
       await tx
         .deleteFrom('shares')
         .where('grantee_type', '=', 'group')
         .where('grantee_id', '=', groupId)
         .execute();
+      for (const secret of shared) {
+        await audit.append(
+          tx,
+          auditEntry(
+            resolved,
+            'share.revoke',
+            'success',
+            { type: 'secret', id: secret.id, name: secret.name },
+            { granteeType: 'group', granteeId: groupId, reason: 'group deleted' },
+          ),
+        );
+      }
       await tx.deleteFrom('groups').where('id', '=', groupId).execute();
       await audit.append(
         tx,
@@ -210,6 +230,7 @@ export function createGroupService(context: IdentityContext): GroupService {
           { type: 'group', id: groupId, name: row.name },
           {
             membersRemoved: Number(removed.numDeletedRows),
+            sharesRemoved: shared.length,
           },
         ),
       );

@@ -80,6 +80,12 @@ await describeEachDialect('api tokens', (dialect) => {
       },
     );
     expect((await fx.identity.listUsers(actor)).items.length).toBeGreaterThan(0);
+    // It may revoke no other token, but itself (how `coffer logout` ends a read-only login).
+    const other = await fx.identity.createToken(fx.admin.actor, { name: 'other', scope: 'read-write' });
+    await expect(fx.identity.revokeToken(actor, other.info.id)).rejects.toMatchObject({ code: 'forbidden' });
+    const self = (await fx.identity.resolveActor(actor)).tokenId!;
+    expect((await fx.identity.revokeToken(actor, self)).state).toBe('revoked');
+    expect((await errorOf(fx.identity.authenticateToken(token))).code).toBe('unauthenticated');
   });
 
   it('expires tokens by the clock', async () => {
@@ -125,6 +131,14 @@ await describeEachDialect('api tokens', (dialect) => {
     expect((await fx.identity.revokeToken(tom.actor, first.info.id)).state).toBe('revoked');
     expect((await errorOf(fx.identity.resolveActor(viaToken))).code).toBe('unauthenticated');
     expect((await errorOf(fx.identity.authenticateToken(first.token))).code).toBe('unauthenticated');
+    // The refused token is a failed login in the audit log, named by its id, never its text.
+    const refused = (await fx.audit.query(fx.admin.actor, { action: 'auth.login_failed' })).items[0]!;
+    expect(refused).toMatchObject({
+      outcome: 'failure',
+      target: { type: 'token', id: first.info.id },
+      details: { reason: 'revoked', method: 'token' },
+    });
+    expect(JSON.stringify(refused)).not.toContain(first.token);
     expect((await fx.identity.revokeToken(tom.actor, first.info.id)).state).toBe('revoked');
 
     expect((await fx.identity.revokeToken(fx.admin.actor, second.info.id)).state).toBe('revoked');
@@ -135,7 +149,10 @@ await describeEachDialect('api tokens', (dialect) => {
     });
     const actions = (await fx.audit.query(fx.admin.actor, { action: 'token.revoke', outcome: 'success' }))
       .items;
-    expect(actions.map((r) => [r.target?.id, r.actor.id])).toEqual([
+    const mine = new Set([first.info.id, second.info.id]);
+    expect(
+      actions.filter((r) => mine.has(r.target?.id ?? '')).map((r) => [r.target?.id, r.actor.id]),
+    ).toEqual([
       [second.info.id, fx.admin.id],
       [first.info.id, tom.id],
     ]);

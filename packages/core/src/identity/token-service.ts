@@ -182,7 +182,9 @@ export function createTokenService(context: IdentityContext): TokenService {
   async function revokeToken(actor: Actor, tokenId: string): Promise<TokenInfo> {
     return runAs(context, actor, async (tx, resolved, now) => {
       const audited = { action: 'token.revoke', target: { type: 'token', id: tokenId } } as const;
-      requireWrite(resolved, audited);
+      // A token may always revoke itself (a read-only one too): giving up access is no change
+      // that read-only guards against, and `coffer logout` relies on it.
+      if (resolved.tokenId !== tokenId) requireWrite(resolved, audited);
       const row = await tx
         .selectFrom('api_tokens')
         .select(tokenInfoColumns)
@@ -219,6 +221,7 @@ export function createTokenService(context: IdentityContext): TokenService {
       .innerJoin('users', 'users.id', 'api_tokens.user_id')
       .select([
         'api_tokens.id',
+        'api_tokens.name',
         'api_tokens.expires_at',
         'api_tokens.revoked_at',
         'api_tokens.last_used_at',
@@ -227,13 +230,28 @@ export function createTokenService(context: IdentityContext): TokenService {
       .where('api_tokens.token_hash', '=', credentialHash(token))
       .executeTakeFirst();
     const now = isoNow(context.clock);
-    if (
-      row === undefined ||
-      row.revoked_at !== null ||
-      (row.expires_at !== null && row.expires_at <= now) ||
-      row.disabled !== 0
-    ) {
-      logger.debug({ tokenId: row?.id ?? null }, 'token authentication failed');
+    const reason =
+      row === undefined
+        ? 'unknown_token'
+        : row.revoked_at !== null
+          ? 'revoked'
+          : row.expires_at !== null && row.expires_at <= now
+            ? 'expired'
+            : row.disabled !== 0
+              ? 'disabled'
+              : undefined;
+    if (reason !== undefined || row === undefined) {
+      // A failed login like a wrong password: recorded with the token (never its text) if known.
+      await audit.appendStandalone({
+        action: 'auth.login_failed',
+        outcome: 'failure',
+        actor: { type: 'anonymous' },
+        source: authContext.source ?? 'api',
+        ...(authContext.address === undefined ? {} : { address: authContext.address }),
+        ...(row === undefined ? {} : { target: { type: 'token', id: row.id, name: row.name } }),
+        details: { reason: reason ?? 'unknown_token', method: 'token' },
+      });
+      logger.debug({ tokenId: row?.id ?? null, reason }, 'token authentication failed');
       throw tokenInvalid();
     }
     const staleBefore = addMs(now, -touchIntervalMs);

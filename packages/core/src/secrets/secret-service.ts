@@ -175,13 +175,25 @@ export function createSecretService(deps: SecretServiceDeps) {
     }
   }
 
-  function assertCanCreate(who: ResolvedActor): void {
-    if (who.type === 'group') {
-      throw new CofferError('forbidden', 'a group actor may only use secrets');
-    }
-    if (who.scope === 'read-only') {
-      throw new CofferError('forbidden', 'a read-only token cannot create secrets');
-    }
+  /** Records a refused create or delete-all, then refuses it (like every denial, audited). */
+  async function refuse(
+    who: ResolvedActor,
+    action: 'secret.create' | 'secret.delete_all',
+    message: string,
+  ): Promise<never> {
+    await audit.appendStandalone(
+      secretAudit(who, action, {}, { outcome: 'denied', details: { reason: message } }),
+    );
+    throw new CofferError('forbidden', message);
+  }
+
+  async function assertCanCreate(
+    who: ResolvedActor,
+    action: 'secret.create' | 'secret.delete_all',
+  ): Promise<void> {
+    if (who.type === 'group') await refuse(who, action, 'a group actor may only use secrets');
+    if (who.scope === 'read-only')
+      await refuse(who, action, 'a read-only token cannot create or delete secrets');
   }
 
   /**
@@ -316,7 +328,7 @@ export function createSecretService(deps: SecretServiceDeps) {
     /** Creates a secret owned by the actor (admins may name another owner) with version 1 of its values. */
     async create(actor: Actor, input: CreateSecretInput): Promise<SecretMetadata> {
       const who = await resolve(actor);
-      assertCanCreate(who);
+      await assertCanCreate(who, 'secret.create');
       const issues: FieldIssue[] = [
         ...secretNameIssues(input.name),
         ...descriptionIssues(input.description ?? ''),
@@ -343,7 +355,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       let ownerId = who.id;
       if (input.ownerId !== undefined && input.ownerId !== who.id) {
         if (who.role !== 'admin')
-          throw new CofferError('forbidden', 'only admins create secrets for other users');
+          await refuse(who, 'secret.create', 'only admins create secrets for other users');
         const owner = await db
           .selectFrom('users')
           .select('id')
@@ -759,7 +771,7 @@ export function createSecretService(deps: SecretServiceDeps) {
           },
         );
       }
-      assertCanCreate(who);
+      await assertCanCreate(who, 'secret.delete_all');
       let deleted = 0;
       let cursor: string | null = null;
       do {
