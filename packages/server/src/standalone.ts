@@ -26,6 +26,19 @@ function problemLines(err: unknown): string[] {
   return [`coffer: the server did not start: ${e?.message ?? String(err)}`];
 }
 
+/** The first admin's credentials, on the start that created the account; otherwise nothing. */
+function firstAdminLines(server: CofferServer): string[] {
+  const first = server.coffer.bootstrap;
+  if (!first.created) return [];
+  const lines = ['First start: an admin account was created.', `  username: ${first.username}`];
+  if (server.coffer.config.adminPassword === undefined) {
+    lines.push(`  password: ${first.password}`, '  This password is shown only now. Log in and change it.');
+  } else {
+    lines.push('  password: the one given in the configuration (COFFER_ADMIN_PASSWORD)');
+  }
+  return lines;
+}
+
 /**
  * Runs the standalone server in this process until SIGTERM or SIGINT, then exits the
  * process. A configuration problem is printed (every problem at once) and exits with 1.
@@ -40,6 +53,9 @@ export async function runStandaloneServer(env: NodeJS.ProcessEnv = process.env):
     const { config, warnings } = loadServerConfig(env);
     for (const warning of warnings) process.stderr.write(`coffer: warning: ${warning}\n`);
     server = await createCofferServer(config);
+    // Printed before listening: should the listen fail, the generated password is not lost.
+    const credentials = firstAdminLines(server);
+    if (credentials.length > 0) out(credentials.join('\n'));
     url = await server.listen();
   } catch (err) {
     await server?.close().catch(() => {});
@@ -53,18 +69,6 @@ export async function runStandaloneServer(env: NodeJS.ProcessEnv = process.env):
     `  API: ${url!}${apiPrefix}  (docs: ${url!}${apiPrefix}/docs)`,
     `  database: ${running.coffer.database.displayUrl}`,
   ];
-  const first = running.coffer.bootstrap;
-  if (first.created) {
-    banner.push('First start: an admin account was created.', `  username: ${first.username}`);
-    if (running.coffer.config.adminPassword === undefined) {
-      banner.push(
-        `  password: ${first.password}`,
-        '  This password is shown only now. Log in and change it.',
-      );
-    } else {
-      banner.push('  password: the one given in the configuration (COFFER_ADMIN_PASSWORD)');
-    }
-  }
   out(banner.join('\n'));
 
   let stopping = false;

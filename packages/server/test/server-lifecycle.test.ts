@@ -44,6 +44,38 @@ describe('starting the server', () => {
     console.log(`first start to listening: ${Math.round(startMs)} ms`);
   });
 
+  it('still shows the first admin password when the first start cannot listen', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const dataDir = join(tempDir(), 'data');
+    try {
+      const failed = await startFailing({ COFFER_PORT: String(port), COFFER_DATA_DIR: dataDir });
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain('the address is already in use');
+      const password = /password: (\S+)/.exec(failed.stdout)?.[1];
+      expect(password).toBeDefined();
+      const next = await startServer({ dataDir });
+      expect(next.stdout()).not.toContain('username: admin');
+      await ApiClient.login(next.api, 'admin', password!);
+      await next.stop();
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('names the database setting and the reason when the database cannot be reached', async () => {
+    const failed = await startFailing({
+      COFFER_DATABASE_URL: 'postgres://postgres:hunter2-db@127.0.0.1:1/coffer',
+      COFFER_DATA_DIR: join(tempDir(), 'data'),
+    });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('cannot use the database postgres://postgres:***@127.0.0.1:1/coffer');
+    expect(failed.stderr).toContain('COFFER_DATABASE_URL');
+    expect(failed.stderr).toContain('ECONNREFUSED');
+    expect(failed.stdout + failed.stderr).not.toContain('hunter2-db');
+  });
+
   it('stops with every configuration problem named at once', async () => {
     const dir = tempDir();
     const file = join(dir, 'coffer.yaml');

@@ -23,8 +23,23 @@ export async function migrateToLatest(database: CofferDatabase): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(database.dialect) };
   const migrator = new Migrator({ db: database.db, provider });
   const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+  if (error === undefined) return;
+  const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+  if (failed !== undefined) {
     throw new CofferError('internal', `database migration ${failed} failed`, { cause: error });
   }
+  // No migration ran: the database could not be reached, or refused the login or the database
+  // name. The driver's reason (it never holds the password) is what the operator needs.
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const reason = [
+    typeof e?.code === 'string' ? e.code : undefined,
+    String(e?.message ?? error).split('\n')[0],
+  ]
+    .filter((x) => x !== undefined && x !== '')
+    .join(': ');
+  throw new CofferError(
+    'internal',
+    `cannot use the database ${database.displayUrl} (check COFFER_DATABASE_URL / database.url): ${reason}`,
+    { cause: error },
+  );
 }
