@@ -91,8 +91,12 @@ describe.skipIf(unavailable !== undefined)('the web admin center in Chromium', (
     smtpPort = (smtp.server.address() as { port: number }).port;
 
     server = await startServer({ env: { COFFER_ADMIN_PASSWORD: adminPassword, COFFER_LOG_LEVEL: 'warn' } });
-    admin = createClient({ baseUrl: server.url, clientName: 'e2e' });
-    await admin.auth.login({ username: 'admin', password: adminPassword });
+    // The test's own calls go through an API token, so the audit log records them with source
+    // `api`; the UI's (cookie session) are `web`, and the audit step can tell them apart.
+    const session = createClient({ baseUrl: server.url, clientName: 'e2e' });
+    await session.auth.login({ username: 'admin', password: adminPassword });
+    const { token } = await session.tokens.create({ name: 'e2e test client', scope: 'read-write' });
+    admin = createClient({ baseUrl: server.url, clientName: 'e2e', token });
     const alice = await admin.users.create({
       username: 'alice',
       displayName: 'Alice',
@@ -199,6 +203,37 @@ describe.skipIf(unavailable !== undefined)('the web admin center in Chromium', (
     await values.getByText(smtpPassword).waitFor({ state: 'detached' });
   });
 
+  it('keeps the values masked and the button at Reveal when revealing fails', step, async () => {
+    const values = page.getByRole('region', { name: 'Values' });
+    const isReveal = (url: URL) =>
+      url.pathname.endsWith('/values') && url.searchParams.get('reveal') === 'true';
+    await page.route(isReveal, (route) =>
+      route.fulfill({
+        status: 500,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          title: 'Internal error',
+          status: 500,
+          code: 'internal',
+          detail: 'the backend failed',
+        }),
+      }),
+    );
+    await values.getByRole('button', { name: 'Reveal' }).click();
+    await values.getByRole('alert').getByText('the backend failed').waitFor();
+    const button = values.getByRole('button', { name: /^(Reveal|Hide)$/ });
+    expect(await button.innerText()).toBe('Reveal');
+    expect(await button.getAttribute('aria-pressed')).toBe('false');
+    expect(await values.locator('[data-field="password"] dd').innerText()).toContain(mask);
+    await page.unroute(isReveal);
+    // Reveal again tries again.
+    await button.click();
+    await values.getByText(smtpPassword).waitFor();
+    expect(await button.innerText()).toBe('Hide');
+    await button.click();
+    await values.getByText(smtpPassword).waitFor({ state: 'detached' });
+  });
+
   it('edits a field without ever loading or losing the password (the masking round trip)', step, async () => {
     await page.getByRole('region', { name: 'Values' }).getByRole('button', { name: 'Edit' }).click();
     const form = page.getByRole('form', { name: 'Edit mail-relay' });
@@ -269,6 +304,58 @@ describe.skipIf(unavailable !== undefined)('the web admin center in Chromium', (
     expect(stored.values).toMatchObject({ port: smtpPort, password: smtpPassword });
   });
 
+  it('focuses the heading of a page once it has loaded', step, async () => {
+    await page.getByRole('link', { name: 'My secrets' }).click();
+    await page.getByRole('link', { name: 'mail-relay' }).click();
+    // The secret page shows a spinner first; focus waits for its heading.
+    await page.getByRole('heading', { name: 'mail-relay' }).waitFor();
+    await expect
+      .poll(() =>
+        page.evaluate(() => `${document.activeElement?.tagName} ${document.activeElement?.textContent}`),
+      )
+      .toBe('H1 mail-relay');
+  });
+
+  it(
+    'marks a refused label, saves nothing, then saves values and labels without a false conflict',
+    step,
+    async () => {
+      const before = await admin.secrets.get(secretId);
+      await page.getByRole('region', { name: 'Values' }).getByRole('button', { name: 'Edit' }).click();
+      const form = page.getByRole('form', { name: 'Edit mail-relay' });
+      await form.getByRole('textbox', { name: 'From address' }).fill('alerts@example.com');
+      const labels = form.getByRole('textbox', { name: 'Labels', exact: true });
+      await labels.fill('Env=prod'); // the server wants lowercase label names: an issue at labels.Env
+      await form.getByRole('button', { name: 'Save changes' }).click();
+      await expect.poll(() => labels.getAttribute('aria-invalid')).toBe('true');
+      expect(await form.locator('.field-invalid .field-error').innerText()).toMatch(/^Env: label names/);
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('labels');
+      expect(await admin.secrets.get(secretId)).toMatchObject({
+        currentVersion: before.currentVersion,
+        labels: before.labels,
+      });
+
+      await labels.fill('env=prod');
+      await form.getByRole('button', { name: 'Save changes' }).click();
+      await form.waitFor({ state: 'detached' }); // saved: no "someone else changed this secret"
+      const version = before.currentVersion + 1;
+      const details = page.getByRole('complementary', { name: 'Details' });
+      const versionShown = details
+        .locator('dt', { hasText: /^Version$/ })
+        .locator('xpath=following-sibling::dd[1]');
+      expect(await versionShown.innerText()).toBe(String(version));
+      expect(await admin.secrets.get(secretId)).toMatchObject({
+        currentVersion: version,
+        labels: { env: 'prod' },
+      });
+      const stored = await admin.secrets.values(secretId, { reveal: true });
+      expect(stored).toMatchObject({
+        version,
+        values: { from: 'alerts@example.com', password: smtpPassword },
+      });
+    },
+  );
+
   it('shares with a group at use and a user at read in the share dialog', step, async () => {
     await page.getByRole('button', { name: 'Share' }).click();
     const dialog = page.getByRole('dialog', { name: 'Share “mail-relay”' });
@@ -301,6 +388,11 @@ describe.skipIf(unavailable !== undefined)('the web admin center in Chromium', (
     const bob = await newUserPage('bob', memberPassword);
     await bob.page.getByText('No secrets yet.').waitFor();
     expect(await bob.page.content()).not.toContain('mail-relay');
+    // Opened directly, a secret held at `use` says so plainly, with nothing to try again.
+    await bob.page.goto(`${server.url}/secrets/${secretId}`);
+    await bob.page.getByText('Coffer may use it on your behalf').waitFor();
+    expect(await bob.page.getByRole('alert').count()).toBe(0);
+    expect(await bob.page.getByRole('button', { name: 'Try again' }).count()).toBe(0);
 
     const alice = await newUserPage('alice', memberPassword);
     await alice.page.getByRole('link', { name: 'mail-relay' }).waitFor();
@@ -390,21 +482,51 @@ describe.skipIf(unavailable !== undefined)('the web admin center in Chromium', (
       await page.waitForTimeout(200);
     }
     const text = await table.innerText();
-    for (const action of [
-      'auth.login',
-      'secret.create',
-      'secret.reveal',
-      'secret.update',
-      'secret.use',
-      'secret.rollback',
-      'share.grant',
-      'secret.delete',
-      'secret.restore',
-      'user.create',
-      'token.create',
-    ]) {
-      expect(text, action).toContain(action);
+    const rows = await table.locator('tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => {
+        const cell = (label: string) =>
+          (tr.querySelector<HTMLElement>(`td[data-label="${label}"]`)?.innerText ?? '').trim();
+        return {
+          who: cell('Who'),
+          action: cell('Action').split(/\s+/)[0],
+          target: cell('Target'),
+          outcome: cell('Outcome'),
+          source: cell('From').split(/\s+/)[0],
+        };
+      }),
+    );
+    // What the admin did in the page is recorded as the admin, from the web UI (the test's own
+    // calls, through its API token, are recorded from the API and cannot stand in for them).
+    const byTheUi = (action: string, target?: RegExp) =>
+      rows.filter(
+        (r) =>
+          r.action === action &&
+          r.who === 'admin' &&
+          r.source === 'web' &&
+          r.outcome === 'success' &&
+          (target === undefined || target.test(r.target)),
+      );
+    for (const [action, target] of [
+      ['auth.login', undefined],
+      ['secret.create', /^mail-relay/],
+      ['secret.reveal', /^mail-relay/],
+      ['secret.update', /^mail-relay/],
+      ['secret.update_metadata', /^mail-relay/],
+      ['secret.use', /^mail-relay/],
+      ['secret.rollback', /^mail-relay/],
+      ['share.grant', /^mail-relay/],
+      ['secret.delete', /^mail-relay/],
+      ['secret.restore', /^mail-relay/],
+      ['user.create', /^carol/],
+      ['token.create', /^deploy pipeline/],
+    ] as const) {
+      expect(byTheUi(action, target).length, `${action} from the web UI`).toBeGreaterThan(0);
     }
+    // The test's own calls really are told apart: they are recorded from the API.
+    expect(
+      rows.filter((r) => r.action === 'user.create' && /^alice/.test(r.target)).map((r) => r.source),
+    ).toEqual(['api']);
+    expect(rows.some((r) => r.action === 'secret.reveal' && r.source === 'api')).toBe(true);
     expect(text).not.toContain(smtpPassword);
 
     await page.getByRole('combobox', { name: 'Action' }).fill('secret.reveal');

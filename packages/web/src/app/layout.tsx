@@ -32,7 +32,8 @@ function isCurrent(item: NavItem, path: string): boolean {
 
 /**
  * The frame of every page: a skip link, the header with the user and logout, the navigation
- * (a menu button at phone width), and the main region, focused on its heading after navigation.
+ * (a menu button at phone width), and the main region, focused on its heading after navigation
+ * (once it shows, for pages that load first).
  */
 export function Layout({ children }: { children: ReactNode }) {
   const { user, signOut } = useSession();
@@ -48,7 +49,24 @@ export function Layout({ children }: { children: ReactNode }) {
       return;
     }
     window.scrollTo(0, 0);
-    document.querySelector<HTMLElement>('main h1')?.focus();
+    // Pages that load first show a spinner and no heading yet: wait for the heading to appear
+    // (until the next navigation), unless the person has moved focus meanwhile.
+    const main = document.getElementById('main');
+    if (main === null) return;
+    const before = document.activeElement;
+    const focusHeading = (): boolean => {
+      const heading = main.querySelector<HTMLElement>('h1');
+      if (heading === null) return false;
+      const active = document.activeElement;
+      if (active === before || active === null || active === document.body) heading.focus();
+      return true;
+    };
+    if (focusHeading()) return;
+    const observer = new MutationObserver(() => {
+      if (focusHeading()) observer.disconnect();
+    });
+    observer.observe(main, { childList: true, subtree: true });
+    return () => observer.disconnect();
   }, [path]);
 
   const logout = async () => {

@@ -10,6 +10,7 @@ import { SchemaFields } from '../forms/schema-form';
 import { KindGallery } from '../secrets/kind-gallery';
 import { useKinds } from '../secrets/kinds';
 import { parseLabels } from '../secrets/labels';
+import { MetadataFields } from '../secrets/metadata-fields';
 import { valuesOfRows } from '../secrets/secret-form-state';
 import { ErrorMessage, Loading } from '../ui/feedback';
 import { FormField } from '../ui/form-field';
@@ -109,29 +110,13 @@ function NewSecretForm({ kind }: { kind: Kind }) {
             />
           )}
         </FormField>
-        <FormField label="Description" error={issues.description}>
-          {(control) => (
-            <input
-              {...control}
-              name="description"
-              className="input"
-              value={description}
-              onChange={(e) => setDescription(e.target.value)}
-            />
-          )}
-        </FormField>
-        <FormField label="Labels" help="Comma-separated, e.g. env=prod, team=ops" error={issues.labels}>
-          {(control) => (
-            <input
-              {...control}
-              name="labels"
-              className="input"
-              autoComplete="off"
-              value={labels}
-              onChange={(e) => setLabels(e.target.value)}
-            />
-          )}
-        </FormField>
+        <MetadataFields
+          description={description}
+          labels={labels}
+          issues={issues}
+          onDescription={setDescription}
+          onLabels={setLabels}
+        />
         <h2 className="form-section">Values</h2>
         {spec.freeForm ? (
           <FreeFormFields rows={rows} issues={valueIssues} maxFields={spec.maxFields} onChange={setRows} />

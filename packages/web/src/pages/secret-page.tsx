@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { client } from '../api/client';
+import { client, isCofferApiError } from '../api/client';
 import type { AccessLevel, Kind, SecretMetadata } from '../api/types';
 import { Link, navigate } from '../app/router';
 import { useAction, useResource } from '../app/use-resource';
@@ -32,9 +32,29 @@ function holds(secret: SecretMetadata, level: AccessLevel): boolean {
  */
 export function SecretPage({ id }: { id: string }) {
   const page = useResource(async () => {
-    const [secret, kinds] = await Promise.all([client.secrets.get(id), loadKinds()]);
-    return { secret, kind: kinds.find((k) => k.id === secret.kind) };
+    try {
+      const [secret, kinds] = await Promise.all([client.secrets.get(id), loadKinds()]);
+      return { secret, kind: kinds.find((k) => k.id === secret.kind) };
+    } catch (err) {
+      // A secret one cannot see at all is `not_found`; `forbidden` means it is held at `use`.
+      if (isCofferApiError(err, 'forbidden')) return 'use-only' as const;
+      throw err;
+    }
   }, [id]);
+  if (page.data === 'use-only') {
+    return (
+      <>
+        <PageHeader title="Secret" />
+        <p className="notice notice-warning">
+          This secret is shared with you for use only: Coffer may use it on your behalf (a connection test,
+          for example), but you cannot view it.
+        </p>
+        <p>
+          <Link href="/">Back to your secrets</Link>
+        </p>
+      </>
+    );
+  }
   if (page.data === undefined) {
     return page.state === 'error' ? (
       <>
@@ -76,6 +96,9 @@ function SecretView({ initial, kind }: { initial: SecretMetadata; kind: Kind | u
         : undefined,
     [secret.id, secret.currentVersion, revealed, reloadKey],
   );
+  // Revealed as asked and not failed: a failed reveal leaves the values masked and the button
+  // at "Reveal" (which then tries again).
+  const shown = revealed && values.state !== 'error';
   const refresh = useAction(async () => await client.secrets.get(secret.id));
   const reloadAll = async () => {
     const result = await refresh.run();
@@ -158,10 +181,10 @@ function SecretView({ initial, kind }: { initial: SecretMetadata; kind: Kind | u
                 <button
                   type="button"
                   className="button"
-                  aria-pressed={revealed}
-                  onClick={() => setRevealed((r) => !r)}
+                  aria-pressed={shown}
+                  onClick={() => (revealed && !shown ? values.reload() : setRevealed(!shown))}
                 >
-                  {revealed ? 'Hide' : 'Reveal'}
+                  {shown ? 'Hide' : 'Reveal'}
                 </button>
                 {holds(secret, 'write') ? (
                   <button type="button" className="button button-primary" onClick={() => setEditing(true)}>
@@ -190,6 +213,7 @@ function SecretView({ initial, kind }: { initial: SecretMetadata; kind: Kind | u
                 setEditing(false);
                 void reloadAll();
               }}
+              onMetadataSaved={setSecret}
               onSaved={(saved) => {
                 setEditing(false);
                 setSecret(saved);
@@ -199,7 +223,7 @@ function SecretView({ initial, kind }: { initial: SecretMetadata; kind: Kind | u
           ) : null}
           {values.data !== undefined && !editing ? (
             <>
-              {revealed ? null : values.data.maskedFields.length > 0 ? (
+              {shown ? null : values.data.maskedFields.length > 0 ? (
                 <p className="muted">
                   Secret fields are hidden. Revealing them is recorded in the audit log.
                 </p>

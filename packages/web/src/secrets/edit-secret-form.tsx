@@ -7,16 +7,17 @@ import { FreeFormFields, type FreeFormRow } from '../forms/free-form-fields';
 import { changesOfForm, type FieldSpec, type FormState, formStateOf } from '../forms/schema-fields';
 import { SchemaFields } from '../forms/schema-form';
 import { ErrorMessage } from '../ui/feedback';
-import { FormField } from '../ui/form-field';
 import { useFocusFirstInvalid } from '../ui/use-focus-invalid';
 import { ConflictDialog } from './conflict-dialog';
 import { formatLabels, parseLabels } from './labels';
+import { MetadataFields } from './metadata-fields';
 import { changesOfRows } from './secret-form-state';
 
 /**
  * Edits values, description and labels. Only what changed is sent: a secret field still holding
  * the mask is not, so the stored password stays (the masking round trip). The write is
  * conditional on the version the form was loaded from; a conflict offers reload or overwrite.
+ * Description and labels are sent before the values (they do not change the version).
  */
 export function EditSecretForm(props: {
   secret: SecretMetadata;
@@ -25,6 +26,8 @@ export function EditSecretForm(props: {
   freeForm: boolean;
   maxFields: number | undefined;
   onSaved: (secret: SecretMetadata) => void;
+  /** Description and labels were saved, though the values may still be refused. */
+  onMetadataSaved: (secret: SecretMetadata) => void;
   onReload: () => void;
   onCancel: () => void;
 }) {
@@ -59,6 +62,15 @@ export function EditSecretForm(props: {
       : changesOfForm(fields, loaded, state);
     let current = secret;
     const condition = ifVersion === undefined ? {} : { ifVersion };
+    // Metadata first: it leaves the version alone, so the values below are written on the same
+    // condition, and a refused description or label (a 422) has saved nothing yet. Were the
+    // values first, their new version would make the next Save a false conflict.
+    const newLabels = parseLabels(labels);
+    if (description !== secret.description || formatLabels(newLabels) !== formatLabels(secret.labels)) {
+      current = await client.secrets.updateMetadata(secret.id, { description, labels: newLabels }, condition);
+      // Saved even if the values below are refused: the page (and this form's baseline) moves on.
+      props.onMetadataSaved(current);
+    }
     if (Object.keys(changes.values).length > 0 || changes.removeKeys.length > 0) {
       current = await client.secrets.updateValues(
         secret.id,
@@ -69,14 +81,6 @@ export function EditSecretForm(props: {
           ...(changes.removeKeys.length > 0 ? { removeKeys: changes.removeKeys } : {}),
         },
         condition,
-      );
-    }
-    const newLabels = parseLabels(labels);
-    if (description !== secret.description || formatLabels(newLabels) !== formatLabels(secret.labels)) {
-      current = await client.secrets.updateMetadata(
-        secret.id,
-        { description, labels: newLabels },
-        ifVersion === undefined ? {} : { ifVersion: current.currentVersion },
       );
     }
     return current;
@@ -104,29 +108,13 @@ export function EditSecretForm(props: {
   return (
     <form className="form" onSubmit={onSubmit} noValidate aria-label={`Edit ${secret.name}`}>
       {conflict === undefined ? <ErrorMessage>{save.error}</ErrorMessage> : null}
-      <FormField label="Description" error={issues.description}>
-        {(control) => (
-          <input
-            {...control}
-            name="description"
-            className="input"
-            value={description}
-            onChange={(e) => setDescription(e.target.value)}
-          />
-        )}
-      </FormField>
-      <FormField label="Labels" help="Comma-separated, e.g. env=prod, team=ops" error={issues.labels}>
-        {(control) => (
-          <input
-            {...control}
-            name="labels"
-            className="input"
-            autoComplete="off"
-            value={labels}
-            onChange={(e) => setLabels(e.target.value)}
-          />
-        )}
-      </FormField>
+      <MetadataFields
+        description={description}
+        labels={labels}
+        issues={issues}
+        onDescription={setDescription}
+        onLabels={setLabels}
+      />
       {props.freeForm ? (
         <FreeFormFields rows={rows} issues={valueIssues} maxFields={props.maxFields} onChange={setRows} />
       ) : (
