@@ -132,7 +132,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (err.exitCode === 0) return exitCodes.ok;
       if (err.code === 'commander.help' || err.code === 'commander.helpDisplayed') return exitCodes.usage;
     }
-    const report = reportOf(err, { unauthenticated: 'run coffer login, or set COFFER_TOKEN' });
+    // `coffer login` refused (a wrong password or token) needs no advice to run coffer login.
+    const hint = argv[2] === 'login' ? {} : { unauthenticated: 'run coffer login, or set COFFER_TOKEN' };
+    const report = reportOf(err, hint);
     process.stderr.write(`${report.lines.join('\n')}\n`);
     return report.exitCode;
   }

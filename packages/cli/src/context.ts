@@ -87,11 +87,11 @@ export class CommandContext {
     this.emit(value, (v) => formatFields(fields(v)));
   }
 
-  /** A progress bar or spinner, drawn only on a terminal and never with `--json`. */
+  /** A progress bar or spinner, drawn only on a terminal, never with `--json`, never in CI. */
   progress(label: string, total?: number): Progress {
     return startProgress(label, {
       ...(total === undefined ? {} : { total }),
-      enabled: progressAllowed(this.json),
+      enabled: progressAllowed(this.json, this.env),
     });
   }
 }

@@ -1,10 +1,11 @@
 // Sharing, kinds, and the admin commands (users, groups, tokens, audit, backends, migration,
 // keys) against a real server, as an admin and as a member.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupServers, tempDir } from '../../server/test/support/server-process.js';
-import { Cli, killCliProcesses, serverWithAdmin } from './support/cli-process.js';
+import { binPath, Cli, killCliProcesses, serverWithAdmin } from './support/cli-process.js';
 
 let admin: Cli;
 let url: string;
@@ -64,6 +65,14 @@ describe('users, groups and tokens', () => {
     expect(await admin.ok(['user', 'list', '--include-disabled', '--query', 'bob'])).toMatch(
       /^bob +bob +user +member +yes +/m,
     );
+    // Without --include-disabled, disabled users are left out.
+    expect(await admin.ok(['user', 'list', '--query', 'bob'])).toBe('No users.\n');
+    const enabledOnly = (await admin.json(['user', 'list'])).map((u: { username: string }) => u.username);
+    expect(enabledOnly).toEqual(expect.arrayContaining(['admin', 'ada', 'ci-bot']));
+    expect(enabledOnly).not.toContain('bob');
+    expect(
+      (await admin.json(['user', 'list', '--include-disabled'])).map((u: { username: string }) => u.username),
+    ).toContain('bob');
     await admin.ok(['user', 'update', 'bob', '--enable']);
 
     // An admin sets a password; the user logs in with it; ending sessions works.
@@ -171,10 +180,8 @@ describe('sharing', () => {
       revoked: true,
       granteeType: 'user',
     });
-    // Ada still uses it through the group, but cannot read it: forbidden, exit code 4.
-    expect((await ada.json(['secret', 'list', '--usable'])).map((s: { name: string }) => s.name)).toContain(
-      'mail',
-    );
+    // Ada still uses it through the group, but cannot find or read it: forbidden, exit code 4.
+    expect((await ada.json(['secret', 'list'])).map((s: { name: string }) => s.name)).not.toContain('mail');
     expect((await ada.run(['secret', 'get', 'mail', '--reveal'])).code).toBe(4);
     await admin.ok(['unshare', 'mail', '--group', 'mailers']);
     expect(await admin.json(['share', 'mail'])).toEqual([]);
@@ -259,6 +266,24 @@ describe('audit', () => {
     expect(written.file).toBe(file);
     expect(readFileSync(file, 'utf8').trimEnd().split('\n')).toHaveLength(written.exported);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('ends quietly when the reader of its output goes away (coffer audit export | head -1)', async () => {
+    // The reading end is closed before coffer writes a byte: every write fails with EPIPE.
+    const closed = admin.spawn(['audit', 'export']);
+    closed.child.stdout!.destroy();
+    const result = await closed.done;
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    // Through a real pipe to a reader that stops after one line.
+    const piped = spawnSync(
+      'bash',
+      ['-c', 'set -o pipefail; "$0" "$1" audit export | head -1', process.execPath, binPath],
+      { env: admin.env, encoding: 'utf8' },
+    );
+    expect(piped.stderr).toBe('');
+    expect(piped.status).toBe(0);
+    expect(JSON.parse(piped.stdout)).toHaveProperty('seq');
   });
 });
 

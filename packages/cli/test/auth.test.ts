@@ -72,7 +72,12 @@ describe('coffer login', () => {
     const result = await cli.run(['login', '-u', 'admin', '--password-stdin'], { input: 'wrong password\n' });
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/^coffer: unauthenticated: .+\n$/);
+    // No advice to run the very command that was run.
+    expect(result.stderr).not.toContain('run coffer login');
     expect(() => statSync(cli.configFile)).toThrow();
+    const badToken = await cli.run(['login', '--token'], { input: 'cfr_nope\n' });
+    expect(badToken.code).toBe(4);
+    expect(badToken.stderr).not.toContain('run coffer login');
   });
 
   it('asks for --username when there is no terminal to ask on (usage, 2)', async () => {
@@ -100,6 +105,37 @@ describe('coffer login', () => {
     const refused = await cli.run(['secret', 'create', 'ro-test', 'a=b']);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/^coffer: forbidden: /);
+  });
+
+  it('revokes a read-only token it replaces, with the new login', async () => {
+    const cli = new Cli({ COFFER_ADDR: server.url });
+    await cli.ok(['login', '-u', 'admin', '--password-stdin', '--read-only'], { input: adminPassword });
+    const first = storedToken(cli);
+    expect((await cli.json(['whoami'])).token.scope).toBe('read-only');
+    await cli.ok(['login', '-u', 'admin', '--password-stdin'], { input: adminPassword });
+    const second = storedToken(cli);
+    expect(second.token).not.toBe(first.token);
+    expect((await api.withToken(first.token).get('/auth/me')).status).toBe(401);
+    const tokens = await api.get('/tokens?includeInactive=true&limit=1000');
+    expect(tokens.body.items.find((t: { id: string }) => t.id === first.tokenId).state).toBe('revoked');
+    expect((await api.withToken(second.token).get('/auth/me')).status).toBe(200);
+  });
+
+  it('revokes the token it replaces even when that token cannot act itself (its user is disabled)', async () => {
+    await api.post('/users', { username: 'replaced', password: 'replaced user password' });
+    const cli = new Cli({ COFFER_ADDR: server.url });
+    await cli.ok(['login', '-u', 'replaced', '--password-stdin', '--read-only'], {
+      input: 'replaced user password',
+    });
+    const old = storedToken(cli);
+    const user = (await api.get('/users?query=replaced')).body.items[0];
+    expect((await api.patch(`/users/${user.id}`, { disabled: true })).status).toBe(200);
+    // The new login (another user) revokes the old token with its own credentials.
+    await cli.ok(['login', '-u', 'admin', '--password-stdin'], { input: adminPassword });
+    expect((await api.patch(`/users/${user.id}`, { disabled: false })).status).toBe(200);
+    expect((await api.withToken(old.token).get('/auth/me')).status).toBe(401);
+    const tokens = await api.get(`/tokens?userId=${user.id}&includeInactive=true`);
+    expect(tokens.body.items.find((t: { id: string }) => t.id === old.tokenId).state).toBe('revoked');
   });
 
   it('stores an existing token with --token, checked first', async () => {
@@ -164,5 +200,16 @@ describe('coffer logout', () => {
     expect(after.stderr).toMatch(/^coffer: unauthenticated: .*\(run coffer login, or set COFFER_TOKEN\)\n$/);
     // Logging out again is fine.
     expect((await cli.ok(['logout'])).trim()).toBe(`Not logged in to ${server.url}.`);
+  });
+
+  it('revokes a read-only token too: a token may always revoke itself', async () => {
+    const cli = new Cli({ COFFER_ADDR: server.url });
+    await cli.ok(['login', '-u', 'admin', '--password-stdin', '--read-only'], { input: adminPassword });
+    const { token } = storedToken(cli);
+    const result = await cli.run(['logout', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ address: server.url, loggedOut: true, revoked: true });
+    expect((await api.withToken(token).get('/auth/me')).status).toBe(401);
   });
 });

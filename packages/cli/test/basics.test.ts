@@ -117,6 +117,16 @@ describe('help and usage', () => {
     expect(lines[0]).toContain(nowhere.replace('http://', ''));
   });
 
+  it('ends quietly, exit code 0, when its standard output is a closed pipe', async () => {
+    for (const args of [['completion', 'bash'], ['--help'], ['secret', 'create', '--help']]) {
+      const started = cli.spawn(args);
+      started.child.stdout!.destroy();
+      const result = await started.done;
+      expect(result.stderr, args.join(' ')).toBe('');
+      expect(result.code, args.join(' ')).toBe(0);
+    }
+  });
+
   it('exits 4 for whoami when not logged in, without asking the server', async () => {
     const result = await cli.run(['whoami']);
     expect(result.code).toBe(4);
@@ -155,6 +165,13 @@ describe('shell completion', () => {
     expect(complete(['coffer', 'secret', 'get', '--re'])).toEqual(['--reveal']);
     expect(complete(['coffer', 'migrate', ''])).toEqual(expect.arrayContaining(['status', 'start']));
     expect(complete(['coffer', 'run', '--en'])).toEqual(['--env', '--env-file']);
+    // Aliases lead where the names they stand for do.
+    expect(complete(['coffer', 'secret', 'ls', '--k'])).toEqual(['--kind']);
+    expect(complete(['coffer', 'secret', 'rm', '--'])).toEqual(
+      complete(['coffer', 'secret', 'delete', '--']),
+    );
+    expect(complete(['coffer', 'group', 'rm', '--j'])).toEqual(['--json']);
+    expect(complete(['coffer', 'user', 'ls', '--inc'])).toEqual(['--include-disabled']);
   });
 
   it('prints a zsh script that zsh loads and that completes', async () => {
@@ -180,6 +197,18 @@ describe('shell completion', () => {
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('delete:move a secret to the trash');
     expect(result.stdout).toContain('delete-all:move every secret you manage to the trash');
+    // Aliases lead where the names they stand for do.
+    const alias = spawnSync(
+      'zsh',
+      [
+        '-f',
+        '-c',
+        driver.replace(/\nwords=.*$/, '\nwords=(coffer secret ls --k); CURRENT=4; PREFIX=--k; _coffer'),
+      ],
+      { env: cli.env, encoding: 'utf8' },
+    );
+    expect(alias.status, alias.stderr).toBe(0);
+    expect(alias.stdout).toContain('--kind:only this kind');
   });
 });
 

@@ -117,23 +117,36 @@ describe.skipIf(!terminal)('on a terminal', () => {
     expect(await cli.json(['secret', 'list'])).toEqual([]);
   });
 
-  it('draws a progress bar for a big import on a terminal, and none with --json', async () => {
+  it('draws a progress bar for a big import on a terminal, and none with --json or in CI', async () => {
     const many: Record<string, Record<string, string>> = {};
     for (let i = 0; i < 60; i++) many[`pty-bulk-${i}`] = { token: `t-${i}` };
     const file = join(tempDir(), 'many.json');
     writeFileSync(file, JSON.stringify(many));
-    const session = ptyCoffer(['import', file], cli.env);
+    // These tests may themselves run in CI: the terminal here is not CI's.
+    const { CI: _, ...notCi } = cli.env;
+    const session = ptyCoffer(['import', file], { ...notCi, CI: 'false' });
     expect(await session.exited).toBe(0);
     expect(session.screen()).toMatch(/importing \[[█░]+\] \d+\/60/);
     expect(session.screen()).toContain('Imported from');
     expect(session.screen()).toContain('60 created');
 
-    const quiet = ptyCoffer(['export', '--name-prefix', 'pty-bulk-', '--format', 'json', '--json'], cli.env);
+    const quiet = ptyCoffer(['export', '--name-prefix', 'pty-bulk-', '--format', 'json', '--json'], notCi);
     expect(await quiet.exited).toBe(0);
     expect(quiet.screen()).not.toContain('exporting [');
+    // In CI (CI set to anything but empty, false or 0) a terminal gets no bar either.
+    for (const ci of ['true', '1']) {
+      const inCi = ptyCoffer(['export', '--name-prefix', 'pty-bulk-', '--format', 'json'], {
+        ...notCi,
+        CI: ci,
+      });
+      expect(await inCi.exited).toBe(0);
+      expect(inCi.screen()).toContain('"pty-bulk-0"');
+      expect(inCi.screen()).not.toContain('exporting');
+      expect(inCi.screen()).not.toContain('\x1b[2K');
+    }
     // With standard output redirected to a file there is no bar either.
     const out = join(tempDir(), 'out.json');
-    const redirected = ptyCoffer(['export', '--name-prefix', 'pty-bulk-', '--format', 'json'], cli.env, {
+    const redirected = ptyCoffer(['export', '--name-prefix', 'pty-bulk-', '--format', 'json'], notCi, {
       stdoutToFile: out,
     });
     expect(await redirected.exited).toBe(0);

@@ -120,7 +120,7 @@ describe('create and get', () => {
     });
   });
 
-  it('fails with the server code and one line per field: validation 6, exists 5, not found 3', async () => {
+  it('fails with the server code and one line per field: validation 6, exists 5, not found 3 (unknown kinds too)', async () => {
     const invalid = await cli.run(['secret', 'create', 'bad', '--kind', 'smtp', 'port=70000', 'colour=blue']);
     expect(invalid.code).toBe(6);
     // One line: the server's message already names every field (issues it does not name get
@@ -134,8 +134,12 @@ describe('create and get', () => {
     const notFound = await cli.run(['secret', 'get', 'nope']);
     expect(notFound.code).toBe(3);
     expect(notFound.stderr).toMatch(/^coffer: not_found: .+\n$/);
+    // A kind that does not exist is not found, as for every other name (and as --interactive,
+    // which reads the kind first, always said).
     const unknownKind = await cli.run(['secret', 'create', 'k', '--kind', 'nope', 'a=b']);
-    expect(unknownKind.code).toBe(6);
+    expect(unknownKind.code).toBe(3);
+    expect(unknownKind.stderr).toMatch(/^coffer: not_found: unknown kind "nope"; known kinds: .+\n$/);
+    expect((await cli.run(['kind', 'show', 'nope'])).code).toBe(3);
   });
 });
 

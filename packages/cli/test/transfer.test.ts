@@ -84,10 +84,18 @@ describe('export', () => {
     expect(result.code).toBe(6);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      'coffer: format: the value of IMPOSSIBLE_V cannot be written as dotenv (it holds every kind of quote and more); use --format json or yaml\n',
+      'coffer: format: the value of IMPOSSIBLE_V cannot be written as dotenv (it holds a single quote, a double quote and a backtick, which rule out every kind of dotenv quote, and it holds a line break, which a bare value cannot); use --format json or yaml\n',
     );
     expect(JSON.parse(await cli.ok(['export', 'impossible', '--format', 'json'])).impossible.values.v).toBe(
       '\'"`\n',
+    );
+    await cli.ok(['secret', 'purge', 'impossible', '--yes']);
+    // No quote at all, yet no dotenv form: the reason says what it is.
+    await cli.ok(['secret', 'create', 'impossible', `v:=${JSON.stringify(' x\\')}`]);
+    const blankBackslash = await cli.run(['export', 'impossible']);
+    expect(blankBackslash.code).toBe(6);
+    expect(blankBackslash.stderr).toBe(
+      'coffer: format: the value of IMPOSSIBLE_V cannot be written as dotenv (it ends in a backslash, which dotenv reads as escaping a closing quote, and it starts or ends with a blank, which dotenv drops from a bare value); use --format json or yaml\n',
     );
     await cli.ok(['secret', 'purge', 'impossible', '--yes']);
   });
@@ -207,6 +215,14 @@ describe('import', () => {
     expect(syntax.code).toBe(6);
     expect(syntax.stderr).toMatch(/^coffer: format: .*broken\.json is not valid json: /);
     expect((await cli.run(['import', join(tempDir(), 'missing.json')])).code).toBe(1);
+    // A kind that does not exist is not found (3), as with coffer secret create.
+    const kindless = join(tempDir(), 'kindless.json');
+    writeFileSync(kindless, JSON.stringify({ 'no-such-kind': { a: '1' } }));
+    const noKind = await cli.run(['import', kindless, '--kind', 'nokind', '--json']);
+    expect(noKind.code).toBe(3);
+    expect(JSON.parse(noKind.stdout).failed).toEqual([
+      { name: 'no-such-kind', code: 'not_found', message: expect.stringMatching(/^unknown kind "nokind"/) },
+    ]);
     // Nothing is written on a dry run.
     const dry = await cli.json(['import', file, '--dry-run']);
     expect(dry).toEqual([

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { CofferClient } from '@coffer/client';
 import type { Command } from 'commander';
 import { act, examples, withCommonOptions } from '../command-kit.js';
 import { normalizeAddress } from '../config/credentials.js';
@@ -32,22 +33,31 @@ async function readSecretInput(what: string, fromStdin: boolean): Promise<string
 
 async function login(ctx: CommandContext, options: LoginOptions): Promise<void> {
   const address = normalizeAddress(targetAddress(ctx));
+  const previous = ctx.store.read().servers[address];
   let token: string;
   let tokenId: string | undefined;
   let username: string;
+  // The new credentials: they revoke the token this login replaces (the old token may be
+  // read-only, and a read-only token cannot revoke another).
+  let fresh: CofferClient;
+  let endSession = async () => {};
   if (options.token) {
     // An existing API token (a CI secret, a service account's token): checked, then stored.
     token = await readSecretInput('token', options.passwordStdin === true || !canPrompt());
-    const me = await (await ctx.clientFor(address, token)).auth.me();
+    fresh = await ctx.clientFor(address, token);
+    const me = await fresh.auth.me();
     tokenId = me.token?.id;
     username = me.user.username;
   } else {
     username = options.username ?? (canPrompt() ? await promptVisible('Username: ') : '');
     if (username === '') throw new CliError('usage', 'give --username (standard input is not a terminal)');
     const password = await readSecretInput('password', options.passwordStdin === true);
-    // A session only long enough to make a named, revocable API token: the password is never stored.
+    // A session only long enough to make a named, revocable API token (and revoke the one it
+    // replaces): the password is never stored.
     const session = await ctx.clientFor(address);
     await session.auth.login({ username, password });
+    fresh = session;
+    endSession = () => session.auth.logout().catch(() => {});
     try {
       const created = await session.tokens.create({
         name: options.tokenName ?? `coffer-cli@${hostname()}`,
@@ -55,29 +65,37 @@ async function login(ctx: CommandContext, options: LoginOptions): Promise<void> 
       });
       token = created.token;
       tokenId = created.info.id;
-    } finally {
-      await session.auth.logout().catch(() => {});
+    } catch (err) {
+      await endSession();
+      throw err;
     }
   }
-  const previous = ctx.store.read().servers[address];
-  ctx.store.update((config) => ({
-    ...config,
-    current: address,
-    servers: {
-      ...config.servers,
-      [address]: {
-        token,
-        ...(tokenId === undefined ? {} : { tokenId }),
-        username,
-        at: new Date().toISOString(),
+  try {
+    ctx.store.update((config) => ({
+      ...config,
+      current: address,
+      servers: {
+        ...config.servers,
+        [address]: {
+          token,
+          ...(tokenId === undefined ? {} : { tokenId }),
+          username,
+          at: new Date().toISOString(),
+        },
       },
-    },
-  }));
-  // The token this login replaces is of no more use: it revokes itself (best effort; the new
-  // token may be read-only, and the old one may already be revoked).
-  if (previous !== undefined && previous.token !== token && previous.tokenId !== undefined) {
-    const old = await ctx.clientFor(address, previous.token);
-    await old.tokens.revoke(previous.tokenId).catch(() => {});
+    }));
+    // The token this login replaces is of no more use: revoked with the new credentials, else
+    // (another user's token, or a new read-only token) by itself. Best effort: it may be
+    // revoked or expired already.
+    if (previous !== undefined && previous.token !== token && previous.tokenId !== undefined) {
+      const oldId = previous.tokenId;
+      await fresh.tokens.revoke(oldId).catch(async () => {
+        const old = await ctx.clientFor(address, previous.token);
+        await old.tokens.revoke(oldId).catch(() => {});
+      });
+    }
+  } finally {
+    await endSession();
   }
   const result = { address, username, tokenId: tokenId ?? null, configFile: ctx.store.path };
   ctx.emit(

@@ -6,7 +6,9 @@ import type { CommandContext } from '../context.js';
 interface Node {
   /** `secret get`, or '' for the root. */
   path: string;
-  subcommands: { name: string; description: string }[];
+  /** Every way to type the path: `secret list` and `secret ls`. */
+  spellings: string[];
+  subcommands: { name: string; aliases: string[]; description: string }[];
   options: { flag: string; description: string }[];
   /** The first positional argument names a secret (its names are completed). */
   takesSecret: boolean;
@@ -14,8 +16,11 @@ interface Node {
 
 const secretArguments = new Set(['name', 'names', 'id']);
 
-/** Walks commander's tree (hidden commands left out), so the scripts never drift from it. */
-function nodesOf(command: Command, path = ''): Node[] {
+/**
+ * Walks commander's tree (hidden commands left out), so the scripts never drift from it.
+ * Aliases (`ls`, `rm`) lead to the same node as the names they stand for.
+ */
+function nodesOf(command: Command, path = '', spellings = ['']): Node[] {
   const visible = command.commands.filter((c) => !(c as unknown as { _hidden: boolean })._hidden);
   const options = command.options
     .filter((o) => !o.hidden)
@@ -28,26 +33,48 @@ function nodesOf(command: Command, path = ''): Node[] {
   const first = command.registeredArguments[0]?.name();
   const node: Node = {
     path,
-    subcommands: visible.map((c) => ({ name: c.name(), description: c.description() })),
+    spellings,
+    subcommands: visible.map((c) => ({ name: c.name(), aliases: c.aliases(), description: c.description() })),
     options,
     takesSecret:
       first !== undefined &&
       secretArguments.has(first) &&
       !['user', 'group', 'token', 'kind'].includes(path.split(' ')[0]!),
   };
-  return [node, ...visible.flatMap((c) => nodesOf(c, path === '' ? c.name() : `${path} ${c.name()}`))];
+  const under = (prefix: string, name: string) => (prefix === '' ? name : `${prefix} ${name}`);
+  return [
+    node,
+    ...visible.flatMap((c) =>
+      nodesOf(
+        c,
+        under(path, c.name()),
+        spellings.flatMap((p) => [c.name(), ...c.aliases()].map((name) => under(p, name))),
+      ),
+    ),
+  ];
 }
+
+/** The shell `case` patterns of the words that lead from one node to the next: `"secret/ls"`. */
+const transitionsOf = (nodes: readonly Node[]) =>
+  nodes.flatMap((n) =>
+    n.spellings.flatMap((p) =>
+      n.subcommands.flatMap((s) => [s.name, ...s.aliases].map((w) => `"${p}/${w}"`)),
+    ),
+  );
+
+/** The shell `case` pattern of a node: every spelling of its path. */
+const patternOf = (n: Node) => n.spellings.map((p) => `"${p}"`).join('|');
 
 const shellWords = (words: readonly string[]) => words.join(' ');
 
 /** A bash completion function: subcommands, options, and secret names where a secret is named. */
 export function bashCompletion(program: Command): string {
   const nodes = nodesOf(program);
-  const transitions = nodes.flatMap((n) => n.subcommands.map((s) => `"${n.path}/${s.name}"`));
+  const transitions = transitionsOf(nodes);
   const cases = nodes.map((n) => {
     const words = shellWords([...n.subcommands.map((s) => s.name), ...n.options.map((o) => o.flag)]);
     const secrets = n.takesSecret ? '; secrets=1' : '';
-    return `    "${n.path}") words="${words}"${secrets} ;;`;
+    return `    ${patternOf(n)}) words="${words}"${secrets} ;;`;
   });
   return `# bash completion for coffer. Load it with:
 #   source <(coffer completion bash)
@@ -86,11 +113,11 @@ const zshItem = (name: string, description: string) =>
 /** A zsh completion function (#compdef), with descriptions. */
 export function zshCompletion(program: Command): string {
   const nodes = nodesOf(program);
-  const transitions = nodes.flatMap((n) => n.subcommands.map((s) => `"${n.path}/${s.name}"`));
+  const transitions = transitionsOf(nodes);
   const cases = nodes.map((n) => {
     const commands = n.subcommands.map((s) => zshItem(s.name, s.description)).join(' ');
     const options = n.options.map((o) => zshItem(o.flag, o.description)).join(' ');
-    return `    "${n.path}") commands=(${commands}); options=(${options}); secrets=${n.takesSecret ? 1 : 0} ;;`;
+    return `    ${patternOf(n)}) commands=(${commands}); options=(${options}); secrets=${n.takesSecret ? 1 : 0} ;;`;
   });
   return `#compdef coffer
 # zsh completion for coffer. Load it with:

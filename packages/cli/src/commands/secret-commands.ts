@@ -2,7 +2,7 @@ import type { FieldValue, Kind, SecretMetadata, SecretValues } from '@coffer/cli
 import type { Command } from 'commander';
 import { act, collect, examples, group, positiveInt, withCommonOptions } from '../command-kit.js';
 import type { CommandContext } from '../context.js';
-import { CliError, UsageError } from '../errors/cli-error.js';
+import { CliError, UsageError, unknownKindAsNotFound } from '../errors/cli-error.js';
 import { exitCodes } from '../errors/exit-codes.js';
 import { confirm, promptHidden, promptVisible } from '../input/prompt.js';
 import { fillAskedValues, parseAssignments, parseLabels, readValuesFile } from '../input/values.js';
@@ -127,14 +127,18 @@ interface CreateOptions extends ValueInputOptions {
 async function create(ctx: CommandContext, [name, ...assignments]: string[], options: CreateOptions) {
   const client = await ctx.client();
   const values = await collectValues(assignments, options, () => client.kinds.get(options.kind), 'create');
-  const created = await client.secrets.create({
-    name: name!,
-    kind: options.kind,
-    values,
-    ...(options.description === undefined ? {} : { description: options.description }),
-    ...(options.label === undefined ? {} : { labels: parseLabels(options.label) }),
-    ...(options.owner === undefined ? {} : { ownerId: (await findUser(client, options.owner)).id }),
-  });
+  const created = await client.secrets
+    .create({
+      name: name!,
+      kind: options.kind,
+      values,
+      ...(options.description === undefined ? {} : { description: options.description }),
+      ...(options.label === undefined ? {} : { labels: parseLabels(options.label) }),
+      ...(options.owner === undefined ? {} : { ownerId: (await findUser(client, options.owner)).id }),
+    })
+    .catch((err: unknown) => {
+      throw unknownKindAsNotFound(err);
+    });
   ctx.emit(created, (s) => `Created ${s.name} (${s.kind}), version ${s.currentVersion}.`);
 }
 
@@ -184,7 +188,6 @@ interface ListOptions {
   deleted?: boolean;
   all?: boolean;
   mine?: boolean;
-  usable?: boolean;
   limit?: number;
 }
 
@@ -196,7 +199,6 @@ async function list(ctx: CommandContext, _args: string[], options: ListOptions) 
     ...(options.prefix === undefined ? {} : { namePrefix: options.prefix }),
     ...(options.deleted ? { state: 'deleted' as const } : options.all ? { state: 'all' as const } : {}),
     ...(options.mine ? { view: 'mine' as const } : {}),
-    ...(options.usable ? { access: 'use' as const } : {}),
   };
   const rows: SecretMetadata[] = [];
   for await (const secret of client.secrets.iterate(filter)) {
@@ -421,7 +423,6 @@ export function registerSecretCommands(program: Command): void {
       .option('--deleted', 'the trash: deleted secrets that can be restored')
       .option('--all', 'live and deleted secrets')
       .option('--mine', 'only secrets you own')
-      .option('--usable', 'secrets you may use without seeing them')
       .option('-n, --limit <n>', 'at most this many', positiveInt),
   );
   examples(listCommand, [

@@ -3,7 +3,7 @@ import type { CofferClient, FieldValue, SecretMetadata } from '@coffer/client';
 import { type Command, Option } from 'commander';
 import { act, collect, examples, withCommonOptions } from '../command-kit.js';
 import type { CommandContext } from '../context.js';
-import { CliError, UsageError } from '../errors/cli-error.js';
+import { CliError, UsageError, unknownKindAsNotFound } from '../errors/cli-error.js';
 import { exitCodeOf } from '../errors/exit-codes.js';
 import {
   type DataFormat,
@@ -224,7 +224,8 @@ async function importSecrets(ctx: CommandContext, [file]: string[], options: Imp
         });
         created.push(entry.name);
       } catch (err) {
-        if ((err as { code?: string }).code !== 'already_exists' || options.onExisting === 'fail') throw err;
+        if ((err as { code?: string }).code !== 'already_exists' || options.onExisting === 'fail')
+          throw unknownKindAsNotFound(err);
         if (options.onExisting === 'skip') {
           skipped.push(entry.name);
           return;

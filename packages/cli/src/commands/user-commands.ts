@@ -51,7 +51,8 @@ async function list(
   const rows: User[] = [];
   const filter = {
     ...(options.query === undefined ? {} : { query: options.query }),
-    ...(options.includeDisabled ? { includeDisabled: true } : {}),
+    // Said either way: the server's own default is to list disabled users too.
+    includeDisabled: options.includeDisabled === true,
   };
   for await (const user of paginate((page) => client.users.list({ ...filter, ...page }))) rows.push(user);
   ctx.emitList(rows, userColumns, 'No users.');

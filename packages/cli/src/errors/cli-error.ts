@@ -41,3 +41,16 @@ export class UsageError extends Error {
     this.commandPath = command?.path;
   }
 }
+
+/**
+ * What a failed `POST /secrets` is reported as: the server refuses a kind it does not have as
+ * a `validation` issue on `kind`, which the CLI reports as `not_found` (exit code 3), as
+ * docs/cli.md documents for a kind that does not exist (and as `coffer kind show` does).
+ * Anything else is returned as it is.
+ */
+export function unknownKindAsNotFound(err: unknown): unknown {
+  const e = err as { name?: unknown; code?: unknown; issues?: Issue[] } | null;
+  if (e?.name !== 'CofferApiError' || e.code !== 'validation') return err;
+  const issue = e.issues?.find((i) => i.path === 'kind');
+  return issue === undefined ? err : new CliError('not_found', issue.message, { cause: err });
+}

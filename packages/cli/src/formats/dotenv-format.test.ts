@@ -1,7 +1,7 @@
 import { parse } from 'dotenv';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../errors/cli-error.js';
-import { formatDotenv, looksLikeDotenv, quoteDotenvValue } from './dotenv-format.js';
+import { formatDotenv, looksLikeDotenv, quoteDotenvValue, whyNotDotenv } from './dotenv-format.js';
 
 describe('quoteDotenvValue', () => {
   it('leaves shell-safe values bare and quotes the rest, single quotes first', () => {
@@ -86,8 +86,26 @@ describe('formatDotenv', () => {
         refused++;
       }
     }
-    // Most files can be written; only values holding every quote (and more) cannot.
+    // Most files can be written; only values no quoting and no bare write keeps cannot.
     expect(refused).toBeLessThan(300);
+  });
+
+  it('says why a value is refused: what it holds, not every kind of quote when it holds none', () => {
+    expect(() => formatDotenv({ A: ' x\\' })).toThrow(
+      'the value of A cannot be written as dotenv (it ends in a backslash, which dotenv reads as escaping a closing quote, and it starts or ends with a blank, which dotenv drops from a bare value); use --format json or yaml',
+    );
+    expect(whyNotDotenv('#x\\')).toBe(
+      'it ends in a backslash, which dotenv reads as escaping a closing quote, and it holds a #, which starts a comment in a bare value',
+    );
+    expect(whyNotDotenv('"x\\')).toMatch(
+      /, and it starts with a quote, which dotenv reads as opening a quoted value$/,
+    );
+    expect(whyNotDotenv('a\r"b')).toBe(
+      'it holds a double quote and a carriage return, which rule out every kind of dotenv quote, and it holds a line break, which a bare value cannot',
+    );
+    expect(whyNotDotenv(`'"\`\n`)).toMatch(/^it holds a single quote, a double quote and a backtick, /);
+    for (const value of [' x\\', '#x\\', '"x\\', 'a\r"b', `'"\`\n`])
+      expect(quoteDotenvValue(value)).toBeUndefined();
   });
 
   it('refuses a name that is not a variable name', () => {

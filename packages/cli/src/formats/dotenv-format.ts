@@ -31,6 +31,39 @@ export function quoteDotenvValue(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why {@link quoteDotenvValue} cannot write a value: what rules out every kind of quote, and
+ * what rules out writing it bare. Names only what the value holds.
+ *
+ * @example
+ * whyNotDotenv(' x\\')
+ * // "it ends in a backslash, which dotenv reads as escaping a closing quote, and it starts or
+ * //  ends with a blank, which dotenv drops from a bare value"
+ */
+export function whyNotDotenv(value: string): string {
+  let quotes: string;
+  if (value.endsWith('\\')) quotes = 'it ends in a backslash, which dotenv reads as escaping a closing quote';
+  else {
+    const held = [
+      value.includes("'") ? 'a single quote' : undefined,
+      value.includes('"') ? 'a double quote' : undefined,
+      value.includes('`') ? 'a backtick' : undefined,
+      value.includes('\r') ? 'a carriage return' : undefined,
+      /\\[nr]/.test(value) ? 'a backslash before n or r' : undefined,
+    ].filter((w): w is string => w !== undefined);
+    const list = held.length < 2 ? held.join('') : `${held.slice(0, -1).join(', ')} and ${held.at(-1)}`;
+    quotes = `it holds ${list}, which rule out every kind of dotenv quote`;
+  }
+  const bare = /[\r\n\u2028\u2029]/.test(value)
+    ? 'it holds a line break, which a bare value cannot'
+    : value.includes('#')
+      ? 'it holds a #, which starts a comment in a bare value'
+      : value.trim() !== value
+        ? 'it starts or ends with a blank, which dotenv drops from a bare value'
+        : 'it starts with a quote, which dotenv reads as opening a quoted value';
+  return `${quotes}, and ${bare}`;
+}
+
 const keyPattern = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /**
@@ -52,7 +85,7 @@ export function formatDotenv(entries: Record<string, FieldValue>): string {
     if (quoted === undefined) {
       throw new CliError(
         'format',
-        `the value of ${key} cannot be written as dotenv (it holds every kind of quote and more); use --format json or yaml`,
+        `the value of ${key} cannot be written as dotenv (${whyNotDotenv(String(raw))}); use --format json or yaml`,
       );
     }
     lines.push(`${key}=${quoted}`);

@@ -11,9 +11,18 @@ export interface Progress {
 const quiet: Progress = { update() {}, tick() {}, stop() {} };
 const spinnerFrames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-/** True when progress may be drawn: both outputs are terminals and JSON was not asked for. */
-export function progressAllowed(json: boolean): boolean {
-  return !json && process.stdout.isTTY === true && process.stderr.isTTY === true;
+/** True in CI: `CI` set to anything but empty, `false` or `0` (CI logs are no terminal to redraw). */
+export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  const ci = env.CI?.trim().toLowerCase();
+  return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
+}
+
+/**
+ * True when progress may be drawn: both outputs are terminals, JSON was not asked for, and
+ * this is not CI.
+ */
+export function progressAllowed(json: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  return !json && process.stdout.isTTY === true && process.stderr.isTTY === true && !inCi(env);
 }
 
 /**
