@@ -123,6 +123,20 @@ await describeEachDialect('server API', (dialect) => {
       expect((await admin.get('/auth/me')).status).toBe(200);
     });
 
+    it('lets no burst of parallel guesses past the lockout', async () => {
+      const anonymous = new ApiClient(server.api);
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          anonymous.post('/auth/login', { username: 'parallel-guess', password: plant('wrong') }),
+        ),
+      );
+      const statuses = answers.map((a) => a.status);
+      // COFFER_LOGIN_MAX_FAILURES is 3: at most three guesses are checked, the rest wait.
+      expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(3);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(9);
+      expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    });
+
     it('401s without credentials, with a malformed bearer, and with an unknown token', async () => {
       const anonymous = new ApiClient(server.api);
       expectProblem(await anonymous.get('/secrets'), 401, 'unauthenticated');
@@ -486,10 +500,10 @@ await describeEachDialect('server API', (dialect) => {
         granteeId: opsGroupId,
       });
       expect(group.body.level).toBe('use');
-      const usable = await bob.get('/secrets?access=use');
-      expect(usable.body.items.map((s: { id: string }) => s.id)).toContain(id);
+      // Usable, not visible: the secret is in no list of bob's, and its metadata stays hidden.
       expect((await bob.get('/secrets')).body.items.map((s: { id: string }) => s.id)).not.toContain(id);
-      expectProblem(await bob.get('/secrets?access=use&state=deleted'), 422, 'validation');
+      expectProblem(await bob.get('/secrets?access=use'), 422, 'validation');
+      expectProblem(await bob.get(`/secrets/${id}`), 403, 'forbidden');
       expectProblem(await bob.get(`/secrets/${id}/values`), 403, 'forbidden');
       // A use-level member can ask for a connection test; generic secrets have none.
       const test = await bob.post(`/secrets/${id}/test`);
@@ -680,6 +694,14 @@ await describeEachDialect('server API', (dialect) => {
       const html = await docs.text();
       expect(html).not.toMatch(/src="https?:|href="https?:/);
       expect((await fetch(`${server.api}/docs/static/swagger-ui-bundle.js`)).status).toBe(200);
+      // The address the banner prints has no trailing slash; its assets must resolve from there.
+      const bare = await (await fetch(`${server.api}/docs`)).text();
+      const assets = [...bare.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      expect(assets.length).toBeGreaterThan(3);
+      for (const asset of assets) {
+        const target = new URL(asset, `${server.api}/docs`);
+        expect([asset, (await fetch(target)).status]).toEqual([asset, 200]);
+      }
     });
 
     it('answers unknown routes with a 404 problem, and sets security headers', async () => {

@@ -92,5 +92,19 @@ describe.skipIf(!postgres.available)(
       expect((await admin.delete(`/tokens/${created.body.info.id}`)).status).toBe(200);
       expect((await onB.get('/secrets')).status).toBe(401);
     });
+
+    // Last: it takes the database away from both servers.
+    it('keeps serving /metrics and says not ready when the database is gone', async () => {
+      expect(await (await fetch(`${a.url}/metrics`)).text()).toContain('coffer_database_up 1');
+      await database.drop();
+      const ready = await fetch(`${a.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ checks: { database: 'unreachable' } });
+      const metrics = await fetch(`${a.url}/metrics`);
+      expect(metrics.status).toBe(200);
+      const text = await metrics.text();
+      expect(text).toContain('coffer_database_up 0');
+      expect(text).toContain('coffer_process_resident_memory_bytes');
+    });
   },
 );

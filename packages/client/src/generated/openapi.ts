@@ -343,7 +343,7 @@ export interface Operations {
   /**
    * List secrets
    *
-   * Secrets the caller may read (admins: all), filtered and in pages. `access=use` lists those the caller may only use.
+   * Secrets the caller may read (admins: all), filtered and in pages. Secrets held only at `use` (a group share) are never listed: usable, not visible.
    */
   'GET /secrets': {
     path: never;
@@ -359,8 +359,6 @@ export interface Operations {
       /** `deleted` lists the trash */
       state?: 'live' | 'deleted' | 'all';
       view?: 'accessible' | 'mine';
-      /** `use` lists the secrets the caller may use without seeing them (kind filter only) */
-      access?: 'read' | 'use';
     };
     headers: never;
     body: never;
@@ -1123,7 +1121,7 @@ export interface Operations {
   /**
    * Migration status
    *
-   * Progress of moving values to the active backend (the first 100 failures; all in `/migration/failures`).
+   * Progress of moving values to the active backend (the first 100 failures; up to 1,000 in `/migration/failures`).
    */
   'GET /migration': {
     path: never;

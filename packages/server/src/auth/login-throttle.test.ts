@@ -44,3 +44,29 @@ describe('LoginThrottle', () => {
     expect(throttle.check('ada', 'y')).toBe(0);
   });
 });
+
+describe('LoginThrottle with attempts in flight', () => {
+  it('lets no more parallel attempts through than failures are still allowed', () => {
+    const throttle = new LoginThrottle(
+      { maxFailures: 3, maxFailuresPerAddress: 100, lockoutSeconds: 30 },
+      () => 0,
+    );
+    const begun = Array.from({ length: 10 }, () => throttle.begin('ada', '10.0.0.1'));
+    expect(begun.filter((wait) => wait === 0)).toHaveLength(3);
+    for (let i = 0; i < 3; i++) throttle.end('ada', '10.0.0.1', 'failure');
+    expect(throttle.begin('ada', '10.0.0.1')).toBe(30);
+  });
+
+  it('frees the slot of an attempt that ended without a verdict, and clears on success', () => {
+    const throttle = new LoginThrottle({ maxFailures: 2, lockoutSeconds: 5 }, () => 0);
+    expect(throttle.begin('ada', 'x')).toBe(0);
+    expect(throttle.begin('ada', 'x')).toBe(0);
+    expect(throttle.begin('ada', 'x')).toBe(1);
+    throttle.end('ada', 'x', 'error');
+    throttle.end('ada', 'x', 'failure');
+    expect(throttle.begin('ada', 'x')).toBe(0);
+    throttle.end('ada', 'x', 'success');
+    expect(throttle.begin('ada', 'x')).toBe(0);
+    expect(throttle.begin('ada', 'x')).toBe(0);
+  });
+});

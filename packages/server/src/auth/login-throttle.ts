@@ -43,6 +43,8 @@ export class LoginThrottle {
   readonly #settings: LoginThrottleSettings;
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
+  /** Attempts begun and not yet ended, per key: a burst of parallel guesses counts at once. */
+  readonly #inFlight = new Map<string, number>();
 
   constructor(settings: Partial<LoginThrottleSettings> = {}, now: () => number = Date.now) {
     this.#settings = { ...defaultLoginThrottle, ...settings };
@@ -57,6 +59,39 @@ export class LoginThrottle {
       return entry === undefined ? 0 : Math.max(0, entry.lockedUntilMs - now);
     });
     return Math.ceil(Math.max(...waits) / 1000);
+  }
+
+  /**
+   * Checks and reserves one attempt. Returns the seconds to wait (nothing reserved), or 0: the
+   * attempt is reserved and must be ended with {@link end}. Attempts in flight count against
+   * the failures still allowed, so parallel guesses cannot outrun the lockout.
+   */
+  begin(username: string, address: string): number {
+    const wait = this.check(username, address);
+    if (wait > 0) return wait;
+    const now = this.#now();
+    const limits: [string, number][] = [
+      [this.#keyOf('u', username), this.#settings.maxFailures],
+      [this.#keyOf('a', address), this.#settings.maxFailuresPerAddress],
+    ];
+    for (const [key, max] of limits) {
+      const failures = this.#live(key, now)?.failures ?? 0;
+      // After a lockout ran out, one attempt at a time.
+      if ((this.#inFlight.get(key) ?? 0) >= Math.max(1, max - failures)) return 1;
+    }
+    for (const [key] of limits) this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1);
+    return 0;
+  }
+
+  /** Ends an attempt reserved by {@link begin}: a failure counts, a success clears the username. */
+  end(username: string, address: string, outcome: 'success' | 'failure' | 'error'): void {
+    for (const key of [this.#keyOf('u', username), this.#keyOf('a', address)]) {
+      const left = (this.#inFlight.get(key) ?? 1) - 1;
+      if (left > 0) this.#inFlight.set(key, left);
+      else this.#inFlight.delete(key);
+    }
+    if (outcome === 'failure') this.failure(username, address);
+    if (outcome === 'success') this.success(username);
   }
 
   failure(username: string, address: string): void {

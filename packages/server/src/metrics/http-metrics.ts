@@ -53,14 +53,38 @@ export function createHttpMetrics(sources: MetricSources) {
   });
   // One query per scrape feeds both gauges below.
   let counting: Promise<SecretCount[]> | undefined;
+  // A database that is down must not take the process and HTTP metrics with it: the secret
+  // gauges are then empty and coffer_database_up says why.
+  let databaseUp = 1;
   const counts = () => {
-    counting ??= sources.secretCounts().finally(() => {
-      setImmediate(() => {
-        counting = undefined;
+    counting ??= sources
+      .secretCounts()
+      .then(
+        (result) => {
+          databaseUp = 1;
+          return result;
+        },
+        () => {
+          databaseUp = 0;
+          return [];
+        },
+      )
+      .finally(() => {
+        setImmediate(() => {
+          counting = undefined;
+        });
       });
-    });
     return counting;
   };
+  new Gauge({
+    name: 'coffer_database_up',
+    help: '1 when the metadata database answered the last scrape, 0 when it did not',
+    registers: [registry],
+    async collect() {
+      await counts();
+      this.set(databaseUp);
+    },
+  });
   new Gauge({
     name: 'coffer_secrets',
     help: 'Secrets by state (live; deleted: in the recovery window) and the backend holding their values',

@@ -189,6 +189,8 @@ export const cofferPlugin: FastifyPluginAsync<CofferPluginOptions> = async (fast
   if (options.docs !== false) {
     await app.register(fastifySwaggerUi, {
       routePrefix: '/docs',
+      // Without it the page at `<prefix>/docs` (no trailing slash) points at `/docs/static/...`.
+      indexPrefix: app.prefix,
       staticCSP: docsCsp,
       uiConfig: { validatorUrl: null, deepLinking: true },
       logo: { type: 'image/svg+xml', content: Buffer.from(docsLogo) },

@@ -129,7 +129,7 @@ export function backendRoutes(app: CofferApp, { coffer }: RouteContext): void {
         tags: ['migration'],
         summary: 'Migration status',
         description:
-          'Progress of moving values to the active backend (the first 100 failures; all in `/migration/failures`).',
+          'Progress of moving values to the active backend (the first 100 failures; up to 1,000 in `/migration/failures`).',
         querystring: noQuery,
         response: { 200: migrationStatusSchema, ...errorResponses },
       },

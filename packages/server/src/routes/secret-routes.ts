@@ -1,4 +1,3 @@
-import { CofferError } from '@coffer/core';
 import { z } from 'zod';
 import { runConnectionTest } from '../connection-tests/connection-test-registry.js';
 import { expectedVersionOf, setVersionTag } from '../http/etag.js';
@@ -48,27 +47,14 @@ export function secretRoutes(
         tags,
         summary: 'List secrets',
         description:
-          'Secrets the caller may read (admins: all), filtered and in pages. `access=use` lists those the caller may only use.',
+          'Secrets the caller may read (admins: all), filtered and in pages. Secrets held only at `use` (a group share) are never listed: usable, not visible.',
         querystring: listSecretsQuery,
         response: { 200: pageOf(secretMetadataSchema), ...errorResponses },
       },
     },
     async (request) => {
       const actor = actorOf(request);
-      const { cursor, limit, kind, label, namePrefix, state, view, access } = request.query;
-      if (access === 'use') {
-        const others = { label, namePrefix, state, view };
-        const unsupported = Object.keys(others).filter((k) => others[k as keyof typeof others] !== undefined);
-        if (unsupported.length > 0) {
-          throw CofferError.validation(
-            unsupported.map((path) => ({
-              path,
-              message: 'cannot be combined with access=use (only kind can)',
-            })),
-          );
-        }
-        return coffer.secrets.usable(actor, { kind, cursor, limit });
-      }
+      const { cursor, limit, kind, label, namePrefix, state, view } = request.query;
       return coffer.secrets.list(actor, {
         kind,
         labels: label === undefined ? undefined : Array.isArray(label) ? label : [label],

@@ -83,10 +83,6 @@ export const listSecretsQuery = z.strictObject({
   namePrefix: z.string().max(128).optional(),
   state: z.enum(['live', 'deleted', 'all']).optional().describe('`deleted` lists the trash'),
   view: z.enum(['accessible', 'mine']).optional(),
-  access: z
-    .enum(['read', 'use'])
-    .optional()
-    .describe('`use` lists the secrets the caller may use without seeing them (kind filter only)'),
 });
 
 export const createSecretBody = z.strictObject({
