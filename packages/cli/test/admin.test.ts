@@ -288,6 +288,18 @@ describe('audit', () => {
 });
 
 describe('backends, migration, keys', () => {
+  it('lists the backend types with the JSON Schema of their settings', async () => {
+    const types = await admin.json(['backend', 'types']);
+    expect(types.map((t: { id: string }) => t.id)).toEqual(expect.arrayContaining(['sql', 'file', 'memory']));
+    const file = types.find((t: { id: string }) => t.id === 'file');
+    expect(file).toMatchObject({ source: 'builtin', configSchema: { type: 'object' } });
+    expect(await admin.ok(['backend', 'types'])).toMatch(/^file +\S/m);
+    const shown = await admin.ok(['backend', 'types', 'file']);
+    expect(shown).toContain('settings (JSON Schema):');
+    expect(shown).toMatch(/"properties"/);
+    expect((await admin.run(['backend', 'types', 'no-such-type'])).code).toBe(3);
+  });
+
   it('lists backends, migrates to another one and waits for it', async () => {
     const backends = await admin.json(['backend', 'list']);
     expect(backends.map((b: { name: string; active: boolean }) => [b.name, b.active])).toEqual([

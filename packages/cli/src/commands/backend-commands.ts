@@ -1,4 +1,4 @@
-import type { BackendInstance, CofferClient, MigrationStatus } from '@coffer/client';
+import type { BackendDefinition, BackendInstance, CofferClient, MigrationStatus } from '@coffer/client';
 import type { Command } from 'commander';
 import { act, examples, group, withCommonOptions } from '../command-kit.js';
 import type { CommandContext } from '../context.js';
@@ -29,6 +29,50 @@ async function list(ctx: CommandContext) {
       },
     ],
     'No backends.',
+  );
+}
+
+const capabilityNames = (c: BackendDefinition['capabilities']) =>
+  Object.entries(c)
+    .filter(([, on]) => on)
+    .map(([name]) => name);
+
+/** `coffer backend types [TYPE]`: the backend types this server can configure, with their settings. */
+async function types(ctx: CommandContext, [id]: string[]) {
+  const client = await ctx.client();
+  const { paginate } = await import('@coffer/client');
+  const rows: BackendDefinition[] = [];
+  for await (const d of paginate((page) => client.backends.definitions(page))) rows.push(d);
+  if (id === undefined) {
+    ctx.emitList(
+      rows,
+      [
+        { header: 'type', cell: (d) => d.id },
+        { header: 'name', cell: (d) => d.displayName },
+        { header: 'source', cell: (d) => d.source },
+        { header: 'capabilities', cell: (d) => capabilityNames(d.capabilities) },
+      ],
+      'No backend types.',
+    );
+    return;
+  }
+  const definition = rows.find((d) => d.id === id);
+  if (definition === undefined) {
+    throw new CliError(
+      'not_found',
+      `unknown backend type "${id}"; known: ${rows.map((d) => d.id).join(', ')}`,
+    );
+  }
+  ctx.emit(
+    definition,
+    (d) =>
+      `${formatFields([
+        ['type', d.id],
+        ['name', d.displayName],
+        ['description', d.description],
+        ['source', d.source],
+        ['capabilities', capabilityNames(d.capabilities).join(', ')],
+      ])}\n\nsettings (JSON Schema):\n${JSON.stringify(d.configSchema, null, 2)}`,
   );
 }
 
@@ -118,6 +162,19 @@ export function registerBackendCommands(program: Command): void {
   );
   examples(listCommand, ['coffer backend list']);
   act(listCommand, list);
+
+  const typesCommand = withCommonOptions(
+    backend
+      .command('types [type]')
+      .alias('definitions')
+      .description('the backend types (built-in and modules) with the JSON Schema of their settings'),
+  );
+  examples(typesCommand, [
+    'coffer backend types',
+    'coffer backend types file',
+    'coffer backend types --json',
+  ]);
+  act(typesCommand, types);
 
   const migrate = group(program, 'migrate', 'move values between backends (admins)');
   const statusCommand = withCommonOptions(
