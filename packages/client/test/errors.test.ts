@@ -63,6 +63,27 @@ describe('errors', () => {
     }
   });
 
+  it('412 for a metadata write when anything changed since the read (ifRevision)', async () => {
+    const read = await coffer.admin.secrets.get('db');
+    const first = await coffer.admin.secrets.updateMetadata(
+      'db',
+      { labels: { team: 'a' } },
+      { ifVersion: read.currentVersion, ifRevision: read.revision },
+    );
+    expect(first.revision).toBe(read.revision + 1);
+    const err = await failure(
+      coffer.admin.secrets.updateMetadata(
+        'db',
+        { labels: { team: 'b' } },
+        { ifVersion: read.currentVersion, ifRevision: read.revision },
+      ),
+    );
+    expect(err).toMatchObject({ status: 412, code: 'version_conflict' });
+    expect(err.details).toMatchObject({ expectedRevision: read.revision, currentRevision: first.revision });
+    expect((await coffer.admin.secrets.get('db')).labels).toEqual({ team: 'a' });
+    await expect(coffer.admin.secrets.rename('db', 'x', { ifRevision: 1 })).rejects.toThrow(TypeError);
+  });
+
   it('422 validation, with issues naming each field', async () => {
     const err = await failure(
       coffer.admin.secrets.create({ name: 'mail', kind: 'smtp', values: { host: 'h', port: 'not a port' } }),

@@ -271,7 +271,7 @@ await describeEachDialect('server API', (dialect) => {
         values: { host: 'smtp.example.com', username: 'mailer', password: smtpPassword },
       });
       expect(created.status, created.text).toBe(201);
-      expect(created.headers.get('etag')).toBe('"v1"');
+      expect(created.headers.get('etag')).toBe('"v1-r1"');
       expect(created.headers.get('location')).toBe(`/api/v1/secrets/${created.body.id}`);
       expect(created.text).not.toContain(smtpPassword);
       smtpId = created.body.id;
@@ -327,7 +327,7 @@ await describeEachDialect('server API', (dialect) => {
     it('reads metadata and values by id or name, masked unless revealed, with an ETag', async () => {
       const byName = await alice.get('/secrets/mail');
       expect(byName.body.id).toBe(smtpId);
-      expect(byName.headers.get('etag')).toBe('"v1"');
+      expect(byName.headers.get('etag')).toBe('"v1-r1"');
       const masked = await alice.get(`/secrets/${smtpId}/values`);
       expect(masked.body).toMatchObject({ revealed: false, maskedFields: ['password'], version: 1 });
       expect(masked.body.values.password).toBe(mask);
@@ -418,6 +418,29 @@ await describeEachDialect('server API', (dialect) => {
       });
       expect(meta.body).toMatchObject({ description: 'Mail relay', labels: { env: 'staging' } });
       expectProblem(await alice.patch('/secrets/mail', {}), 422, 'validation');
+      // Two editors read the same ETag; the second edit is refused instead of silently winning.
+      const tag = (await alice.get('/secrets/mail')).headers.get('etag')!;
+      expect(tag).toMatch(/^"v4-r\d+"$/);
+      const first = await alice.patch(
+        '/secrets/mail',
+        { labels: { env: 'staging', team: 'a' } },
+        { headers: { 'if-match': tag } },
+      );
+      expect(first.status, first.text).toBe(200);
+      expect(first.headers.get('etag')).not.toBe(tag);
+      const second = await alice.patch(
+        '/secrets/mail',
+        { labels: { team: 'b' } },
+        { headers: { 'if-match': tag } },
+      );
+      expectProblem(second, 412, 'version_conflict');
+      expect(second.body.details).toMatchObject({ currentVersion: 4 });
+      expectProblem(
+        await alice.post('/secrets/mail/rename', { newName: 'mail-x' }, { headers: { 'if-match': tag } }),
+        412,
+        'version_conflict',
+      );
+      expect((await alice.get('/secrets/mail')).body.labels).toEqual({ env: 'staging', team: 'a' });
       const renamed = await alice.post(
         '/secrets/mail/rename',
         { newName: 'mail-relay' },

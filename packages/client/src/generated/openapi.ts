@@ -235,6 +235,8 @@ export interface Schemas {
     labels: Record<string, string>;
     ownerId: string;
     currentVersion: number;
+    /** Counts every change (values, description, labels, name, deletion); the ETag carries it */
+    revision: number;
     /** The backend instance holding the values */
     backend: string;
     createdAt: string;
@@ -371,7 +373,7 @@ export interface Operations {
   /**
    * Create a secret
    *
-   * Creates version 1. The response carries the ETag `"v1"` and a Location.
+   * Creates version 1. The response carries the ETag `"v1-r1"` and a Location.
    */
   'POST /secrets': {
     path: never;
@@ -412,7 +414,7 @@ export interface Operations {
   /**
    * A secret's metadata
    *
-   * `ref` is the id or the name. The ETag is `"v<currentVersion>"`; deleted secrets are found too.
+   * `ref` is the id or the name. The ETag is `"v<currentVersion>-r<revision>"`; deleted secrets are found too.
    */
   'GET /secrets/{ref}': {
     path: {
@@ -428,7 +430,7 @@ export interface Operations {
   /**
    * Change description or labels
    *
-   * Values and versions are untouched. With `If-Match: "v<n>"`, 412 unless n is current.
+   * Values and versions are untouched. With `If-Match: "v<n>-r<m>"` (the ETag of a read), 412 if the secret changed since; `"v<n>"` checks the values version only.
    */
   'PATCH /secrets/{ref}': {
     path: {
@@ -437,7 +439,7 @@ export interface Operations {
     };
     query: never;
     headers: {
-      /** `"v<version>"` from an ETag: write only if current */
+      /** An ETag from a read (`"v<version>"` or `"v<version>-r<revision>"`): write only if it still holds */
       'if-match'?: string;
     };
     body: {
@@ -494,7 +496,7 @@ export interface Operations {
   /**
    * Rename a secret
    *
-   * Its id, values and versions stay. `If-Match` makes it conditional.
+   * Its id, values and versions stay. `If-Match` makes it conditional (`"v<n>-r<m>"`: nothing changed since the read).
    */
   'POST /secrets/{ref}/rename': {
     path: {
@@ -503,7 +505,7 @@ export interface Operations {
     };
     query: never;
     headers: {
-      /** `"v<version>"` from an ETag: write only if current */
+      /** An ETag from a read (`"v<version>"` or `"v<version>-r<revision>"`): write only if it still holds */
       'if-match'?: string;
     };
     body: {
@@ -544,7 +546,7 @@ export interface Operations {
     };
     query: never;
     headers: {
-      /** `"v<version>"` from an ETag: write only if current */
+      /** An ETag from a read (`"v<version>"` or `"v<version>-r<revision>"`): write only if it still holds */
       'if-match'?: string;
     };
     body: {
@@ -587,7 +589,7 @@ export interface Operations {
     };
     query: never;
     headers: {
-      /** `"v<version>"` from an ETag: write only if current */
+      /** An ETag from a read (`"v<version>"` or `"v<version>-r<revision>"`): write only if it still holds */
       'if-match'?: string;
     };
     body: {

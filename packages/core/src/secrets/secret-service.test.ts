@@ -345,6 +345,57 @@ await describeEachDialect('secret service', (dialect) => {
       expect((await fx.coffer.secrets.get(fx.admin.actor, 'meta-renamed')).description).toBe('d');
       await expectCode(fx.coffer.secrets.rename(fx.admin.actor, s.id, 'dup'), 'already_exists');
     });
+
+    it('counts every change in the revision, and lets no metadata edit overwrite another unseen', async () => {
+      const { actor } = fx.admin;
+      const s = await fx.coffer.secrets.create(actor, {
+        name: 'meta-cas',
+        kind: 'generic',
+        values: { a: '1' },
+      });
+      expect(s.revision).toBe(1);
+      // Two editors read revision 1; the first wins, the second is told instead of overwriting.
+      const first = await fx.coffer.secrets.updateMetadata(actor, s.id, {
+        labels: { team: 'a', env: 'prod' },
+        expectedRevision: 1,
+      });
+      expect(first.revision).toBe(2);
+      const second = await fx.coffer.secrets
+        .updateMetadata(actor, s.id, { labels: { team: 'b' }, expectedRevision: 1 })
+        .catch((e: unknown) => e);
+      expect(second).toMatchObject({
+        code: 'version_conflict',
+        details: { expectedRevision: 1, currentRevision: 2, currentVersion: 1 },
+      });
+      await expectCode(
+        fx.coffer.secrets.rename(actor, s.id, 'meta-cas-2', { expectedRevision: 1 }),
+        'version_conflict',
+      );
+      expect((await fx.coffer.secrets.get(actor, s.id)).labels).toEqual({ team: 'a', env: 'prod' });
+      // Values changes, renames, deletes and restores count too; the values version only for values.
+      const updated = await fx.coffer.secrets.update(actor, s.id, { values: { a: '2' } });
+      expect([updated.currentVersion, updated.revision]).toEqual([2, 3]);
+      const renamed = await fx.coffer.secrets.rename(actor, s.id, 'meta-cas-2', { expectedRevision: 3 });
+      expect([renamed.currentVersion, renamed.revision]).toEqual([2, 4]);
+      await fx.coffer.secrets.delete(actor, s.id);
+      const restored = await fx.coffer.secrets.restore(actor, s.id);
+      expect(restored.revision).toBe(6);
+      expect((await fx.coffer.secrets.get(actor, s.id)).revision).toBe(6);
+      // Concurrent unconditional edits all land, each on its own revision.
+      const edits = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          fx.coffer.secrets.updateMetadata(actor, s.id, { description: `d${i}` }),
+        ),
+      );
+      expect(new Set(edits.map((e) => e.revision)).size).toBe(6);
+      expect((await fx.coffer.secrets.get(actor, s.id)).revision).toBe(12);
+      await expectCode(
+        fx.coffer.secrets.updateMetadata(actor, s.id, { description: 'x', expectedRevision: 0 }),
+        'validation',
+      );
+      await fx.coffer.secrets.delete(actor, s.id);
+      await fx.coffer.secrets.purge(actor, s.id);
+    });
   });
 
   describe('delete, restore and purge', () => {

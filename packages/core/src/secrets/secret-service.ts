@@ -118,6 +118,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       labels: labels ?? (await labelsOf(db, [row.id])).get(row.id)!,
       ownerId: row.owner_id,
       currentVersion: row.current_version,
+      revision: row.revision,
       backend: row.backend,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
@@ -172,6 +173,53 @@ export function createSecretService(deps: SecretServiceDeps) {
       .executeTakeFirst();
     if (kept === undefined) {
       throw new CofferError('not_found', `version ${version} of secret "${row.name}" is not kept`);
+    }
+  }
+
+  /**
+   * A change of a live secret's record that makes no version (metadata, rename): claims the
+   * next revision with a conditional update, so concurrent changes never overwrite each other
+   * unnoticed. With an expectation that no longer holds it fails with `version_conflict`;
+   * without one, a change that lost the race is simply retried on the fresh row.
+   */
+  async function changeRecord(
+    who: ResolvedActor,
+    ref: string,
+    operation: 'updateMetadata' | 'rename',
+    expect: { expectedVersion?: number | undefined; expectedRevision?: number | undefined },
+    apply: (tx: Tx, row: SecretRow, now: string) => Promise<Partial<SecretRow>>,
+    isNoChange: (row: SecretRow) => boolean = () => false,
+  ): Promise<{ updated: SecretRow; access: EffectiveAccess; unchanged: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      const { row, access } = await authorize(db, audit, who, ref, operation);
+      assertExpectation(row, expect);
+      if (isNoChange(row)) return { updated: row, access, unchanged: true };
+      const now = isoNow(clock);
+      const changes = await inTransaction(database, async (tx) => {
+        const claimed = await tx
+          .updateTable('secrets')
+          .set({ revision: row.revision + 1 })
+          .where('id', '=', row.id)
+          .where('revision', '=', row.revision)
+          .where('deleted_at', 'is', null)
+          .executeTakeFirst();
+        if (claimed.numUpdatedRows !== 1n) return null;
+        return apply(tx, row, now);
+      });
+      if (changes !== null) {
+        const updated = {
+          ...row,
+          ...changes,
+          revision: row.revision + 1,
+          updated_at: now,
+          updated_by: who.id,
+        };
+        return { updated, access, unchanged: false };
+      }
+      if (attempt >= maxWriteAttempts) {
+        throw new CofferError('conflict', `secret "${row.name}" is being changed by someone else; retry`);
+      }
+      await sleep(Math.min(200, 2 ** Math.min(attempt, 7)) * (0.5 + Math.random()));
     }
   }
 
@@ -233,9 +281,16 @@ export function createSecretService(deps: SecretServiceDeps) {
         await writeVersion(writerDeps, backend, { secretId: row.id, version }, next.values, async (tx) => {
           const result = await tx
             .updateTable('secrets')
-            .set({ current_version: version, updated_at: now, updated_by: who.id })
+            .set({
+              current_version: version,
+              revision: row.revision + 1,
+              updated_at: now,
+              updated_by: who.id,
+            })
             .where('id', '=', row.id)
             .where('current_version', '=', row.current_version)
+            // A metadata change in between makes this a lost race too (retried below).
+            .where('revision', '=', row.revision)
             .where('backend', '=', row.backend)
             .where('deleted_at', 'is', null)
             .executeTakeFirst();
@@ -267,7 +322,13 @@ export function createSecretService(deps: SecretServiceDeps) {
         await sleep(Math.min(200, 2 ** Math.min(attempt, 7)) * (0.5 + Math.random()));
         continue;
       }
-      const updated = { ...row, current_version: version, updated_at: now, updated_by: who.id };
+      const updated = {
+        ...row,
+        current_version: version,
+        revision: row.revision + 1,
+        updated_at: now,
+        updated_by: who.id,
+      };
       publish('secret.updated', updated, who);
       return toMetadata(updated, access);
     }
@@ -379,6 +440,7 @@ export function createSecretService(deps: SecretServiceDeps) {
         kind: kind.id,
         description: input.description ?? '',
         current_version: 1,
+        revision: 1,
         backend: backend.name,
         created_at: now,
         updated_at: now,
@@ -564,87 +626,86 @@ export function createSecretService(deps: SecretServiceDeps) {
       );
     },
 
-    /** Changes description and/or labels (needs `write`); values and versions are untouched. */
+    /**
+     * Changes description and/or labels (needs `write`); values and versions are untouched.
+     * `expectedRevision` (or `expectedVersion`) makes it check-and-set.
+     */
     async updateMetadata(actor: Actor, ref: string, input: UpdateMetadataInput): Promise<SecretMetadata> {
       const who = await resolve(actor);
       const issues: FieldIssue[] = [
         ...(input.description === undefined ? [] : descriptionIssues(input.description)),
         ...(input.labels === undefined ? [] : labelIssues(input.labels)),
-        ...expectedVersionIssues(input.expectedVersion),
+        ...expectationIssues(input),
       ];
       if (issues.length > 0) throw CofferError.validation(issues);
-      const { row, access } = await authorize(db, audit, who, ref, 'updateMetadata');
-      const now = isoNow(clock);
       const changed = [
         ...(input.description !== undefined ? ['description'] : []),
         ...(input.labels !== undefined ? ['labels'] : []),
       ];
-      await inTransaction(database, async (tx) => {
-        let update = tx
-          .updateTable('secrets')
-          .set({
-            updated_at: now,
-            updated_by: who.id,
-            ...(input.description === undefined ? {} : { description: input.description }),
-          })
-          .where('id', '=', row.id)
-          .where('deleted_at', 'is', null);
-        if (input.expectedVersion !== undefined)
-          update = update.where('current_version', '=', input.expectedVersion);
-        const result = await update.executeTakeFirst();
-        if (result.numUpdatedRows !== 1n) throw versionConflict(row, input.expectedVersion);
-        if (input.labels !== undefined) await replaceLabels(tx, row.id, input.labels);
-        await audit.append(
-          tx,
-          secretAudit(who, 'secret.update_metadata', row, { details: { fields: changed } }),
-        );
-      });
-      const updated = {
-        ...row,
-        updated_at: now,
-        updated_by: who.id,
-        description: input.description ?? row.description,
-      };
+      const { updated, access } = await changeRecord(
+        who,
+        ref,
+        'updateMetadata',
+        input,
+        async (tx, row, now) => {
+          await tx
+            .updateTable('secrets')
+            .set({
+              updated_at: now,
+              updated_by: who.id,
+              ...(input.description === undefined ? {} : { description: input.description }),
+            })
+            .where('id', '=', row.id)
+            .execute();
+          if (input.labels !== undefined) await replaceLabels(tx, row.id, input.labels);
+          await audit.append(
+            tx,
+            secretAudit(who, 'secret.update_metadata', row, { details: { fields: changed } }),
+          );
+          return { description: input.description ?? row.description };
+        },
+      );
       publish('secret.updated', updated, who);
       return toMetadata(updated, access);
     },
 
     /** Renames a secret (needs `write`); its id, values and versions stay. */
-    async rename(actor: Actor, ref: string, newName: string, options: { expectedVersion?: number } = {}) {
+    async rename(
+      actor: Actor,
+      ref: string,
+      newName: string,
+      options: { expectedVersion?: number; expectedRevision?: number } = {},
+    ) {
       const who = await resolve(actor);
-      const issues = [
-        ...secretNameIssues(newName, 'newName'),
-        ...expectedVersionIssues(options.expectedVersion),
-      ];
+      const issues = [...secretNameIssues(newName, 'newName'), ...expectationIssues(options)];
       if (issues.length > 0) throw CofferError.validation(issues);
-      const { row, access } = await authorize(db, audit, who, ref, 'rename');
-      if (row.name === newName) return toMetadata(row, access);
-      const now = isoNow(clock);
-      await inTransaction(database, async (tx) => {
-        let update = tx
-          .updateTable('secrets')
-          .set({ name: newName, live_name: newName, updated_at: now, updated_by: who.id })
-          .where('id', '=', row.id)
-          .where('deleted_at', 'is', null);
-        if (options.expectedVersion !== undefined)
-          update = update.where('current_version', '=', options.expectedVersion);
-        let result: { numUpdatedRows: bigint };
-        try {
-          result = await update.executeTakeFirst();
-        } catch (err) {
-          if (isUniqueViolation(err))
-            throw new CofferError('already_exists', `a secret named "${newName}" already exists`);
-          throw err;
-        }
-        if (result.numUpdatedRows !== 1n) throw versionConflict(row, options.expectedVersion);
-        await audit.append(
-          tx,
-          secretAudit(who, 'secret.rename', row, { details: { from: row.name, to: newName } }),
-        );
-      });
-      const renamed = { ...row, name: newName, live_name: newName, updated_at: now, updated_by: who.id };
-      publish('secret.renamed', renamed, who);
-      return toMetadata(renamed, access);
+      const { updated, access, unchanged } = await changeRecord(
+        who,
+        ref,
+        'rename',
+        options,
+        async (tx, row, now) => {
+          try {
+            await tx
+              .updateTable('secrets')
+              .set({ name: newName, live_name: newName, updated_at: now, updated_by: who.id })
+              .where('id', '=', row.id)
+              .execute();
+          } catch (err) {
+            if (isUniqueViolation(err))
+              throw new CofferError('already_exists', `a secret named "${newName}" already exists`);
+            throw err;
+          }
+          await audit.append(
+            tx,
+            secretAudit(who, 'secret.rename', row, { details: { from: row.name, to: newName } }),
+          );
+          return { name: newName, live_name: newName };
+        },
+        (row) => row.name === newName,
+      );
+      if (!unchanged) publish('secret.renamed', updated, who);
+      return toMetadata(updated, access);
     },
 
     /** The kept versions, newest first (needs `read`). Never values. */
@@ -715,14 +776,15 @@ export function createSecretService(deps: SecretServiceDeps) {
         try {
           await tx
             .updateTable('secrets')
-            .set({
+            .set((eb) => ({
               deleted_at: null,
               purge_after: null,
               name,
               live_name: name,
+              revision: eb('revision', '+', 1),
               updated_at: now,
               updated_by: who.id,
-            })
+            }))
             .where('id', '=', row.id)
             .execute();
         } catch (err) {
@@ -742,6 +804,7 @@ export function createSecretService(deps: SecretServiceDeps) {
         live_name: name,
         deleted_at: null,
         purge_after: null,
+        revision: row.revision + 1,
         updated_at: now,
       };
       publish('secret.restored', restored, who);
@@ -821,13 +884,14 @@ export function createSecretService(deps: SecretServiceDeps) {
     await inTransaction(database, async (tx: Tx) => {
       const result = await tx
         .updateTable('secrets')
-        .set({
+        .set((eb) => ({
           deleted_at: deletedAt,
           purge_after: purgeAfter,
           live_name: null,
+          revision: eb('revision', '+', 1),
           updated_at: deletedAt,
           updated_by: who.id,
-        })
+        }))
         .where('id', '=', row.id)
         .where('deleted_at', 'is', null)
         .executeTakeFirst();
@@ -839,6 +903,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       live_name: null,
       deleted_at: deletedAt,
       purge_after: purgeAfter,
+      revision: row.revision + 1,
       updated_at: deletedAt,
     };
     publish('secret.deleted', deleted, who);
@@ -931,12 +996,36 @@ function expectedVersionIssues(expectedVersion: unknown): FieldIssue[] {
     : [{ path: 'expectedVersion', message: 'must be a positive integer' }];
 }
 
-function versionConflict(row: SecretRow, expectedVersion: number | undefined): CofferError {
-  return expectedVersion === undefined
-    ? new CofferError('conflict', `secret "${row.name}" changed concurrently; retry`)
-    : new CofferError('version_conflict', `secret "${row.name}" is no longer at version ${expectedVersion}`, {
-        details: { expectedVersion },
-      });
+function expectationIssues(expect: { expectedVersion?: unknown; expectedRevision?: unknown }): FieldIssue[] {
+  const revision = expect.expectedRevision;
+  return [
+    ...expectedVersionIssues(expect.expectedVersion),
+    ...(revision === undefined || (Number.isInteger(revision) && (revision as number) >= 1)
+      ? []
+      : [{ path: 'expectedRevision', message: 'must be a positive integer' }]),
+  ];
+}
+
+/** Check-and-set on a record change: the version and/or revision the writer saw must still hold. */
+function assertExpectation(
+  row: SecretRow,
+  expect: { expectedVersion?: number | undefined; expectedRevision?: number | undefined },
+): void {
+  const { expectedVersion, expectedRevision } = expect;
+  const versionMoved = expectedVersion !== undefined && row.current_version !== expectedVersion;
+  const revisionMoved = expectedRevision !== undefined && row.revision !== expectedRevision;
+  if (!versionMoved && !revisionMoved) return;
+  const message = versionMoved
+    ? `secret "${row.name}" is at version ${row.current_version}, not ${expectedVersion}`
+    : `secret "${row.name}" changed since revision ${expectedRevision} (now ${row.revision})`;
+  throw new CofferError('version_conflict', message, {
+    details: {
+      ...(expectedVersion === undefined ? {} : { expectedVersion }),
+      ...(expectedRevision === undefined ? {} : { expectedRevision }),
+      currentVersion: row.current_version,
+      currentRevision: row.revision,
+    },
+  });
 }
 
 function sleep(ms: number): Promise<void> {

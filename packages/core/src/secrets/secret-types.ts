@@ -14,6 +14,12 @@ export interface SecretMetadata {
   labels: Labels;
   ownerId: string;
   currentVersion: number;
+  /**
+   * Counts every change of the secret (values, description, labels, name, deletion). Metadata
+   * writes can be conditional on it (`expectedRevision`), so two edits of the description or
+   * labels from the same read cannot silently overwrite one another.
+   */
+  revision: number;
   /** The configured backend instance holding the values. */
   backend: string;
   createdAt: string;
@@ -73,7 +79,10 @@ export interface UpdateMetadataInput {
   description?: string;
   /** Replaces all labels. */
   labels?: Labels;
+  /** Check-and-set: fail with `version_conflict` unless this is still the current version. */
   expectedVersion?: number;
+  /** Check-and-set: fail with `version_conflict` unless nothing changed since this revision. */
+  expectedRevision?: number;
 }
 
 export interface ListSecretsFilter {

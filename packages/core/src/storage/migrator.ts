@@ -5,6 +5,7 @@ import type { DialectName } from './dialect.js';
 import { initialMigration } from './migrations/0001-initial.js';
 import { identityIndexesMigration } from './migrations/0002-identity-indexes.js';
 import { backendMigrationMigration } from './migrations/0003-backend-migration.js';
+import { secretRevisionMigration } from './migrations/0004-secret-revision.js';
 
 /** Schema migrations in order. Names sort lexically; never rename or reorder a shipped one. */
 function migrations(dialect: DialectName): Record<string, Migration> {
@@ -12,6 +13,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '0001-initial': initialMigration(dialect),
     '0002-identity-indexes': identityIndexesMigration(),
     '0003-backend-migration': backendMigrationMigration(dialect),
+    '0004-secret-revision': secretRevisionMigration(),
   };
 }
 

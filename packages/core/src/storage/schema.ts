@@ -88,6 +88,8 @@ export interface SecretRow {
   kind: string;
   description: string;
   current_version: number;
+  /** Counts every change of the record (values, metadata, name, deletion); see 0004-secret-revision. */
+  revision: number;
   /** Name of the configured backend instance that holds this secret's values. */
   backend: string;
   created_at: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { runConnectionTest } from '../connection-tests/connection-test-registry.js';
-import { expectedVersionOf, setVersionTag } from '../http/etag.js';
+import { conditionOf, expectedVersionOf, setSecretTag, setVersionTag } from '../http/etag.js';
 import { pageOfList } from '../http/pagination.js';
 import { actorOf, type CofferApp, type RouteContext } from '../plugin/route-context.js';
 import {
@@ -73,7 +73,7 @@ export function secretRoutes(
       schema: {
         tags,
         summary: 'Create a secret',
-        description: 'Creates version 1. The response carries the ETag `"v1"` and a Location.',
+        description: 'Creates version 1. The response carries the ETag `"v1-r1"` and a Location.',
         body: createSecretBody,
         querystring: noQuery,
         response: { 201: secretMetadataSchema, ...errorResponses },
@@ -81,7 +81,7 @@ export function secretRoutes(
     },
     async (request, reply) => {
       const created = await coffer.secrets.create(actorOf(request), request.body);
-      setVersionTag(reply, created.currentVersion);
+      setSecretTag(reply, created);
       reply.header('location', `${routeBase(request.url)}/${created.id}`);
       return reply.code(201).send(created);
     },
@@ -110,7 +110,7 @@ export function secretRoutes(
         tags,
         summary: "A secret's metadata",
         description:
-          '`ref` is the id or the name. The ETag is `"v<currentVersion>"`; deleted secrets are found too.',
+          '`ref` is the id or the name. The ETag is `"v<currentVersion>-r<revision>"`; deleted secrets are found too.',
         params: refParams,
         querystring: noQuery,
         response: { 200: secretMetadataSchema, ...errorResponses },
@@ -118,7 +118,7 @@ export function secretRoutes(
     },
     async (request, reply) => {
       const secret = await coffer.secrets.get(actorOf(request), request.params.ref);
-      setVersionTag(reply, secret.currentVersion);
+      setSecretTag(reply, secret);
       return secret;
     },
   );
@@ -129,7 +129,8 @@ export function secretRoutes(
       schema: {
         tags,
         summary: 'Change description or labels',
-        description: 'Values and versions are untouched. With `If-Match: "v<n>"`, 412 unless n is current.',
+        description:
+          'Values and versions are untouched. With `If-Match: "v<n>-r<m>"` (the ETag of a read), 412 if the secret changed since; `"v<n>"` checks the values version only.',
         params: refParams,
         headers: ifMatchHeaders,
         querystring: noQuery,
@@ -140,9 +141,9 @@ export function secretRoutes(
     async (request, reply) => {
       const updated = await coffer.secrets.updateMetadata(actorOf(request), request.params.ref, {
         ...request.body,
-        expectedVersion: expectedVersionOf(request),
+        ...conditionOf(request),
       });
-      setVersionTag(reply, updated.currentVersion);
+      setSecretTag(reply, updated);
       return updated;
     },
   );
@@ -206,7 +207,8 @@ export function secretRoutes(
       schema: {
         tags,
         summary: 'Rename a secret',
-        description: 'Its id, values and versions stay. `If-Match` makes it conditional.',
+        description:
+          'Its id, values and versions stay. `If-Match` makes it conditional (`"v<n>-r<m>"`: nothing changed since the read).',
         params: refParams,
         headers: ifMatchHeaders,
         querystring: noQuery,
@@ -215,14 +217,13 @@ export function secretRoutes(
       },
     },
     async (request, reply) => {
-      const expectedVersion = expectedVersionOf(request);
       const renamed = await coffer.secrets.rename(
         actorOf(request),
         request.params.ref,
         request.body.newName,
-        expectedVersion === undefined ? {} : { expectedVersion },
+        conditionOf(request),
       );
-      setVersionTag(reply, renamed.currentVersion);
+      setSecretTag(reply, renamed);
       return renamed;
     },
   );

@@ -66,7 +66,13 @@ export const idParams = z.strictObject({ id: pathSegment });
 
 /** Headers a conditional write reads; other headers pass through untouched. */
 export const ifMatchHeaders = z.looseObject({
-  'if-match': z.string().max(200).optional().describe('`"v<version>"` from an ETag: write only if current'),
+  'if-match': z
+    .string()
+    .max(200)
+    .optional()
+    .describe(
+      'An ETag from a read (`"v<version>"` or `"v<version>-r<revision>"`): write only if it still holds',
+    ),
 });
 
 /** 204 responses have no body. */

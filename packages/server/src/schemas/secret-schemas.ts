@@ -24,6 +24,10 @@ export const secretMetadataSchema = z
     labels: z.record(z.string(), z.string()),
     ownerId: z.string(),
     currentVersion: z.number().int(),
+    revision: z
+      .number()
+      .int()
+      .describe('Counts every change (values, description, labels, name, deletion); the ETag carries it'),
     backend: z.string().describe('The backend instance holding the values'),
     createdAt: z.string(),
     updatedAt: z.string(),

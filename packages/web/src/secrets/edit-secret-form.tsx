@@ -53,7 +53,9 @@ export function EditSecretForm(props: {
     [values, state, loaded],
   );
 
-  const save = useAction(async (ifVersion: number | undefined) => {
+  // `ifRevision` too when saving over what was loaded: then a description or label edit made by
+  // someone else since is a conflict as well. Overwrite sends the version alone.
+  const save = useAction(async ({ ifVersion, ifRevision }: { ifVersion?: number; ifRevision?: number }) => {
     const changes = props.freeForm
       ? changesOfRows(
           rows,
@@ -62,12 +64,17 @@ export function EditSecretForm(props: {
       : changesOfForm(fields, loaded, state);
     let current = secret;
     const condition = ifVersion === undefined ? {} : { ifVersion };
+    const metadataCondition = ifRevision === undefined ? condition : { ...condition, ifRevision };
     // Metadata first: it leaves the version alone, so the values below are written on the same
     // condition, and a refused description or label (a 422) has saved nothing yet. Were the
     // values first, their new version would make the next Save a false conflict.
     const newLabels = parseLabels(labels);
     if (description !== secret.description || formatLabels(newLabels) !== formatLabels(secret.labels)) {
-      current = await client.secrets.updateMetadata(secret.id, { description, labels: newLabels }, condition);
+      current = await client.secrets.updateMetadata(
+        secret.id,
+        { description, labels: newLabels },
+        metadataCondition,
+      );
       // Saved even if the values below are refused: the page (and this form's baseline) moves on.
       props.onMetadataSaved(current);
     }
@@ -86,8 +93,8 @@ export function EditSecretForm(props: {
     return current;
   });
 
-  const submit = async (ifVersion: number | undefined) => {
-    const result = await save.run(ifVersion);
+  const submit = async (condition: { ifVersion?: number; ifRevision?: number }) => {
+    const result = await save.run(condition);
     if (result.ok) {
       setConflict(undefined);
       props.onSaved(result.value);
@@ -99,7 +106,7 @@ export function EditSecretForm(props: {
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    void submit(values.version);
+    void submit({ ifVersion: values.version, ifRevision: secret.revision });
   };
 
   const issues = fieldIssues(save.cause);
@@ -144,7 +151,9 @@ export function EditSecretForm(props: {
           setConflict(undefined);
           props.onReload();
         }}
-        onOverwrite={() => void submit(conflict?.currentVersion)}
+        onOverwrite={() =>
+          void submit(conflict?.currentVersion === undefined ? {} : { ifVersion: conflict.currentVersion })
+        }
       />
     </form>
   );
