@@ -131,10 +131,22 @@ await describeEachDialect('crash consistency between values and metadata', (dial
     const result = await runChild({
       COFFER_CRASH_CONFIG: JSON.stringify(config),
       COFFER_CRASH_OP: 'purge',
-      COFFER_CRASH_STEP: 'none',
+      COFFER_CRASH_STEP: 'committed',
       COFFER_CRASH_SECRET: secret.id,
     });
-    expect(result.output).toContain('finished');
+    expect(result.signal, result.output).toBe('SIGKILL');
+    const { db } = fx.coffer.database;
+    // Killed between the commit and the value deletes: the secret is gone, its values are not yet.
+    expect(await db.selectFrom('secrets').select('id').where('id', '=', secret.id).execute()).toEqual([]);
+    const left = await db
+      .selectFrom('secret_values')
+      .select('version')
+      .where('secret_id', '=', secret.id)
+      .execute();
+    expect(left.length).toBe(1);
     await assertConsistent(fx);
+    expect(
+      await db.selectFrom('secret_values').select('version').where('secret_id', '=', secret.id).execute(),
+    ).toEqual([]);
   });
 });
