@@ -1,38 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { z } from 'zod';
 import { CofferError, isCofferError } from '../errors/coffer-error.js';
 import { createCofferFixture } from '../test-support/coffer-fixture.js';
 import { describeEachDialect } from '../test-support/databases.js';
-import type { Backend, BackendDefinition } from './backend.js';
-import { defineBackend } from './backend.js';
-import { memoryBackendDefinition } from './memory/memory-backend.js';
+import { wrappedMemoryBackend } from '../test-support/wrapped-memory-backend.js';
 
 /** A memory backend that can be switched to fail every call, like a store that went away. */
 function breakableBackend() {
   const state = { down: false };
-  const definition = defineBackend({
-    id: 'breakable',
-    displayName: 'Breakable',
-    description: 'memory that can go down (tests)',
-    configSchema: z.object({ store: z.string() }).strict(),
-    capabilities: { versioning: true, listing: true, labels: false, envelope: false },
-    async create(config, context): Promise<Backend> {
-      const inner = await memoryBackendDefinition.create({ store: config.store }, context);
-      const guard = <T>(fn: () => Promise<T>) =>
-        state.down ? Promise.reject(new CofferError('backend_unavailable', 'the store is down')) : fn();
-      return {
-        name: inner.name,
-        type: 'breakable',
-        capabilities: inner.capabilities,
-        put: (ref, values) => guard(() => inner.put(ref, values)),
-        get: (ref) => guard(() => inner.get(ref)),
-        delete: (ref) => guard(() => inner.delete(ref)),
-        list: (options) => guard(() => inner.list(options)),
-      };
-    },
+  const definition = wrappedMemoryBackend('breakable', (inner) => {
+    const guard = <T>(fn: () => Promise<T>) =>
+      state.down ? Promise.reject(new CofferError('backend_unavailable', 'the store is down')) : fn();
+    return {
+      put: (ref, values) => guard(() => inner.put(ref, values)),
+      get: (ref) => guard(() => inner.get(ref)),
+      delete: (ref) => guard(() => inner.delete(ref)),
+      list: (options) => guard(() => inner.list(options)),
+    };
   });
-  return { definition: definition as BackendDefinition, state };
+  return { definition, state };
 }
 
 await describeEachDialect('backup backend', (dialect) => {

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import type { Backend, BackendDefinition } from '../backends/backend.js';
-import { defineBackend } from '../backends/backend.js';
-import { memoryBackendDefinition } from '../backends/memory/memory-backend.js';
 import type { Coffer } from '../coffer.js';
 import type { CofferConfigInput } from '../config/coffer-config.js';
 import { CofferError, isCofferError } from '../errors/coffer-error.js';
 import { type CofferFixture, createCofferFixture } from '../test-support/coffer-fixture.js';
 import { describeEachDialect } from '../test-support/databases.js';
+import { wrappedMemoryBackend } from '../test-support/wrapped-memory-backend.js';
 import type { MigrationStatus } from './migration-types.js';
 import {
   assertNoOrphans,
@@ -28,42 +25,26 @@ function controllableBackend() {
   let open: () => void = () => {};
   /** Puts beyond this many wait for the gate. */
   let budget = Number.POSITIVE_INFINITY;
-  const definition = defineBackend({
-    id: 'controllable',
-    displayName: 'Controllable',
-    description: 'memory that fails or waits on request (tests)',
-    configSchema: z.object({ store: z.string() }).strict(),
-    capabilities: { versioning: true, listing: true, labels: false, envelope: false },
-    async create(config, context): Promise<Backend> {
-      const inner = await memoryBackendDefinition.create({ store: config.store }, context);
-      return {
-        name: inner.name,
-        type: 'controllable',
-        capabilities: inner.capabilities,
-        async put(ref, values) {
-          if (puts.length >= budget && gate === null) {
-            gate = new Promise((resolve) => {
-              open = resolve;
-            });
-          }
-          if (gate !== null) {
-            held.count++;
-            await gate;
-          }
-          puts.push(ref.secretId);
-          if (failing.has(ref.secretId)) {
-            throw new CofferError('backend_unavailable', `the store refused secret ${ref.secretId}`);
-          }
-          await inner.put(ref, values);
-        },
-        get: (ref) => inner.get(ref),
-        delete: (ref) => inner.delete(ref),
-        list: (options) => inner.list(options),
-      };
+  const definition = wrappedMemoryBackend('controllable', (inner) => ({
+    async put(ref, values) {
+      if (puts.length >= budget && gate === null) {
+        gate = new Promise((resolve) => {
+          open = resolve;
+        });
+      }
+      if (gate !== null) {
+        held.count++;
+        await gate;
+      }
+      puts.push(ref.secretId);
+      if (failing.has(ref.secretId)) {
+        throw new CofferError('backend_unavailable', `the store refused secret ${ref.secretId}`);
+      }
+      await inner.put(ref, values);
     },
-  });
+  }));
   return {
-    definition: definition as BackendDefinition,
+    definition,
     failing,
     puts,
     held,

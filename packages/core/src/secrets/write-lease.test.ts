@@ -1,40 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { z } from 'zod';
-import { type Backend, type BackendDefinition, defineBackend } from '../backends/backend.js';
-import { memoryBackendDefinition } from '../backends/memory/memory-backend.js';
 import { createCofferFixture } from '../test-support/coffer-fixture.js';
 import { describeEachDialect } from '../test-support/databases.js';
+import { wrappedMemoryBackend } from '../test-support/wrapped-memory-backend.js';
 
 /** A memory backend whose put can be held after storing, like a store that answers late. */
 function slowBackend() {
   const gate: { held?: Promise<void>; reached?: () => void } = {};
-  const definition = defineBackend({
-    id: 'slow',
-    displayName: 'Slow',
-    description: 'memory whose put can be held (tests)',
-    configSchema: z.object({ store: z.string() }).strict(),
-    capabilities: { versioning: true, listing: true, labels: false, envelope: false },
-    async create(config, context): Promise<Backend> {
-      const inner = await memoryBackendDefinition.create({ store: config.store }, context);
-      return {
-        name: inner.name,
-        type: 'slow',
-        capabilities: inner.capabilities,
-        async put(ref, values) {
-          await inner.put(ref, values);
-          if (gate.held !== undefined) {
-            gate.reached?.();
-            await gate.held;
-          }
-        },
-        get: (ref) => inner.get(ref),
-        delete: (ref) => inner.delete(ref),
-        list: (options) => inner.list(options),
-      };
+  const definition = wrappedMemoryBackend('slow', (inner) => ({
+    async put(ref, values) {
+      await inner.put(ref, values);
+      if (gate.held !== undefined) {
+        gate.reached?.();
+        await gate.held;
+      }
     },
-  });
-  return { definition: definition as BackendDefinition, gate };
+  }));
+  return { definition, gate };
 }
 
 await describeEachDialect('a write slower than its lease', (dialect) => {
