@@ -241,17 +241,25 @@ export function createTokenService(context: IdentityContext): TokenService {
               ? 'disabled'
               : undefined;
     if (reason !== undefined || row === undefined) {
-      // A failed login like a wrong password: recorded with the token (never its text) if known.
-      await audit.appendStandalone({
-        action: 'auth.login_failed',
-        outcome: 'failure',
-        actor: { type: 'anonymous' },
-        source: authContext.source ?? 'api',
-        ...(authContext.address === undefined ? {} : { address: authContext.address }),
-        ...(row === undefined ? {} : { target: { type: 'token', id: row.id, name: row.name } }),
-        details: { reason: reason ?? 'unknown_token', method: 'token' },
-      });
-      logger.debug({ tokenId: row?.id ?? null, reason }, 'token authentication failed');
+      // A known token that no longer works (revoked, expired, its owner disabled) is a failed
+      // login like a wrong password, recorded with the token's id, never its text. Unknown
+      // tokens are not recorded: random guesses would cost an audit write each, unthrottled;
+      // they show as 401s in /metrics and in the debug log.
+      if (row !== undefined) {
+        await audit.appendStandalone({
+          action: 'auth.login_failed',
+          outcome: 'failure',
+          actor: { type: 'anonymous' },
+          source: authContext.source ?? 'api',
+          ...(authContext.address === undefined ? {} : { address: authContext.address }),
+          target: { type: 'token', id: row.id, name: row.name },
+          details: { reason: reason ?? 'unknown_token', method: 'token' },
+        });
+      }
+      logger.debug(
+        { tokenId: row?.id ?? null, reason: reason ?? 'unknown_token' },
+        'token authentication failed',
+      );
       throw tokenInvalid();
     }
     const staleBefore = addMs(now, -touchIntervalMs);
