@@ -266,6 +266,14 @@ describe.skipIf(unavailable !== undefined)('the web admin center in Chromium', (
     await conflict.waitFor();
     expect(await conflict.innerText()).toContain('You edited version 2, but it is now at version 3');
     await shot(page, 'conflict');
+    // Keep editing (Escape): focus returns to the form, not to the page's body (the dialog opened
+    // while Save was disabled, so there was no opener to go back to).
+    await page.keyboard.press('Escape');
+    await conflict.waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.tagName)).not.toBe('BODY');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Save changes');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await conflict.waitFor();
     await conflict.getByRole('button', { name: 'Reload' }).click();
     await page.getByRole('region', { name: 'Values' }).getByText('api@example.com').waitFor();
 
@@ -412,6 +420,46 @@ describe.skipIf(unavailable !== undefined)('the web admin center in Chromium', (
     await login(alice.page, 'alice', memberPassword);
     await alice.page.getByRole('heading', { name: 'Trash' }).waitFor();
     await alice.context.close();
+  });
+
+  it('after logging in, goes to the page first asked for, never to another host', step, async () => {
+    const context = await recordedContext(browser, recorder);
+    const p = await context.newPage();
+    const at = () => {
+      const url = new URL(p.url());
+      return `${url.origin}${url.pathname}`;
+    };
+    // A deep link opened logged out: the login page, then that page.
+    await p.goto(`${server.url}/trash`);
+    await p.getByRole('heading', { name: 'Log in' }).waitFor();
+    expect(at()).toBe(`${server.url}/login`);
+    await login(p, 'admin', adminPassword);
+    await p.getByRole('heading', { name: 'Trash' }).waitFor();
+    expect(at()).toBe(`${server.url}/trash`);
+
+    // The login page while logged in: home, or the `next` it names if that is a page of the app.
+    await p.goto(`${server.url}/login`);
+    await p.getByRole('heading', { name: 'My secrets' }).waitFor();
+    expect(at()).toBe(`${server.url}/`);
+    await p.goto(`${server.url}/login?next=${encodeURIComponent('/trash')}`);
+    await p.getByRole('heading', { name: 'Trash' }).waitFor();
+    expect(at()).toBe(`${server.url}/trash`);
+    for (const next of ['https://evil.example/', '//evil.example']) {
+      await p.goto(`${server.url}/login?next=${encodeURIComponent(next)}`);
+      await p.getByRole('heading', { name: 'My secrets' }).waitFor();
+      expect(at(), next).toBe(`${server.url}/`);
+    }
+
+    // Logging in with a `next` to another host lands at home.
+    for (const next of ['//evil.example', 'https://evil.example', '/\\evil.example']) {
+      await p.getByRole('button', { name: 'Log out' }).click();
+      await p.getByText('You have logged out.').waitFor();
+      await p.goto(`${server.url}/login?next=${encodeURIComponent(next)}`);
+      await login(p, 'admin', adminPassword);
+      await p.getByRole('heading', { name: 'My secrets' }).waitFor();
+      expect(at(), next).toBe(`${server.url}/`);
+    }
+    await context.close();
   });
 
   it('deletes with confirmation and restores from the trash', step, async () => {

@@ -5,7 +5,7 @@ import { LoginPage } from '../pages/login-page';
 import { Loading } from '../ui/feedback';
 import { ToastProvider } from '../ui/toasts';
 import { Layout } from './layout';
-import { navigate } from './router';
+import { navigate, safeNext } from './router';
 import { Routes } from './routes';
 import { SessionProvider } from './session';
 
@@ -20,7 +20,13 @@ export function App() {
   useEffect(() => {
     client.auth.me().then(
       ({ user }) => setAuth({ state: 'in', user }),
-      () => setAuth({ state: 'out' }),
+      () => {
+        setAuth({ state: 'out' });
+        // A page opened while logged out (a deep link, a bookmark): logging in goes there.
+        const here = window.location.pathname + window.location.search;
+        if (window.location.pathname === '/login') return;
+        navigate(here === '/' ? '/login' : `/login?next=${encodeURIComponent(here)}`, { replace: true });
+      },
     );
   }, []);
   const onEnd = useCallback((message: string | undefined) => {
@@ -34,7 +40,7 @@ export function App() {
   const onLogin = useCallback((user: User) => {
     const next = new URLSearchParams(window.location.search).get('next');
     setAuth({ state: 'in', user });
-    navigate(next?.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
+    navigate(safeNext(next), { replace: true });
   }, []);
 
   return (

@@ -23,6 +23,17 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   notify();
 }
 
+/**
+ * Where to go after logging in: `next` if it is a path of this app, else `/`. Never another
+ * host (`//evil.example`, `/\evil.example`, `https://evil.example`), nor the login page again.
+ */
+export function safeNext(next: string | null | undefined): string {
+  if (next == null || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  const url = new URL(next, window.location.origin);
+  if (url.origin !== window.location.origin || url.pathname === '/login') return '/';
+  return url.pathname + url.search + url.hash;
+}
+
 /** The current location: `{ path, query }`, re-rendering on every navigation. */
 export function useLocation(): { path: string; query: URLSearchParams } {
   const href = useSyncExternalStore(

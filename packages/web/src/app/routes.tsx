@@ -11,7 +11,7 @@ import { SecretPage } from '../pages/secret-page';
 import { SecretsPage } from '../pages/secrets-page';
 import { TokensPage } from '../pages/tokens-page';
 import { TrashPage } from '../pages/trash-page';
-import { matchPath, useLocation } from './router';
+import { matchPath, navigate, safeNext, useLocation } from './router';
 import { useSession } from './session';
 
 interface Route {
@@ -23,6 +23,8 @@ interface Route {
 
 /** Every page of the app by path. Admin pages are not offered to members (the API refuses them too). */
 const routes: Route[] = [
+  // Logged in already (a bookmark, the Back button): on to `next`, or home.
+  { path: '/login', title: 'Log in', render: () => <LoginRedirect /> },
   { path: '/', title: 'My secrets', render: () => <SecretsPage /> },
   { path: '/new', title: 'New secret', render: () => <NewSecretPage kindId={undefined} /> },
   { path: '/new/:kind', title: 'New secret', render: (p) => <NewSecretPage kindId={p.kind} /> },
@@ -59,4 +61,11 @@ export function Routes() {
     document.title = `${title} · Coffer`;
   }, [title]);
   return page;
+}
+
+function LoginRedirect() {
+  const { query } = useLocation();
+  const next = query.get('next');
+  useEffect(() => navigate(safeNext(next), { replace: true }), [next]);
+  return null;
 }

@@ -1,3 +1,4 @@
+import type { RefObject } from 'react';
 import { Dialog } from '../ui/dialog';
 
 /**
@@ -12,6 +13,8 @@ export function ConflictDialog(props: {
   onReload: () => void;
   onOverwrite: () => void;
   onClose: () => void;
+  /** Focused when the dialog closes (it opens while Save is disabled, so focus was on nothing). */
+  returnFocus?: RefObject<HTMLElement | null>;
 }) {
   const now = props.currentVersion === undefined ? 'a newer version' : `version ${props.currentVersion}`;
   return (
@@ -19,6 +22,7 @@ export function ConflictDialog(props: {
       title="Someone else changed this secret"
       open={props.open}
       onClose={props.onClose}
+      returnFocus={props.returnFocus}
       description={`You edited version ${props.editedVersion}, but it is now at ${now}. Reload to see their change (your edits are dropped), or overwrite their change with your edits.`}
     >
       <div className="dialog-actions">

@@ -1,4 +1,4 @@
-import { type FormEvent, useMemo, useState } from 'react';
+import { type FormEvent, useMemo, useRef, useState } from 'react';
 import { client } from '../api/client';
 import { conflictOf, fieldIssues } from '../api/errors';
 import type { FieldValue, SecretMetadata, SecretValues } from '../api/types';
@@ -47,6 +47,7 @@ export function EditSecretForm(props: {
   const [rows, setRows] = useState<FreeFormRow[]>(loadedRows);
   const [description, setDescription] = useState(secret.description);
   const [labels, setLabels] = useState(formatLabels(secret.labels));
+  const saveRef = useRef<HTMLButtonElement>(null);
   const [conflict, setConflict] = useState<{ currentVersion: number | undefined } | undefined>();
   const masked = useMemo(
     () => new Set(values.maskedFields.filter((f) => state[f] === loaded[f])),
@@ -137,7 +138,7 @@ export function EditSecretForm(props: {
         <button type="button" className="button" onClick={props.onCancel}>
           Cancel
         </button>
-        <button type="submit" className="button button-primary" disabled={save.busy}>
+        <button ref={saveRef} type="submit" className="button button-primary" disabled={save.busy}>
           {save.busy ? 'Saving…' : 'Save changes'}
         </button>
       </div>
@@ -146,6 +147,7 @@ export function EditSecretForm(props: {
         editedVersion={values.version}
         currentVersion={conflict?.currentVersion}
         busy={save.busy}
+        returnFocus={saveRef}
         onClose={() => setConflict(undefined)}
         onReload={() => {
           setConflict(undefined);

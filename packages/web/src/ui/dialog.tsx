@@ -1,8 +1,10 @@
-import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { type ReactNode, type RefObject, useEffect, useId, useRef } from 'react';
 
 /**
  * A modal dialog on the native `<dialog>`: the page behind is inert, focus moves into the
  * dialog (its first field, or `initialFocus`) and back to where it was on close, Escape closes.
+ * `returnFocus` takes focus on close when there was nowhere to go back to (the dialog opened
+ * while focus was on nothing, say after the button that opened it was disabled).
  */
 export function Dialog(props: {
   title: string;
@@ -12,11 +14,13 @@ export function Dialog(props: {
   /** A sentence under the title, read with it. */
   description?: string;
   wide?: boolean;
+  /** A ref (stable, from `useRef`) to focus on close when there was nowhere to go back to. */
+  returnFocus?: RefObject<HTMLElement | null>;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const descriptionId = useId();
-  const { open, onClose } = props;
+  const { open, onClose, returnFocus } = props;
   useEffect(() => {
     const dialog = ref.current;
     if (dialog === null) return;
@@ -29,11 +33,12 @@ export function Dialog(props: {
       first?.focus();
       return () => {
         if (dialog.open) dialog.close();
-        if (opener?.isConnected) opener.focus();
+        if (opener?.isConnected && opener !== document.body) opener.focus();
+        else returnFocus?.current?.focus();
       };
     }
     return undefined;
-  }, [open]);
+  }, [open, returnFocus]);
   if (!open) return null;
   return (
     <dialog
