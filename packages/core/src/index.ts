@@ -184,3 +184,4 @@ export type { Page, PageRequest } from './shared/page.js';
 export { type CofferDatabase, dialectOf, openDatabase, redactUrl } from './storage/database.js';
 export type { DialectName } from './storage/dialect.js';
 export { migrateToLatest } from './storage/migrator.js';
+export { isUnstorableText } from './storage/sql-errors.js';

@@ -479,7 +479,17 @@ await describeEachDialect('server API', (dialect) => {
     });
 
     it('deletes to the trash, restores, purges', async () => {
-      const deleted = await alice.delete('/secrets/page-0');
+      // A delete conditional on a stale ETag is refused and deletes nothing.
+      const read = await alice.get('/secrets/page-0');
+      await alice.patch('/secrets/page-0', { description: 'changed meanwhile' });
+      const stale = await alice.delete('/secrets/page-0', {
+        headers: { 'if-match': read.headers.get('etag')! },
+      });
+      expectProblem(stale, 412, 'version_conflict');
+      expect((await alice.get('/secrets/page-0')).body.deletedAt).toBeNull();
+      const current = (await alice.get('/secrets/page-0')).headers.get('etag')!;
+      const deleted = await alice.delete('/secrets/page-0', { headers: { 'if-match': current } });
+      expect(deleted.status, deleted.text).toBe(200);
       expect(deleted.body.deletedAt).not.toBeNull();
       expectProblem(await alice.get('/secrets/page-0/values'), 404, 'not_found');
       const trash = await alice.get('/secrets?state=deleted');
@@ -725,6 +735,22 @@ await describeEachDialect('server API', (dialect) => {
         const target = new URL(asset, `${server.api}/docs`);
         expect([asset, (await fetch(target)).status]).toEqual([asset, 200]);
       }
+    });
+
+    it('answers NUL in a URL or in an id with 400, on every dialect', async () => {
+      expectProblem(await admin.get('/groups/%00/members'), 400, 'validation');
+      expectProblem(await admin.get('/secrets?namePrefix=a%00'), 400, 'validation');
+      const target = await admin.post('/secrets', {
+        name: 'nul-target',
+        kind: 'generic',
+        values: { a: '1' },
+      });
+      const share = await admin.post(`/secrets/${target.body.id}/shares`, {
+        granteeType: 'group',
+        granteeId: 'g\u0000',
+      });
+      expect(share.status, share.text).toBeLessThan(500);
+      expect([400, 404, 422]).toContain(share.status);
     });
 
     it('answers unknown routes with a 404 problem, and sets security headers', async () => {

@@ -453,7 +453,7 @@ export interface Operations {
   /**
    * Delete a secret (to the trash)
    *
-   * Restorable until its recovery window ends; its name is free at once.
+   * Restorable until its recovery window ends; its name is free at once. `If-Match` makes it conditional.
    */
   'DELETE /secrets/{ref}': {
     path: {
@@ -461,19 +461,29 @@ export interface Operations {
       ref: string;
     };
     query: never;
-    headers: never;
+    headers: {
+      /** An ETag from a read (`"v<version>"` or `"v<version>-r<revision>"`): write only if it still holds */
+      'if-match'?: string;
+    };
     body: never;
     status: 200;
     response: Schemas['SecretMetadata'];
   };
-  /** Restore a deleted secret */
+  /**
+   * Restore a deleted secret
+   *
+   * `If-Match` makes it conditional.
+   */
   'POST /secrets/{ref}/restore': {
     path: {
       /** The secret id or name */
       ref: string;
     };
     query: never;
-    headers: never;
+    headers: {
+      /** An ETag from a read (`"v<version>"` or `"v<version>-r<revision>"`): write only if it still holds */
+      'if-match'?: string;
+    };
     body: {
       /** When the old name was reused */
       newName?: string;
@@ -481,14 +491,21 @@ export interface Operations {
     status: 200;
     response: Schemas['SecretMetadata'];
   };
-  /** Delete a secret and all its versions for good */
+  /**
+   * Delete a secret and all its versions for good
+   *
+   * `If-Match` makes it conditional.
+   */
   'POST /secrets/{ref}/purge': {
     path: {
       /** The secret id or name */
       ref: string;
     };
     query: never;
-    headers: never;
+    headers: {
+      /** An ETag from a read (`"v<version>"` or `"v<version>-r<revision>"`): write only if it still holds */
+      'if-match'?: string;
+    };
     body: Record<string, never>;
     status: 204;
     response: undefined;

@@ -70,11 +70,11 @@ export interface SecretsApi {
   /** `POST /secrets/{ref}/rollback`: a new version holding the values of `toVersion`. */
   rollback(ref: string, toVersion: number, options?: WriteOptions): Promise<SecretMetadata>;
   /** `DELETE /secrets/{ref}`: to the trash (restorable until `purgeAfter`); the name is free at once. */
-  delete(ref: string, options?: CallOptions): Promise<SecretMetadata>;
+  delete(ref: string, options?: WriteOptions): Promise<SecretMetadata>;
   /** `POST /secrets/{ref}/restore`: back from the trash, under `newName` if the name was reused. */
-  restore(ref: string, input?: { newName?: string }, options?: CallOptions): Promise<SecretMetadata>;
+  restore(ref: string, input?: { newName?: string }, options?: WriteOptions): Promise<SecretMetadata>;
   /** `POST /secrets/{ref}/purge`: gone for good, with every version. */
-  purge(ref: string, options?: CallOptions): Promise<void>;
+  purge(ref: string, options?: WriteOptions): Promise<void>;
   /** `POST /secrets/delete-all`: every secret the caller manages to the trash. */
   deleteAll(input: { confirm: 'delete-all' }, options?: CallOptions): Promise<{ deleted: number }>;
   /** `POST /secrets/{ref}/test`: does the server get in with these credentials? (`use` suffices) */
@@ -148,15 +148,20 @@ export function secretsApi(transport: Transport): SecretsApi {
         ...callOptions(options),
       }),
     delete: (ref, options) =>
-      transport.call('DELETE /secrets/{ref}', { path: { ref }, ...callOptions(options) }),
+      transport.call('DELETE /secrets/{ref}', { path: { ref }, ...ifMatch(options), ...callOptions(options) }),
     restore: (ref, input, options) =>
       transport.call('POST /secrets/{ref}/restore', {
         path: { ref },
         ...(input?.newName === undefined ? {} : { body: { newName: input.newName } }),
+        ...ifMatch(options),
         ...callOptions(options),
       }),
     purge: async (ref, options) => {
-      await transport.call('POST /secrets/{ref}/purge', { path: { ref }, ...callOptions(options) });
+      await transport.call('POST /secrets/{ref}/purge', {
+        path: { ref },
+        ...ifMatch(options),
+        ...callOptions(options),
+      });
     },
     deleteAll: (input, options) =>
       transport.call('POST /secrets/delete-all', {

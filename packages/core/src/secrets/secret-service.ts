@@ -758,20 +758,29 @@ export function createSecretService(deps: SecretServiceDeps) {
      * Moves a secret to the trash (needs `manage`): hidden from lists and reads, restorable
      * until its recovery window ends, and its name is free for a new secret at once.
      */
-    async delete(actor: Actor, ref: string): Promise<SecretMetadata> {
+    async delete(actor: Actor, ref: string, expect: WriteExpectation = {}): Promise<SecretMetadata> {
       const who = await resolve(actor);
+      const issues = expectationIssues(expect);
+      if (issues.length > 0) throw CofferError.validation(issues);
       const { row, access } = await authorize(db, audit, who, ref, 'delete');
-      return softDelete(who, row, access);
+      assertExpectation(row, expect);
+      return softDelete(who, row, access, expect);
     },
 
     /** Brings a deleted secret back (needs `manage`), optionally under a new name if its old one was reused. */
-    async restore(actor: Actor, ref: string, options: { newName?: string } = {}): Promise<SecretMetadata> {
+    async restore(
+      actor: Actor,
+      ref: string,
+      options: { newName?: string } & WriteExpectation = {},
+    ): Promise<SecretMetadata> {
       const who = await resolve(actor);
-      if (options.newName !== undefined) {
-        const issues = secretNameIssues(options.newName, 'newName');
-        if (issues.length > 0) throw CofferError.validation(issues);
-      }
+      const issues = [
+        ...(options.newName === undefined ? [] : secretNameIssues(options.newName, 'newName')),
+        ...expectationIssues(options),
+      ];
+      if (issues.length > 0) throw CofferError.validation(issues);
       const { row, access } = await authorize(db, audit, who, ref, 'restore', 'deleted');
+      assertExpectation(row, options);
       const name = options.newName ?? row.name;
       const now = isoNow(clock);
       await inTransaction(database, async (tx) => {
@@ -814,9 +823,12 @@ export function createSecretService(deps: SecretServiceDeps) {
     },
 
     /** Deletes a secret and all its versions for good, live or in the trash (needs `manage`). */
-    async purge(actor: Actor, ref: string): Promise<void> {
+    async purge(actor: Actor, ref: string, expect: WriteExpectation = {}): Promise<void> {
       const who = await resolve(actor);
+      const issues = expectationIssues(expect);
+      if (issues.length > 0) throw CofferError.validation(issues);
       const { row } = await authorize(db, audit, who, ref, 'purge', 'any');
+      assertExpectation(row, expect);
       await purgeRow(who, row);
       publish('secret.purged', row, who);
     },
@@ -879,7 +891,9 @@ export function createSecretService(deps: SecretServiceDeps) {
     who: ResolvedActor,
     row: SecretRow,
     access: EffectiveAccess,
+    expect: WriteExpectation = {},
   ): Promise<SecretMetadata> {
+    const conditional = expect.expectedVersion !== undefined || expect.expectedRevision !== undefined;
     const now = clock();
     const deletedAt = now.toISOString();
     const purgeAfter = new Date(now.getTime() + settings.recoveryWindowSeconds * 1000).toISOString();
@@ -896,7 +910,14 @@ export function createSecretService(deps: SecretServiceDeps) {
         }))
         .where('id', '=', row.id)
         .where('deleted_at', 'is', null)
+        // Conditional: nothing may have changed since the expectation was checked on `row`.
+        .$if(conditional, (q) => q.where('revision', '=', row.revision))
         .executeTakeFirst();
+      if (conditional && result.numUpdatedRows !== 1n) {
+        throw new CofferError('version_conflict', `secret "${row.name}" changed while it was being deleted`, {
+          details: { ...expect, currentVersion: row.current_version },
+        });
+      }
       assertOneRow(result, `secret "${row.name}"`);
       await audit.append(tx, secretAudit(who, 'secret.delete', row, { details: { purgeAfter } }));
     });
@@ -1006,6 +1027,12 @@ function expectationIssues(expect: { expectedVersion?: unknown; expectedRevision
       ? []
       : [{ path: 'expectedRevision', message: 'must be a positive integer' }]),
   ];
+}
+
+/** What a check-and-set write expects of the secret (the ETag's version and revision). */
+export interface WriteExpectation {
+  expectedVersion?: number | undefined;
+  expectedRevision?: number | undefined;
 }
 
 /** Check-and-set on a record change: the version and/or revision the writer saw must still hold. */

@@ -34,3 +34,13 @@ export function isRetryableTransactionError(err: unknown): boolean {
     e.errno === 1205
   );
 }
+
+/**
+ * The database refused a text it cannot store or compare, such as NUL in PostgreSQL (which
+ * Coffer's validation keeps out of metadata, but an id or a filter can still carry one).
+ */
+export function isUnstorableText(err: unknown): boolean {
+  const e = err as DriverError | null;
+  if (e === null || typeof e !== 'object') return false;
+  return e.code === '22021' || e.code === '22P05';
+}

@@ -1,4 +1,4 @@
-import { CofferError, type ErrorCode, type FieldIssue, isCofferError } from '@coffer/core';
+import { CofferError, type ErrorCode, type FieldIssue, isCofferError, isUnstorableText } from '@coffer/core';
 
 /**
  * The HTTP status of every error code. Typed as `Record<ErrorCode, number>`, so a code added
@@ -114,6 +114,16 @@ export function problemOf(err: unknown, context: ProblemContext): { problem: Pro
   }
   const framework = frameworkProblem(err);
   if (framework !== undefined) return { problem: framework, log: false };
+  if (isUnstorableText(err)) {
+    return {
+      problem: build(
+        'validation',
+        400,
+        new CofferError('validation', 'text must not contain a NUL character (\\u0000)'),
+      ),
+      log: false,
+    };
+  }
   return { problem: internal(), log: true };
 }
 

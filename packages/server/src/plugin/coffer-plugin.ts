@@ -126,6 +126,15 @@ export const cofferPlugin: FastifyPluginAsync<CofferPluginOptions> = async (fast
     });
   }
 
+  // NUL has no place in an id, a name or a filter, and PostgreSQL cannot even compare with it.
+  app.addHook('onRequest', async (request) => {
+    if (/%00/i.test(request.url)) {
+      throw new HttpProblem(400, 'validation', 'the URL must not contain a NUL character (%00)', [
+        { path: 'url', message: 'must not contain %00' },
+      ]);
+    }
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     if (request.is404 || request.routeOptions.config.cofferPublic === true) return;
     if (request.routeOptions.url?.startsWith(docsPrefix)) return;

@@ -154,13 +154,19 @@ export function secretRoutes(
       schema: {
         tags,
         summary: 'Delete a secret (to the trash)',
-        description: 'Restorable until its recovery window ends; its name is free at once.',
+        description:
+          'Restorable until its recovery window ends; its name is free at once. `If-Match` makes it conditional.',
         params: refParams,
+        headers: ifMatchHeaders,
         querystring: noQuery,
         response: { 200: secretMetadataSchema, ...errorResponses },
       },
     },
-    async (request) => coffer.secrets.delete(actorOf(request), request.params.ref),
+    async (request, reply) => {
+      const deleted = await coffer.secrets.delete(actorOf(request), request.params.ref, conditionOf(request));
+      setSecretTag(reply, deleted);
+      return deleted;
+    },
   );
 
   app.post(
@@ -169,18 +175,22 @@ export function secretRoutes(
       schema: {
         tags,
         summary: 'Restore a deleted secret',
+        description: '`If-Match` makes it conditional.',
         params: refParams,
+        headers: ifMatchHeaders,
         querystring: noQuery,
         body: restoreBody,
         response: { 200: secretMetadataSchema, ...errorResponses },
       },
     },
-    async (request) =>
-      coffer.secrets.restore(
-        actorOf(request),
-        request.params.ref,
-        request.body?.newName === undefined ? {} : { newName: request.body.newName },
-      ),
+    async (request, reply) => {
+      const restored = await coffer.secrets.restore(actorOf(request), request.params.ref, {
+        ...(request.body?.newName === undefined ? {} : { newName: request.body.newName }),
+        ...conditionOf(request),
+      });
+      setSecretTag(reply, restored);
+      return restored;
+    },
   );
 
   app.post(
@@ -189,14 +199,16 @@ export function secretRoutes(
       schema: {
         tags,
         summary: 'Delete a secret and all its versions for good',
+        description: '`If-Match` makes it conditional.',
         params: refParams,
+        headers: ifMatchHeaders,
         querystring: noQuery,
         body: emptyBody,
         response: { 204: noContent, ...errorResponses },
       },
     },
     async (request, reply) => {
-      await coffer.secrets.purge(actorOf(request), request.params.ref);
+      await coffer.secrets.purge(actorOf(request), request.params.ref, conditionOf(request));
       return reply.code(204).send(null);
     },
   );
