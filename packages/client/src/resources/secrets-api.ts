@@ -148,7 +148,11 @@ export function secretsApi(transport: Transport): SecretsApi {
         ...callOptions(options),
       }),
     delete: (ref, options) =>
-      transport.call('DELETE /secrets/{ref}', { path: { ref }, ...ifMatch(options), ...callOptions(options) }),
+      transport.call('DELETE /secrets/{ref}', {
+        path: { ref },
+        ...ifMatch(options),
+        ...callOptions(options),
+      }),
     restore: (ref, input, options) =>
       transport.call('POST /secrets/{ref}/restore', {
         path: { ref },
