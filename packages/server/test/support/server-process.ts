@@ -1,42 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertPackageBuilt } from './build-check.js';
 
 const packageDir = fileURLToPath(new URL('../../', import.meta.url));
 export const mainPath = join(packageDir, 'dist', 'main.js');
 
-let checkedBuild = false;
-
-/** The tests drive the built server; a stale build would test old code, so say so plainly. */
+/** The tests drive the built package; a stale build would test old code, so say so plainly. */
 export function assertBuilt(): void {
-  if (checkedBuild) return;
-  const src = join(packageDir, 'src');
-  const stale: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
-        const out = join(packageDir, 'dist', relative(src, path).replace(/\.ts$/, '.js'));
-        let built = 0;
-        try {
-          built = statSync(out).mtimeMs;
-        } catch {
-          built = 0;
-        }
-        if (built < statSync(path).mtimeMs) stale.push(relative(packageDir, path));
-      }
-    }
-  };
-  walk(src);
-  if (stale.length > 0) {
-    throw new Error(
-      `packages/server is not built (stale: ${stale.slice(0, 3).join(', ')}); run \`npx tsc -b\` first`,
-    );
-  }
-  checkedBuild = true;
+  assertPackageBuilt(packageDir, 'packages/server');
 }
 
 export interface ServerProcess {
