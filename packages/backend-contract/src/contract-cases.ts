@@ -31,6 +31,14 @@ const needsListing = (ctx: CaseContext) =>
   ctx.backend.capabilities.listing ? undefined : 'the backend has no listing capability';
 const needsVersioning = (ctx: CaseContext) =>
   ctx.backend.capabilities.versioning ? undefined : 'the backend keeps only the latest version';
+/** How many bytes of encoded values the backend takes (64 KiB unless it says less). */
+const valueBytesOf = (backend: Backend) => Math.min(64 * 1024, backend.limits?.maxValueBytes ?? 64 * 1024);
+/** How many versions of one secret a case may keep at once (`wanted` unless the store allows fewer). */
+const versionsOf = (backend: Backend, wanted: number) =>
+  Math.min(wanted, backend.limits?.maxVersionsPerSecret ?? wanted);
+const needsSizeLimit = (ctx: CaseContext) =>
+  ctx.backend.limits?.maxValueBytes === undefined ? 'the backend declares no value size limit' : undefined;
+
 const needsTamper = (ctx: CaseContext) =>
   ctx.tamper === undefined ? 'no tamper hook was given (create() returns { backend, tamper })' : undefined;
 
@@ -142,18 +150,38 @@ export const contractCases = {
 
   'stores values of 64 KiB': {
     async run({ backend }) {
-      const one = { blob: asciiOfEncodedSize('blob', 64 * 1024) };
-      expect(JSON.stringify(one).length).toBe(64 * 1024);
+      // 64 KiB, or the most the store takes when it declares less (limits.maxValueBytes)
+      const size = valueBytesOf(backend);
+      const one = { blob: asciiOfEncodedSize('blob', size) };
+      expect(JSON.stringify(one).length).toBe(size);
       const ref = { secretId: newSecretId(), version: 1 };
       await backend.put(ref, one);
       expect(await backend.get(ref)).toStrictEqual(one);
-      // 64 KiB spread over many fields, in multi-byte characters
+      // the same size spread over many fields, in multi-byte characters
       const many: SecretValues = {};
-      for (let i = 0; i < 256; i++) many[`field-${i}`] = 'ü€'.repeat(40);
-      expect(Buffer.byteLength(JSON.stringify(many))).toBeLessThanOrEqual(64 * 1024);
+      const fields = Math.max(1, Math.floor(size / 256));
+      for (let i = 0; i < fields; i++) many[`field-${i}`] = 'ü€'.repeat(40);
+      while (Buffer.byteLength(JSON.stringify(many)) > size)
+        delete many[`field-${Object.keys(many).length - 1}`];
       const ref2 = { secretId: newSecretId(), version: 1 };
       await backend.put(ref2, many);
       expect(await backend.get(ref2)).toStrictEqual(many);
+    },
+  },
+
+  'refuses values over its size limit before storing them': {
+    needs: needsSizeLimit,
+    async run({ backend }) {
+      const limit = backend.limits!.maxValueBytes!;
+      const ref = { secretId: newSecretId(), version: 1 };
+      const over = { blob: asciiOfEncodedSize('blob', limit + 1) };
+      const err = await expectCofferError(backend.put(ref, over), 'payload_too_large', 'put over the limit');
+      expect(everythingIn(err)).not.toContain(over.blob);
+      await expectCofferError(backend.get(ref), 'value_not_found', 'get after a refused put');
+      // a stored version is not damaged by a refused replacement
+      await backend.put(ref, { kept: 'yes' });
+      await expectCofferError(backend.put(ref, over), 'payload_too_large', 'replacement over the limit');
+      expect(await backend.get(ref)).toStrictEqual({ kept: 'yes' });
     },
   },
 
@@ -174,7 +202,9 @@ export const contractCases = {
     needs: needsVersioning,
     async run({ backend }) {
       const secretId = newSecretId();
-      const versions = Array.from({ length: 40 }, (_, i) => i + 1);
+      // 40, or as many as the store keeps of one secret (limits.maxVersionsPerSecret)
+      const count = versionsOf(backend, 40);
+      const versions = Array.from({ length: count }, (_, i) => i + 1);
       for (const version of versions) {
         await backend.put({ secretId, version }, { version, text: `value of version ${version}` });
       }
@@ -190,14 +220,16 @@ export const contractCases = {
           versions.filter((v) => v % 2 === 1).map((version) => ({ secretId, version })),
         );
       }
+      const lastEven = count % 2 === 0 ? count : count - 1;
+      const lastOdd = count % 2 === 1 ? count : count - 1;
       await expectCofferError(
-        backend.get({ secretId, version: 40 }),
+        backend.get({ secretId, version: lastEven }),
         'value_not_found',
         'get of a deleted version',
       );
-      expect(await backend.get({ secretId, version: 39 })).toStrictEqual({
-        version: 39,
-        text: 'value of version 39',
+      expect(await backend.get({ secretId, version: lastOdd })).toStrictEqual({
+        version: lastOdd,
+        text: `value of version ${lastOdd}`,
       });
     },
   },
@@ -246,7 +278,7 @@ export const contractCases = {
     async run({ backend }) {
       const secretId = newSecretId();
       if (backend.capabilities.versioning) {
-        const versions = Array.from({ length: 30 }, (_, i) => i + 1);
+        const versions = Array.from({ length: versionsOf(backend, 30) }, (_, i) => i + 1);
         await Promise.all(versions.map((version) => backend.put({ secretId, version }, { version })));
         for (const version of versions)
           expect(await backend.get({ secretId, version })).toStrictEqual({ version });

@@ -5,8 +5,15 @@ import { createAuditLog } from './audit/audit-log.js';
 import { type AuditService, createAuditService } from './audit/audit-service.js';
 import type { BackendDefinition } from './backends/backend.js';
 import { type BackendCatalog, createBackendCatalog } from './backends/backend-catalog.js';
-import { loadBackendModules } from './backends/backend-module-loader.js';
-import { type BackendSet, createBackendRegistry, createBackendSet } from './backends/backend-registry.js';
+import { loadBackendModules, resolveStorePackage } from './backends/backend-module-loader.js';
+import {
+  type BackendInstanceConfig,
+  type BackendSet,
+  createBackendRegistry,
+  createBackendSet,
+} from './backends/backend-registry.js';
+import { CofferError } from './errors/coffer-error.js';
+import { assertKeepFits, storePackages, storePackagesFor } from './backends/store-packages.js';
 import { ensureDeploymentId } from './backends/deployment-id.js';
 import { fileBackendDefinition } from './backends/file/file-backend.js';
 import { memoryBackendDefinition } from './backends/memory/memory-backend.js';
@@ -143,13 +150,24 @@ export async function createCoffer(
 
     const kinds = await loadAllKinds(config, options, logger);
 
+    const builtinDefinitions = [sqlBackendDefinition, fileBackendDefinition, memoryBackendDefinition].map(
+      (definition) => ({ definition: definition as BackendDefinition, source: 'builtin' }),
+    );
+    const codeDefinitions = (options.backendDefinitions ?? []).map((definition) => ({
+      definition,
+      source: 'code',
+    }));
+    const moduleDefinitions = await loadBackendModules(config.backendModules);
     const registry = createBackendRegistry([
-      ...[sqlBackendDefinition, fileBackendDefinition, memoryBackendDefinition].map((definition) => ({
-        definition: definition as BackendDefinition,
-        source: 'builtin',
-      })),
-      ...(options.backendDefinitions ?? []).map((definition) => ({ definition, source: 'code' })),
-      ...(await loadBackendModules(config.backendModules)),
+      ...builtinDefinitions,
+      ...codeDefinitions,
+      ...moduleDefinitions,
+      ...(await loadStorePackages(
+        config.backends,
+        new Set(
+          [...builtinDefinitions, ...codeDefinitions, ...moduleDefinitions].map((d) => d.definition.id),
+        ),
+      )),
     ]);
     backends = await createBackendSet(
       registry,
@@ -168,6 +186,7 @@ export async function createCoffer(
     );
     const backendSet = backends;
     closers.push(() => backendSet.close());
+    assertKeepFits(config.versions.keep, backendSet.all());
 
     const auditLog = createAuditLog({ database, clock });
     const identity = createIdentityService({
@@ -328,4 +347,42 @@ async function loadAllKinds(
     list: () => registry.list(),
     problems,
   };
+}
+
+/**
+ * Loads the store packages (`@coffer/backend-aws-secrets-manager`, ...) whose backend types the
+ * configuration names; a type whose package is not installed is an `invalid_config` naming the
+ * instance and the package to install.
+ */
+async function loadStorePackages(
+  configs: Readonly<Record<string, BackendInstanceConfig>>,
+  defined: ReadonlySet<string>,
+) {
+  const wanted = storePackagesFor(configs, defined);
+  if (wanted.length === 0) return [];
+  const issues = [];
+  const paths = [];
+  for (const pkg of wanted) {
+    const path = resolveStorePackage(pkg);
+    if (path !== null) {
+      paths.push(path);
+      continue;
+    }
+    for (const [name, config] of Object.entries(configs)) {
+      if ((storePackages as Record<string, string>)[config.type] === pkg) {
+        issues.push({
+          path: `backends.${name}.type`,
+          message: `backend type "${config.type}" comes with the package ${pkg}, which is not installed (npm install ${pkg})`,
+        });
+      }
+    }
+  }
+  if (issues.length > 0) {
+    throw new CofferError(
+      'invalid_config',
+      `invalid backend configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      { details: { issues } },
+    );
+  }
+  return loadBackendModules(paths);
 }

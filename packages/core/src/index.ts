@@ -34,6 +34,7 @@ export {
   type BackendCapabilities,
   type BackendContext,
   type BackendDefinition,
+  type BackendLimits,
   defineBackend,
   type ValueRef,
 } from './backends/backend.js';
@@ -64,7 +65,31 @@ export {
 export { type FileBackendConfig, fileBackendDefinition } from './backends/file/file-backend.js';
 export { guardBackend } from './backends/guarded-backend.js';
 export { memoryBackendDefinition } from './backends/memory/memory-backend.js';
+export {
+  type RemoteFailureInput,
+  type RemoteFailureReason,
+  remoteFailure,
+  remoteFailureReasons,
+  valueNotFound,
+  valueTooLarge,
+} from './backends/remote/remote-errors.js';
+export { type RemoteSettings, remoteSettingsShape } from './backends/remote/remote-settings.js';
+export {
+  backoffDelay,
+  defaultRetryPolicy,
+  RetriesExhausted,
+  type RetryOptions,
+  type RetryPolicy,
+  type RetryVerdict,
+  withRetries,
+} from './backends/remote/retry-policy.js';
+export {
+  createRateLimiter,
+  type RateLimiter,
+  type RateLimiterOptions,
+} from './backends/remote/write-rate-limiter.js';
 export { sqlBackendDefinition } from './backends/sql/sql-backend.js';
+export { storePackages } from './backends/store-packages.js';
 export { decodeValues, encodeValues } from './backends/value-codec.js';
 export { type Coffer, type CreateCofferOptions, createCoffer } from './coffer.js';
 export {

@@ -94,6 +94,20 @@ export async function loadBackendModules(
   return loaded;
 }
 
+/**
+ * Where a store package (see `storePackages`) is installed: looked up from the working
+ * directory like an operator's module, then from Coffer's own installation; null when it is not.
+ */
+export function resolveStorePackage(packageName: string, cwd: string = process.cwd()): string | null {
+  const fromCwd = resolveModule(packageName, cwd);
+  if (fromCwd !== null) return fromCwd;
+  try {
+    return createRequire(import.meta.url).resolve(packageName);
+  } catch {
+    return null;
+  }
+}
+
 function resolveModule(specifier: string, cwd: string): string | null {
   if (specifier.startsWith('file:')) return fileURLToPath(specifier);
   if (isAbsolute(specifier) || specifier.startsWith('.')) return resolve(cwd, specifier);

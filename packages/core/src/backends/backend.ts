@@ -26,6 +26,20 @@ export interface BackendCapabilities {
 }
 
 /**
+ * What a store accepts at most, for backends over stores with limits (AWS Secrets Manager
+ * 64 KiB, SSM 4 KiB, Azure Key Vault 25 KB). The backend refuses more itself, before calling
+ * the store (`payload_too_large`); the engine refuses to start with `versions.keep` above
+ * `maxVersionsPerSecret - 1` (a new version is written before the oldest is dropped), and the
+ * contract suite sizes its cases to the limits.
+ */
+export interface BackendLimits {
+  /** Bytes of the values' JSON encoding ({@link encodeValues}) one version may take. */
+  maxValueBytes?: number;
+  /** Versions of one secret the store can hold at the same time. */
+  maxVersionsPerSecret?: number;
+}
+
+/**
  * Where secret values live. Keyed by secret id and version, never by user-chosen names.
  * Implementations throw CofferError `value_not_found` for a missing ref, translate vendor
  * errors into Coffer codes (keeping the original as `cause`), and never put a value into an
@@ -37,6 +51,8 @@ export interface Backend {
   /** The id of the definition this instance was made from. */
   readonly type: string;
   readonly capabilities: BackendCapabilities;
+  /** The store's limits, when it has any; absent means none Coffer needs to know about. */
+  readonly limits?: BackendLimits;
   /** Store the values of one version. Putting the same ref again replaces it (retries are safe). */
   put(ref: ValueRef, values: SecretValues): Promise<void>;
   get(ref: ValueRef): Promise<SecretValues>;

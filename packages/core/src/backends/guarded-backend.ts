@@ -30,6 +30,7 @@ export function guardBackend(backend: Backend): Backend {
     name: backend.name,
     type: backend.type,
     capabilities: backend.capabilities,
+    ...(backend.limits === undefined ? {} : { limits: backend.limits }),
     put: (ref: ValueRef, values: SecretValues) => call('put', ref, () => backend.put(ref, values)),
     get: (ref: ValueRef) => call('get', ref, () => backend.get(ref)),
     delete: (ref: ValueRef) => call('delete', ref, () => backend.delete(ref)),
