@@ -12,18 +12,18 @@ import {
   createBackendRegistry,
   createBackendSet,
 } from './backends/backend-registry.js';
-import { CofferError } from './errors/coffer-error.js';
-import { assertKeepFits, storePackages, storePackagesFor } from './backends/store-packages.js';
 import { ensureDeploymentId } from './backends/deployment-id.js';
 import { fileBackendDefinition } from './backends/file/file-backend.js';
 import { memoryBackendDefinition } from './backends/memory/memory-backend.js';
 import { sqlBackendDefinition } from './backends/sql/sql-backend.js';
+import { assertKeepFits, storePackages, storePackagesFor } from './backends/store-packages.js';
 import {
   type CofferConfig,
   type CofferConfigInput,
   databaseUrlOf,
   parseCofferConfig,
 } from './config/coffer-config.js';
+import { CofferError } from './errors/coffer-error.js';
 import { createEventBus, type EventBus } from './events/event-bus.js';
 import type { SessionPolicy } from './identity/identity-context.js';
 import { createIdentityService, type IdentityService } from './identity/identity-service.js';
@@ -253,6 +253,7 @@ export async function createCoffer(
       database,
       resolveActor,
       audit: auditLog,
+      installedStores: () => loadInstalledStores(new Set(registry.list().map((d) => d.id))),
     });
 
     const maintenance = {
@@ -385,4 +386,22 @@ async function loadStorePackages(
     );
   }
   return loadBackendModules(paths);
+}
+
+/**
+ * Definitions of the store packages that are installed but not configured, so admins can see
+ * which stores they could configure (`coffer backend types`). Loaded on first ask, not at start:
+ * vendor SDKs are heavy, and an unconfigured one should cost a running server nothing.
+ */
+async function loadInstalledStores(defined: ReadonlySet<string>) {
+  const paths = Object.entries(storePackages)
+    .filter(([type]) => !defined.has(type))
+    .map(([, pkg]) => resolveStorePackage(pkg))
+    .filter((path): path is string => path !== null);
+  const loaded = [];
+  for (const path of paths) {
+    // one broken or half-installed package must not hide the others
+    loaded.push(...(await loadBackendModules([path]).catch(() => [])));
+  }
+  return loaded;
 }

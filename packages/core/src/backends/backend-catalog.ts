@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Actor, ResolvedActor } from '../identity/actor.js';
 import type { CofferDatabase } from '../storage/database.js';
 import type { BackendCapabilities } from './backend.js';
+import type { SourcedDefinition } from './backend-module-loader.js';
 import type { BackendRegistry, BackendSet } from './backend-registry.js';
 
 /** A kind of backend that can be configured, as listed for admins (CLI, API, web UI). */
@@ -50,7 +51,10 @@ export function createBackendCatalog(deps: {
   database: CofferDatabase;
   resolveActor: (actor: Actor) => Promise<ResolvedActor>;
   audit: Pick<AuditLog, 'appendStandalone'>;
+  /** Definitions of installed store packages that no instance uses (loaded on first ask). */
+  installedStores?: () => Promise<SourcedDefinition[]>;
 }): BackendCatalog {
+  let installed: Promise<SourcedDefinition[]> | undefined;
   return {
     async describe(actor) {
       await requireAdmin(deps, actor, {
@@ -64,14 +68,22 @@ export function createBackendCatalog(deps: {
         .groupBy('backend')
         .execute();
       const bySecrets = new Map(counts.map((c) => [c.backend, Number(c.n)]));
+      installed ??= deps.installedStores?.() ?? Promise.resolve([]);
+      const available = [
+        ...deps.registry.list().map((definition) => ({
+          definition,
+          source: deps.registry.sourceOf(definition.id) ?? 'code',
+        })),
+        ...(await installed),
+      ];
       return {
-        definitions: deps.registry.list().map((d) => ({
+        definitions: available.map(({ definition: d, source }) => ({
           id: d.id,
           displayName: d.displayName,
           description: d.description,
           capabilities: { ...d.capabilities },
           configSchema: jsonSchemaOf(d.configSchema),
-          source: deps.registry.sourceOf(d.id) ?? 'code',
+          source,
         })),
         instances: deps.backends.all().map((b) => ({
           name: b.name,
