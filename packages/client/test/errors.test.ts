@@ -54,12 +54,13 @@ describe('errors', () => {
     expect(err).toMatchObject({ status: 412, code: 'version_conflict' });
     expect(err.details).toMatchObject({ expectedVersion: 1, currentVersion: 2 });
     expect((await coffer.admin.secrets.values('db', { reveal: true })).values.password).toBe(planted);
+    // One write at a time: each starts only when awaited, so no rejection goes unobserved.
     for (const write of [
-      coffer.admin.secrets.updateMetadata('db', { description: 'x' }, { ifVersion: 1 }),
-      coffer.admin.secrets.rename('db', 'db2', { ifVersion: 1 }),
-      coffer.admin.secrets.rollback('db', 1, { ifVersion: 1 }),
+      () => coffer.admin.secrets.updateMetadata('db', { description: 'x' }, { ifVersion: 1 }),
+      () => coffer.admin.secrets.rename('db', 'db2', { ifVersion: 1 }),
+      () => coffer.admin.secrets.rollback('db', 1, { ifVersion: 1 }),
     ]) {
-      expect((await failure(write)).status).toBe(412);
+      expect((await failure(write())).status).toBe(412);
     }
   });
 

@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+
 // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies and assert on their shapes
 export type Json = any;
 
@@ -79,14 +81,7 @@ export class ApiClient {
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
     }
-    if (!options.anonymous) {
-      if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
-      if (this.cookies.size > 0) {
-        headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-        if (this.csrf !== undefined && method !== 'GET' && method !== 'HEAD')
-          headers['x-csrf-token'] = this.csrf;
-      }
-    }
+    if (!options.anonymous) Object.assign(headers, this.#credentials(method));
     Object.assign(headers, options.headers);
     const response = await fetch(`${this.base}${path}`, {
       method,
@@ -108,5 +103,44 @@ export class ApiClient {
       parsed = JSON.parse(text);
     }
     return { status: response.status, headers: response.headers, text, body: parsed as T };
+  }
+
+  /**
+   * Sends only the headers of a request that declares a `contentLength`-byte body and returns
+   * the status the server answers with before any of the body arrives (a refusal on the
+   * declared size). Writing a large body at a server that has already refused it races its
+   * close (EPIPE), so the body is never sent.
+   */
+  async declareBody(
+    method: string,
+    path: string,
+    contentLength: number,
+    contentType: string,
+  ): Promise<number> {
+    const headers = {
+      ...this.#credentials(method),
+      'content-type': contentType,
+      'content-length': String(contentLength),
+    };
+    return await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${this.base}${path}`, { method, headers }, (response) => {
+        resolve(response.statusCode ?? 0);
+        response.resume();
+        req.destroy();
+      });
+      req.on('error', (err) => reject(err));
+      req.flushHeaders();
+    });
+  }
+
+  #credentials(method: string): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    if (this.cookies.size > 0) {
+      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      if (this.csrf !== undefined && method !== 'GET' && method !== 'HEAD')
+        headers['x-csrf-token'] = this.csrf;
+    }
+    return headers;
   }
 }
