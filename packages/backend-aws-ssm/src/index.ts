@@ -1,1 +1,53 @@
-export {};
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsClientLike } from '@coffer/aws-store-kit';
+import { type BackendDefinition, defineBackend } from '@coffer/core';
+import { AwsSsmBackend, awsSsmCapabilities, awsSsmType } from './ssm-backend.js';
+import { type AwsSsmConfig, awsSsmConfigSchema } from './ssm-config.js';
+
+export { AwsSsmBackend, awsSsmCapabilities, awsSsmLimits, awsSsmType } from './ssm-backend.js';
+export {
+  type AwsSsmConfig,
+  awsSsmConfigSchema,
+  defaultWritesPerSecond,
+  type ParameterTier,
+  tierValueLimits,
+} from './ssm-config.js';
+export { ssmServiceErrors } from './ssm-errors.js';
+export { parameterNameOf, refOfParameterName } from './ssm-names.js';
+
+/**
+ * The SDK client for an instance: the default credential chain (or `profile`), the region or
+ * `endpoint`, the request timeout, and the SDK's own retries off (Coffer's retry layer is the one).
+ */
+export function createSsmClient(config: AwsSsmConfig): SSMClient {
+  return new SSMClient({
+    region: config.region,
+    ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+    ...(config.profile === undefined ? {} : { profile: config.profile }),
+    maxAttempts: 1,
+    requestHandler: {
+      requestTimeout: config.requestTimeoutMs,
+      connectionTimeout: Math.min(config.requestTimeoutMs, 5_000),
+      throwOnRequestTimeout: true,
+    },
+  });
+}
+
+/**
+ * AWS Systems Manager Parameter Store as a Coffer backend (`type: aws-ssm`).
+ *
+ * @example
+ * // coffer.json
+ * { "backends": { "ssm": { "type": "aws-ssm", "region": "eu-central-1" } }, "backend": "ssm" }
+ */
+export const awsSsmBackendDefinition: BackendDefinition<AwsSsmConfig> = defineBackend({
+  id: awsSsmType,
+  displayName: 'AWS SSM Parameter Store',
+  description:
+    'Values in AWS Systems Manager Parameter Store: one SecureString parameter per Coffer version, under /<cluster prefix>/<secret id>/.',
+  configSchema: awsSsmConfigSchema as unknown as BackendDefinition<AwsSsmConfig>['configSchema'],
+  capabilities: awsSsmCapabilities,
+  create: (config, context) => new AwsSsmBackend(createSsmClient(config) as AwsClientLike, config, context),
+});
+
+export default awsSsmBackendDefinition;

@@ -1,0 +1,62 @@
+import { remoteSettingsShape } from '@coffer/core';
+import { z } from 'zod';
+
+/**
+ * Writes per second an instance sends by default. Parameter Store's default (standard)
+ * throughput allows only a few PutParameter calls a second per account and region, shared with
+ * everything else in the account; raise it after enabling higher throughput.
+ */
+export const defaultWritesPerSecond = 3;
+
+/** The parameter tiers and the largest value each holds (bytes of the encoded values). */
+export const tierValueLimits = {
+  Standard: 4096,
+  Advanced: 8192,
+  // Parameter Store makes a parameter advanced when it needs to be (here: a value over 4 KB)
+  'Intelligent-Tiering': 8192,
+} as const;
+
+export type ParameterTier = keyof typeof tierValueLimits;
+
+/**
+ * Settings of an `aws-ssm` instance. Credentials are never settings: they come from the AWS
+ * SDK's default chain (environment, shared config and `profile`, SSO, web identity, container
+ * and instance roles).
+ *
+ * @example
+ * awsSsmConfigSchema.parse({ region: 'eu-central-1', tier: 'Advanced' });
+ */
+export const awsSsmConfigSchema = z
+  .object({
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/, 'an AWS region such as eu-central-1')
+      .describe('The AWS region whose Parameter Store holds the values'),
+    endpoint: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('Another endpoint URL: a VPC interface endpoint, FIPS endpoint or a local test double'),
+    profile: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('A profile of the shared AWS config/credentials files to take credentials from'),
+    kmsKeyId: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe('KMS key (id, ARN or alias) SecureString parameters are encrypted with; default: aws/ssm'),
+    tier: z
+      .enum(['Standard', 'Advanced', 'Intelligent-Tiering'])
+      .default('Standard')
+      .describe(
+        'Parameter tier: Standard holds 4 KB, Advanced 8 KB (charged per parameter); Intelligent-Tiering upgrades a parameter only when its value needs it',
+      ),
+    ...remoteSettingsShape,
+  })
+  .strict();
+
+/** The parsed settings of an `aws-ssm` instance. */
+export type AwsSsmConfig = z.infer<typeof awsSsmConfigSchema>;
