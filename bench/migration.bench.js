@@ -3,76 +3,15 @@
 // data measured in the same run (each value read from the sql backend and written to a file
 // backend, nothing else), at the same concurrency.
 // BENCH_MIGRATION_SIZES=1000,10000 picks the sizes (default 10000,100000).
-import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asUser, createCoffer } from '../packages/core/dist/index.js';
-import { printTable } from './support.js';
+import { pool, printTable, seedSqlSecrets } from './support.js';
 
 const sizes = (process.env.BENCH_MIGRATION_SIZES ?? '10000,100000').split(',').map(Number);
 const concurrency = 4;
 const password = 'benchmark admin password';
-
-/** Secrets written straight into the tables (one version each), values through the sql backend. */
-async function seed(coffer, ownerId, count) {
-  const { db } = coffer.database;
-  const sql = coffer.backends.get('sql');
-  const now = new Date().toISOString();
-  const refs = [];
-  for (let start = 0; start < count; start += 500) {
-    const rows = [];
-    for (let i = start; i < Math.min(count, start + 500); i++) {
-      const id = randomUUID();
-      const name = `secret-${String(i).padStart(7, '0')}`;
-      rows.push({
-        id,
-        owner_id: ownerId,
-        name,
-        live_name: name,
-        kind: 'api-token',
-        description: '',
-        current_version: 1,
-        backend: 'sql',
-        created_at: now,
-        updated_at: now,
-        created_by: ownerId,
-        updated_by: ownerId,
-        deleted_at: null,
-        purge_after: null,
-      });
-      refs.push({ secretId: id, version: 1 });
-    }
-    await db.transaction().execute(async (tx) => {
-      await tx.insertInto('secrets').values(rows).execute();
-      await tx
-        .insertInto('secret_versions')
-        .values(
-          rows.map((r) => ({
-            secret_id: r.id,
-            version: 1,
-            created_at: now,
-            created_by: ownerId,
-            changed_fields: '["token"]',
-            rollback_of: null,
-          })),
-        )
-        .execute();
-    });
-    const batch = refs.slice(start);
-    await pool(batch, 16, (ref) => sql.put(ref, { token: randomBytes(24).toString('base64') }));
-  }
-  return refs;
-}
-
-async function pool(items, limit, fn) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
-}
 
 async function measure(count) {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-bench-migration-'));
@@ -88,7 +27,7 @@ async function measure(count) {
     );
     const { user } = await coffer.identity.login('admin', password);
     const admin = asUser(user.id);
-    const refs = await seed(coffer, user.id, count);
+    const refs = await seedSqlSecrets(coffer, user.id, count);
 
     // Baseline: the same values read from sql and written to a file backend, nothing else.
     const sql = coffer.backends.get('sql');
