@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import {
+  type DoublePrincipal,
+  FaultPlan,
+  type QuotaLimits,
+  type RecordedAnswer,
+  secretManagerQuotas,
+  startSecretManagerServer,
+} from './sm-server.js';
+import { SecretManagerStore } from './sm-store.js';
+
+export { GoogleApiError, httpStatusOf } from './google-error.js';
+export {
+  type DoubleRoute,
+  doubleRoutes,
+  type FaultAction,
+  FaultPlan,
+  matchRoute,
+  type QuotaLimits,
+  type RecordedAnswer,
+  secretManagerQuotas,
+} from './sm-server.js';
+export { SecretManagerStore, secretManagerLimits } from './sm-store.js';
+
+/** The permissions of `roles/secretmanager.viewer` plus `secretAccessor`: read, never write. */
+export const readOnlyPermissions: ReadonlySet<string> = new Set([
+  'secretmanager.secrets.get',
+  'secretmanager.secrets.list',
+  'secretmanager.versions.get',
+  'secretmanager.versions.list',
+  'secretmanager.versions.access',
+]);
+
+/** Fault injection and state of a running double. */
+export interface SecretManagerFaults {
+  /** The next `count` requests (of `rpc`, e.g. `AddSecretVersion`, or of any) meet `action`. */
+  inject: FaultPlan['inject'];
+  clear(): void;
+  /** Requests that reached the double, of one RPC or in all (refused ones too). */
+  requestCount(rpc?: string): number;
+  resetCounts(): void;
+  /** Deletes a whole secret (by its GCP secret id) behind the client's back. */
+  removeSecret(secretId: string): boolean;
+  /** Destroys the version an alias (e.g. `coffer-v1`) points at, behind the client's back. */
+  destroyVersion(secretId: string, alias: string): boolean;
+  /** Replaces a secret's labels behind the client's back. */
+  setLabels(secretId: string, labels: Record<string, string>): boolean;
+  /** GCP secret ids the double holds. */
+  secretIds(): string[];
+  /** Versions not destroyed, over all secrets. */
+  liveVersionCount(): number;
+  /** Credential configuration files (external_account) for other principals. */
+  credentialFiles: { readOnly: string; unknownIdentity: string };
+  /** Every answer sent so far (tests check them against the discovery document). */
+  answers(): readonly RecordedAnswer[];
+}
+
+/** What every store double of Coffer hands its tests and the benchmark. */
+export interface StoreDoubleHandle {
+  url: string;
+  /** Backend settings (without `type`) that point an instance at this double. */
+  settings: Record<string, unknown>;
+  /** Environment the vendor's credential chain (ADC) needs to reach the double; the caller sets it. */
+  env: Record<string, string>;
+  /** One write through the vendor SDK alone, nothing of Coffer around it (the benchmark's baseline). */
+  rawPut(name: string, value: string): Promise<void>;
+  faults: SecretManagerFaults;
+  close(): Promise<void>;
+}
+
+export interface StoreDoubleOptions {
+  /** Enforce Secret Manager's per-minute request quotas (default true); or give other limits. */
+  throttle?: boolean | Partial<QuotaLimits>;
+  /** Port on 127.0.0.1 (default: any free one). */
+  port?: number;
+  projectId?: string;
+  /** Keep every answer for {@link SecretManagerFaults.answers} (default false). */
+  recordAnswers?: boolean;
+}
+
+/**
+ * Starts a local Google Cloud Secret Manager on 127.0.0.1: the REST v1 API with bearer tokens,
+ * the STS token exchange of external-account (workload identity federation) credentials, the
+ * service's limits and per-minute quotas. `env` points Application Default Credentials at it
+ * through GOOGLE_APPLICATION_CREDENTIALS, as a real deployment would point them at a pool.
+ *
+ * @example
+ * const double = await startStoreDouble();
+ * Object.assign(process.env, double.env);
+ * const config = { type: 'gcp-secret-manager', ...double.settings };
+ */
+export async function startStoreDouble(options: StoreDoubleOptions = {}): Promise<StoreDoubleHandle> {
+  const projectId = options.projectId ?? 'coffer-double';
+  const store = new SecretManagerStore(projectId, '123456789012');
+  const plan = new FaultPlan();
+  const main: DoublePrincipal = { subjectToken: `subject-main-${randomBytes(12).toString('hex')}` };
+  const readOnly: DoublePrincipal = {
+    subjectToken: `subject-reader-${randomBytes(12).toString('hex')}`,
+    permissions: readOnlyPermissions,
+  };
+  const answers: RecordedAnswer[] = [];
+  const throttle = options.throttle ?? true;
+  const running = await startSecretManagerServer({
+    store,
+    principals: [main, readOnly],
+    faults: plan,
+    quotas: throttle === false ? false : { ...secretManagerQuotas, ...(throttle === true ? {} : throttle) },
+    ...(options.recordAnswers === true ? { record: (a: RecordedAnswer) => answers.push(a) } : {}),
+    ...(options.port === undefined ? {} : { port: options.port }),
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-gcp-double-'));
+  const credentialFile = (label: string, subjectToken: string) => {
+    const tokenFile = join(dir, `${label}.token`);
+    writeFileSync(tokenFile, subjectToken, { mode: 0o600 });
+    const file = join(dir, `${label}.json`);
+    const config = {
+      type: 'external_account',
+      audience: `//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/coffer-double/providers/${label}`,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+      token_url: `${running.url}/v1/token`,
+      credential_source: { file: tokenFile },
+    };
+    writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
+    return file;
+  };
+  const mainFile = credentialFile('main', main.subjectToken);
+  const readOnlyFile = credentialFile('reader', readOnly.subjectToken);
+  const unknownFile = credentialFile('unknown', `subject-unknown-${randomBytes(12).toString('hex')}`);
+  const url = new URL(running.url);
+  const raw = new SecretManagerServiceClient({
+    fallback: 'rest',
+    apiEndpoint: url.hostname,
+    port: Number(url.port),
+    protocol: 'http',
+    keyFilename: mainFile,
+    projectId,
+  });
+  const parent = `projects/${projectId}`;
+  return {
+    url: running.url,
+    settings: { projectId, endpoint: running.url },
+    env: { GOOGLE_APPLICATION_CREDENTIALS: mainFile },
+    async rawPut(name, value) {
+      const data = Buffer.from(value, 'utf8');
+      try {
+        await raw.addSecretVersion({ parent: `${parent}/secrets/${name}`, payload: { data } });
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 5) throw err;
+        await raw.createSecret({ parent, secretId: name, secret: { replication: { automatic: {} } } });
+        await raw.addSecretVersion({ parent: `${parent}/secrets/${name}`, payload: { data } });
+      }
+    },
+    faults: {
+      inject: (action, opts) => plan.inject(action, opts),
+      clear: () => plan.clear(),
+      requestCount: (rpc) => plan.requestCount(rpc),
+      resetCounts: () => plan.resetCounts(),
+      removeSecret: (id) => store.removeSecret(id),
+      destroyVersion: (id, alias) => store.destroyBehindBack(id, alias),
+      setLabels: (id, labels) => store.setLabels(id, labels),
+      secretIds: () => store.secretIds(),
+      liveVersionCount: () => store.liveVersionCount(),
+      credentialFiles: { readOnly: readOnlyFile, unknownIdentity: unknownFile },
+      answers: () => answers,
+    },
+    async close() {
+      await raw.close();
+      await running.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
