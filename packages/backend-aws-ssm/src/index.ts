@@ -1,6 +1,6 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsClientLike } from '@coffer/aws-store-kit';
-import { type BackendDefinition, defineBackend } from '@coffer/core';
+import { type BackendDefinition, CofferError, defineBackend } from '@coffer/core';
 import { AwsSsmBackend, awsSsmCapabilities, awsSsmType } from './ssm-backend.js';
 import { type AwsSsmConfig, awsSsmConfigSchema } from './ssm-config.js';
 
@@ -47,7 +47,21 @@ export const awsSsmBackendDefinition: BackendDefinition<AwsSsmConfig> = defineBa
     'Values in AWS Systems Manager Parameter Store: one SecureString parameter per Coffer version, under /<cluster prefix>/<secret id>/.',
   configSchema: awsSsmConfigSchema as unknown as BackendDefinition<AwsSsmConfig>['configSchema'],
   capabilities: awsSsmCapabilities,
-  create: (config, context) => new AwsSsmBackend(createSsmClient(config) as AwsClientLike, config, context),
+  create: (config, context) => {
+    if (/^(aws|ssm)/i.test(context.clusterPrefix)) {
+      // Parameter Store refuses names whose first part begins with aws or ssm (reserved)
+      throw new CofferError(
+        'invalid_config',
+        `backend ${context.name}: Parameter Store refuses names beginning with "aws" or "ssm"; choose a clusterPrefix that does not start with either (it is ${context.clusterPrefix})`,
+        {
+          details: {
+            issues: [{ path: 'clusterPrefix', message: 'must not begin with "aws" or "ssm" for aws-ssm' }],
+          },
+        },
+      );
+    }
+    return new AwsSsmBackend(createSsmClient(config) as AwsClientLike, config, context);
+  },
 });
 
 export default awsSsmBackendDefinition;

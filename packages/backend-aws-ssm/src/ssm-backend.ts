@@ -8,7 +8,13 @@ import {
   type ListTagsForResourceCommandOutput,
   PutParameterCommand,
 } from '@aws-sdk/client-ssm';
-import { type AwsClientLike, awsCaller, failureKind, translateStoreFailures } from '@coffer/aws-store-kit';
+import {
+  type AwsClientLike,
+  awsCaller,
+  failureKind,
+  StoreFailure,
+  translateStoreFailures,
+} from '@coffer/aws-store-kit';
 import {
   assertOwnedValue,
   assertValueRef,
@@ -112,11 +118,11 @@ export class AwsSsmBackend implements Backend {
       throw valueTooLarge(this.name, ref, bytes, limit, `SSM ${this.#config.tier} parameter`);
     }
     const name = this.#nameOf(ref);
+    const tier = this.#config.tier;
     const base = {
       Name: name,
       Value: value,
       Type: 'SecureString' as const,
-      Tier: this.#config.tier,
       ...(this.#config.kmsKeyId === undefined ? {} : { KeyId: this.#config.kmsKeyId }),
     };
     this.#generation++;
@@ -125,14 +131,22 @@ export class AwsSsmBackend implements Backend {
         // a new parameter carries its owner tags from the start (tags cannot go with Overwrite)
         await this.#call(
           true,
-          () => new PutParameterCommand({ ...base, Overwrite: false, Tags: this.#tags(ref) }),
+          () => new PutParameterCommand({ ...base, Tier: tier, Overwrite: false, Tags: this.#tags(ref) }),
         );
       } catch (err) {
-        if ((err as { failure?: { vendorCode?: string } }).failure?.vendorCode !== 'ParameterAlreadyExists')
-          throw err;
+        if (!(err instanceof StoreFailure) || err.failure.vendorCode !== 'ParameterAlreadyExists') throw err;
         // the same ref again: replace it, but never a parameter another deployment owns
         await this.#assertOwned(name, ref);
-        await this.#call(true, () => new PutParameterCommand({ ...base, Overwrite: true }));
+        // no Tier when Standard: one made advanced earlier keeps its tier (a downgrade is refused)
+        await this.#call(
+          true,
+          () =>
+            new PutParameterCommand({
+              ...base,
+              ...(tier === 'Standard' ? {} : { Tier: tier }),
+              Overwrite: true,
+            }),
+        );
       }
     });
     this.#generation++;

@@ -2,11 +2,11 @@ import { remoteSettingsShape } from '@coffer/core';
 import { z } from 'zod';
 
 /**
- * Writes per second an instance sends by default. Parameter Store's default (standard)
- * throughput allows only a few PutParameter calls a second per account and region, shared with
- * everything else in the account; raise it after enabling higher throughput.
+ * Writes per second an instance sends by default: two of the 3 PutParameter calls a second that
+ * Parameter Store's default (standard) throughput allows per account and region, so the requests'
+ * jitter and the account's other callers still fit. Raise it after enabling higher throughput.
  */
-export const defaultWritesPerSecond = 3;
+export const defaultWritesPerSecond = 2;
 
 /** The parameter tiers and the largest value each holds (bytes of the encoded values). */
 export const tierValueLimits = {

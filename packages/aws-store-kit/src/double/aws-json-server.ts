@@ -22,6 +22,8 @@ export interface AwsJsonServerOptions {
   throttle?: boolean;
   /** The IAM action prefix in AccessDenied messages (default: the signing service). */
   iamPrefix?: string;
+  /** The `__type` of the service's 500 (`InternalServiceError` for Secrets Manager; default `InternalServerError`). */
+  internalErrorType?: string;
   host?: string;
   port?: number;
 }
@@ -128,7 +130,10 @@ export async function startAwsJsonServer(
       send(res, 200, options.handle(operation, input as Record<string, unknown>));
     } catch (err) {
       if (err instanceof AwsError) sendError(res, err);
-      else sendError(res, new AwsError('InternalServerError', 'An error occurred on the server side.', 500));
+      else {
+        const type = options.internalErrorType ?? 'InternalServerError';
+        sendError(res, new AwsError(type, 'An error occurred on the server side.', 500));
+      }
     }
   };
 

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+import { runDoubleMain } from '@coffer/aws-store-kit/double';
+import { startStoreDouble } from './index.js';
+
+// A local Parameter Store for trying Coffer without an AWS account:
+// `node packages/backend-aws-ssm/dist/double/main.js [--port N] [--no-throttle]` prints the
+// backend settings and the environment to give Coffer, and runs until stopped.
+await runDoubleMain({ title: 'AWS SSM Parameter Store', type: 'aws-ssm', start: startStoreDouble });
