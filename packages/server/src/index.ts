@@ -36,6 +36,9 @@ export {
   type CofferServer,
   type CreateCofferServerOptions,
   createCofferServer,
+  vaultPrefix,
 } from './server.js';
 export { runStandaloneServer } from './standalone.js';
+export { vaultListBridge } from './vault-api/list-method-bridge.js';
+export { type VaultApiPluginOptions, vaultApiPlugin } from './vault-api/vault-api-plugin.js';
 export { serverVersion } from './version.js';

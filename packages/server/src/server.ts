@@ -14,9 +14,14 @@ import type { ServerSettings } from './config/server-config.js';
 import { HttpProblem, problemContentType, problemOf } from './http/problem.js';
 import { createHttpMetrics, type HttpMetrics, type SecretCount } from './metrics/http-metrics.js';
 import { type CofferPluginOptions, cofferPlugin } from './plugin/coffer-plugin.js';
+import { vaultListBridge } from './vault-api/list-method-bridge.js';
+import { vaultApiPlugin } from './vault-api/vault-api-plugin.js';
 
 /** Where the API is mounted in the standalone server. */
 export const apiPrefix = '/api/v1';
+
+/** Where the Vault KV v2-compatible door is mounted when `server.vaultApi.enabled` (Vault's own prefix). */
+export const vaultPrefix = '/v1';
 
 /** A standalone Coffer server: the engine, the HTTP app around it, and how to stop both. */
 export interface CofferServer {
@@ -92,6 +97,10 @@ function buildApp(
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 512 },
     frameworkErrors: (err, request, reply) => sendProblem(err, request, reply),
+    // Vault clients send LIST, a method Node's parser refuses: the bridge answers it.
+    ...(settings.vaultApi.enabled
+      ? { clientErrorHandler: vaultListBridge({ prefix: `${vaultPrefix}/` }) }
+      : {}),
   }) as unknown as FastifyInstance;
 
   const metrics = settings.metrics ? createHttpMetrics(metricSources(coffer)) : undefined;
@@ -169,6 +178,15 @@ function buildApp(
     login: { ...settings.login, ...pluginOptions.login },
     connectionTests: { timeoutMs: settings.connectionTestTimeoutMs, ...pluginOptions.connectionTests },
   });
+
+  if (settings.vaultApi.enabled) {
+    void app.register(vaultApiPlugin, {
+      coffer,
+      prefix: vaultPrefix,
+      mount: settings.vaultApi.mount,
+      bodyLimit: settings.bodyLimit,
+    });
+  }
 
   const indexFile = webUiIndex(settings.webDir);
   if (indexFile === undefined) {

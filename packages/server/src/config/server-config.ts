@@ -10,6 +10,9 @@ const whole = (min: number, max: number, what = 'a whole number') =>
 
 const flag = z.boolean({ error: 'must be true or false' });
 
+/** Paths Vault itself reserves under `/v1`; a KV mount cannot take them. */
+const reservedVaultMounts: readonly string[] = ['sys', 'auth', 'identity', 'cubbyhole'];
+
 /** The server's own settings: the `server` key of the config file, or `COFFER_*` variables. */
 export const serverSettingsSchema = z.strictObject({
   /** The address to listen on; 127.0.0.1 keeps the server private to this machine. */
@@ -53,6 +56,22 @@ export const serverSettingsSchema = z.strictObject({
   metrics: flag.default(true),
   /** The built web UI to serve at `/`; defaults to `packages/web/dist` when it exists. */
   webDir: z.string().min(1).optional(),
+  /**
+   * The Vault KV v2-compatible door under `/v1` (docs/vault-api.md). Off by default: a second
+   * API with another client ecosystem is opened on purpose, not by an upgrade.
+   */
+  vaultApi: z
+    .strictObject({
+      enabled: flag.default(false),
+      mount: z
+        .string({ error: 'must be a mount name' })
+        .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "must be 1 to 64 lowercase letters, digits, '_' or '-'")
+        .refine((m) => !reservedVaultMounts.includes(m), {
+          error: `must not be one of Vault's reserved paths (${reservedVaultMounts.join(', ')})`,
+        })
+        .default('secret'),
+    })
+    .prefault({}),
 });
 
 export type ServerSettings = Readonly<z.output<typeof serverSettingsSchema>>;
@@ -165,6 +184,13 @@ export const envSettings: readonly EnvSetting[] = [
   env('COFFER_DOCS', 'server.docs', 'boolean', 'Serve the API docs page'),
   env('COFFER_METRICS', 'server.metrics', 'boolean', 'Serve /metrics'),
   env('COFFER_WEB_DIR', 'server.webDir', 'string', 'The built web UI to serve at /'),
+  env(
+    'COFFER_VAULT_API',
+    'server.vaultApi.enabled',
+    'boolean',
+    'Serve the Vault KV v2-compatible API at /v1',
+  ),
+  env('COFFER_VAULT_API_MOUNT', 'server.vaultApi.mount', 'string', 'The KV v2 mount name under /v1'),
 ];
 
 /** Variables that are not settings but are read elsewhere (and so are not "unknown"). */
