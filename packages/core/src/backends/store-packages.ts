@@ -12,6 +12,7 @@ export const storePackages = {
   'aws-ssm': '@coffer/backend-aws-ssm',
   'gcp-secret-manager': '@coffer/backend-gcp-secret-manager',
   'azure-key-vault': '@coffer/backend-azure-key-vault',
+  'vault-kv': '@coffer/backend-vault',
 } as const satisfies Record<string, string>;
 
 /**
