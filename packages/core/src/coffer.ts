@@ -29,7 +29,8 @@ import type { SessionPolicy } from './identity/identity-context.js';
 import { createIdentityService, type IdentityService } from './identity/identity-service.js';
 import type { BootstrapResult } from './identity/identity-types.js';
 import type { PasswordHasher } from './identity/password-hasher.js';
-import { createKeySource } from './keyring/key-source-config.js';
+import type { KeySourceDefinition } from './keyring/external-key-source.js';
+import { openKeySource } from './keyring/key-source-config.js';
 import { openKeyring } from './keyring/keyring.js';
 import { createKeyringService, type KeyringService } from './keyring/keyring-service.js';
 import type { Keyring } from './keyring/keyring-types.js';
@@ -57,6 +58,11 @@ export interface CreateCofferOptions {
   kinds?: readonly Kind[];
   /** Backend definitions from code, besides the built-in ones and those in `backendModules`. */
   backendDefinitions?: readonly BackendDefinition[];
+  /**
+   * KMS key source definitions from code, used for `keyring.source` before any key source
+   * package (`@coffer/keysource-aws-kms`, ...) is loaded.
+   */
+  keySourceDefinitions?: readonly KeySourceDefinition[];
   /** The environment for env-sourced keys; defaults to `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
   /**
@@ -131,11 +137,17 @@ export async function createCoffer(
     const deploymentId = await ensureDeploymentId(database, clock);
 
     let backends: BackendSet | undefined;
+    const opened = await openKeySource(config.keyring, {
+      dataDir,
+      logger,
+      clock,
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(options.keySourceDefinitions === undefined ? {} : { definitions: options.keySourceDefinitions }),
+    });
     const keyring: Keyring = await openKeyring({
-      source: createKeySource(config.keyring, {
-        dataDir,
-        ...(options.env === undefined ? {} : { env: options.env }),
-      }),
+      source: opened.source,
+      ...(opened.cache === undefined ? {} : { cache: opened.cache }),
+      deploymentId,
       database,
       logger,
       clock,
@@ -146,6 +158,10 @@ export async function createCoffer(
         }
         return ids;
       },
+    });
+    // Closed last (closers run in reverse): the re-wrap and the migration may still use it.
+    closers.splice(1, 0, async () => {
+      await keyring.close?.();
     });
 
     const kinds = await loadAllKinds(config, options, logger);
@@ -282,7 +298,12 @@ export async function createCoffer(
       if (config.migration.onStart) void firstPass.then(() => migration.startOnOpen());
       purge();
       void keyringService.rewrapPending();
-      const timers = [setInterval(reconcile, reconcileEveryMs), setInterval(purge, purgeEveryMs)];
+      const resumeRewrap = run('re-wrapping data keys', () => keyringService.resumeFailed());
+      const timers = [
+        setInterval(reconcile, reconcileEveryMs),
+        setInterval(purge, purgeEveryMs),
+        setInterval(resumeRewrap, reconcileEveryMs),
+      ];
       for (const t of timers) t.unref();
       closers.push(async () => {
         for (const t of timers) clearInterval(t);

@@ -138,12 +138,29 @@ export {
 } from './identity/index.js';
 export {
   createKeySource,
+  type DataKeyCacheSettings,
+  dataKeyCacheSettingsSchema,
+  defineKeySource,
+  type ExternalKey,
+  type ExternalKeySource,
+  type ExternalKeySourceContext,
+  externalKekId,
+  isKeySourceOutage,
   type KeyInfo,
   type Keyring,
   type KeyringStatus,
   type KeySourceConfig,
+  type KeySourceDefinition,
+  type KeySourceFailureReason,
+  keySourceFailure,
+  keySourceFailureReasons,
+  keySourcePackages,
   type OpenKeyringOptions,
   openKeyring,
+  openKeySource,
+  WRAP_CONTEXT_KEYS,
+  type WrapContext,
+  type WrappedDataKey,
 } from './keyring/index.js';
 export type { KeyringService, RewrapProgress } from './keyring/keyring-service.js';
 export {

@@ -65,7 +65,8 @@ export interface Backend {
   list(options?: { secretId?: string; after?: ValueRef; limit?: number }): Promise<ValueRef[]>;
   /**
    * For `envelope` backends: re-wrap every data key not under the keyring's current key. A blob
-   * that cannot be re-wrapped (tampered) is counted in `failed` and passed over.
+   * that cannot be re-wrapped (tampered) is counted in `failed` and passed over; a KMS outage
+   * (`isKeySourceOutage`) rejects, ending the run where it is (a later run continues).
    */
   rewrap?(onProgress?: (done: number) => void): Promise<{ rewrapped: number; failed: number }>;
   /** For `envelope` backends: the key ids their stored blobs reference. */

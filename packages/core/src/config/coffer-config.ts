@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CofferError } from '../errors/coffer-error.js';
 import { fieldIssuesFromZod } from '../errors/zod-issues.js';
+import { keySourceConfigSchema } from '../keyring/key-source-config.js';
 
 const instanceName = z
   .string()
@@ -9,26 +10,6 @@ const instanceName = z
     /^[a-z][a-z0-9-]{0,62}$/,
     'backend names are lowercase letters, digits and "-", starting with a letter',
   );
-
-const keyringConfig = z.discriminatedUnion('source', [
-  z
-    .object({
-      source: z.literal('file'),
-      /** Defaults to `<dataDir>/keyring.json`. */
-      path: z.string().min(1).optional(),
-    })
-    .strict(),
-  z
-    .object({
-      source: z.literal('env'),
-      /** The environment variable holding the key(s); defaults to COFFER_MASTER_KEY. */
-      variable: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-        .default('COFFER_MASTER_KEY'),
-    })
-    .strict(),
-]);
 
 /**
  * Everything `createCoffer` can be configured with that can live in a file or environment.
@@ -45,7 +26,12 @@ export const cofferConfigSchema = z
       })
       .strict()
       .default({}),
-    keyring: keyringConfig.default({ source: 'file' }),
+    /**
+     * Where the key-encryption keys come from: `{ source: 'file', path? }` (default),
+     * `{ source: 'env', variable? }`, or a KMS key source such as
+     * `{ source: 'aws-kms', keyId, region?, ..., cache? }` (settings checked by its package).
+     */
+    keyring: keySourceConfigSchema,
     /** Backend instances by name; `sql` (type sql) always exists. */
     backends: z.record(instanceName, z.looseObject({ type: z.string().min(1) })).default({}),
     /** The backend new values go to. Secrets held elsewhere are migrated to it. */

@@ -16,7 +16,8 @@ export const errorCatalog = {
   forbidden: 'The caller is known but lacks the access level the operation needs.',
   unauthenticated: 'The caller could not be authenticated (missing, wrong, expired or revoked credentials).',
   integrity: 'Stored data failed its integrity check (tampered ciphertext or a broken audit chain).',
-  key_unavailable: 'The key-encryption key a value was sealed with is not in the keyring.',
+  key_unavailable:
+    'The key-encryption key a value was sealed with is not in the keyring, or its KMS cannot be used right now; `details.reason` says why (e.g. `unreachable`, `permission_denied`, `key_disabled`).',
   key_mismatch: 'A configured key does not match the key that data in this database was sealed with.',
   backend_unavailable: 'A value backend could not be reached or refused the request.',
   value_not_found: 'A backend holds no value for the requested secret version.',

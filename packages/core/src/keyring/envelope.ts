@@ -46,6 +46,37 @@ const MAX_KEK_ID_LENGTH = 64;
 const FIXED_BODY_LENGTH = IV_LENGTH + KEY_LENGTH + TAG_LENGTH + IV_LENGTH + TAG_LENGTH;
 const PREFIX_LENGTH = ENVELOPE_MAGIC.length + 2;
 
+/**
+ * Format version 2, for data keys wrapped by a KMS key source: the KMS's wrap replaces the
+ * local AES-GCM wrap, and the header names the KMS key (and its version) that made it.
+ *
+ * | bytes | field                                                         |
+ * |-------|---------------------------------------------------------------|
+ * | 4     | magic `CFKR`                                                  |
+ * | 1     | format version (2)                                            |
+ * | 1     | n = length of Coffer's key id (1..64)                         |
+ * | n     | Coffer's key id, ASCII (`aws-kms.<hash>[.<version>]`)         |
+ * | 2     | m = length of the KMS key id (1..2048), big-endian            |
+ * | m     | the KMS key id, UTF-8 (e.g. the key ARN)                      |
+ * | 1     | v = length of the key version (0 = not known)                 |
+ * | v     | the key version, UTF-8 (e.g. AWS's key material id)           |
+ * | 2     | w = length of the wrapped data key (1..4096), big-endian      |
+ * | w     | the wrapped data key as the KMS returned it (opaque)          |
+ * | 12    | IV of the data encryption                                     |
+ * | 16    | GCM tag of the data encryption                                |
+ * | rest  | ciphertext (same length as the plaintext)                     |
+ *
+ * The data is encrypted exactly as in version 1 (same associated data), so re-wrapping between
+ * keys, or between a local key and a KMS key, never touches the ciphertext. The wrap is
+ * authenticated by the KMS with the encryption context (deployment, secret id, version); the
+ * keyring checks that Coffer's key id is the one the KMS key id and version give.
+ */
+export const EXTERNAL_ENVELOPE_VERSION = 2;
+const MAX_EXTERNAL_KEY_ID_LENGTH = 2048;
+const MAX_EXTERNAL_KEY_VERSION_LENGTH = 255;
+const MAX_WRAPPED_KEY_LENGTH = 4096;
+const EXTERNAL_MIN_BODY_LENGTH = 2 + 1 + 1 + 2 + 1 + IV_LENGTH + TAG_LENGTH;
+
 // Domain strings keep a data key wrap from ever being accepted as a data encryption (or a
 // future format's associated data as this one's), even if the other inputs happened to match.
 const DATA_DOMAIN = Buffer.from('coffer/keyring/v1/data\0', 'ascii');
@@ -60,6 +91,32 @@ interface EnvelopeParts {
   dataIv: Buffer;
   dataTag: Buffer;
   ciphertext: Buffer;
+}
+
+/**
+ * A data key wrapped by a KMS: which key (and version) wrapped it, and the KMS's ciphertext.
+ *
+ * @example
+ * const wrapped: WrappedDataKey = { keyId: 'arn:aws:kms:eu-west-1:111122223333:key/…', keyVersion: '9e1c…', ciphertext };
+ */
+export interface WrappedDataKey {
+  /** The KMS's full id of the key: an ARN, a resource name, a URL. */
+  readonly keyId: string;
+  /** The key version that wrapped it, when the KMS tells (AWS key material id, a GCP or Azure version). */
+  readonly keyVersion?: string | undefined;
+  /** The wrapped data key exactly as the KMS returned it; opaque to Coffer. */
+  readonly ciphertext: Buffer;
+}
+
+/** The parts of a v2 blob, as views into it (no copies). */
+export interface ExternalEnvelopeParts {
+  kekId: string;
+  wrapped: WrappedDataKey;
+  dataIv: Buffer;
+  dataTag: Buffer;
+  ciphertext: Buffer;
+  /** IV, tag and ciphertext together: what a re-wrap copies unchanged. */
+  dataPart: Buffer;
 }
 
 /**
@@ -155,6 +212,120 @@ export function rewrapEnvelope(blob: Uint8Array, binding: SealBinding, from: Kek
 }
 
 /**
+ * Encrypts `plaintext` under `dataKey` (a fresh key a KMS made or wrapped) and writes a v2 blob
+ * whose header carries `kekId` and the KMS's wrap of that data key. The caller zeroes `dataKey`.
+ *
+ * @example
+ * const { dataKey, wrapped } = await source.generateDataKey(key, context);
+ * const blob = sealExternalEnvelope(plaintext, binding, dataKey, kekId, wrapped);
+ */
+export function sealExternalEnvelope(
+  plaintext: Uint8Array,
+  binding: SealBinding,
+  dataKey: Buffer,
+  kekId: string,
+  wrapped: WrappedDataKey,
+): Buffer {
+  if (dataKey.length !== KEY_LENGTH) throw new CofferError('internal', 'a data key is not 32 bytes long');
+  const bound = encodeBinding(binding);
+  const dataIv = randomBytes(IV_LENGTH);
+  const cipher = createCipheriv('aes-256-gcm', dataKey, dataIv, { authTagLength: TAG_LENGTH });
+  cipher.setAAD(Buffer.concat([DATA_DOMAIN, bound]));
+  const ciphertext = cipher.update(plaintext);
+  cipher.final();
+  return Buffer.concat([externalHeader(kekId, wrapped), dataIv, cipher.getAuthTag(), ciphertext]);
+}
+
+/**
+ * Parses a v2 blob (see {@link EXTERNAL_ENVELOPE_VERSION}); a v1 blob, or anything malformed,
+ * throws `integrity` (`key_unavailable` is the caller's to decide for a v1 blob).
+ */
+export function parseExternalEnvelope(blob: Uint8Array, binding?: SealBinding): ExternalEnvelopeParts {
+  const parsed = parseAnyEnvelope(blob, binding);
+  if (parsed.format !== EXTERNAL_ENVELOPE_VERSION) {
+    throw integrityError(binding, parsed.kekId, 'it was sealed with a local key, not by a KMS');
+  }
+  return parsed;
+}
+
+/** The format version of a blob (1: local key, 2: KMS), after checking its header is well formed. */
+export function envelopeFormat(blob: Uint8Array, binding?: SealBinding): 1 | 2 {
+  return parseAnyEnvelope(blob, binding).format;
+}
+
+/**
+ * Decrypts the data of a v2 blob with its unwrapped data key; `integrity` when it does not
+ * authenticate. The caller owns (and zeroes) `dataKey`.
+ */
+export function openExternalEnvelope(
+  parts: ExternalEnvelopeParts,
+  binding: SealBinding,
+  dataKey: Buffer,
+): Buffer {
+  if (dataKey.length !== KEY_LENGTH) {
+    throw integrityError(binding, parts.kekId, 'the KMS returned a data key of the wrong length');
+  }
+  const decipher = createDecipheriv('aes-256-gcm', dataKey, parts.dataIv, { authTagLength: TAG_LENGTH });
+  decipher.setAAD(Buffer.concat([DATA_DOMAIN, encodeBinding(binding)]));
+  decipher.setAuthTag(parts.dataTag);
+  const plaintext = decipher.update(parts.ciphertext);
+  try {
+    decipher.final();
+  } catch {
+    plaintext.fill(0);
+    throw integrityError(binding, parts.kekId, 'its ciphertext failed authentication');
+  }
+  return plaintext;
+}
+
+/** A v2 blob with another KMS wrap of the same data key; the data part is copied unchanged. */
+export function replaceExternalWrap(
+  parts: ExternalEnvelopeParts,
+  kekId: string,
+  wrapped: WrappedDataKey,
+): Buffer {
+  return Buffer.concat([externalHeader(kekId, wrapped), parts.dataPart]);
+}
+
+function externalHeader(kekId: string, wrapped: WrappedDataKey): Buffer {
+  const keyId = Buffer.from(wrapped.keyId, 'utf8');
+  const version = Buffer.from(wrapped.keyVersion ?? '', 'utf8');
+  const key = wrapped.ciphertext;
+  if (
+    keyId.length < 1 ||
+    keyId.length > MAX_EXTERNAL_KEY_ID_LENGTH ||
+    version.length > MAX_EXTERNAL_KEY_VERSION_LENGTH ||
+    key.length < 1 ||
+    key.length > MAX_WRAPPED_KEY_LENGTH
+  ) {
+    throw new CofferError(
+      'internal',
+      'a KMS returned a key id, key version or wrapped key of an unusable length',
+    );
+  }
+  const lengths = Buffer.alloc(2);
+  lengths.writeUInt16BE(keyId.length, 0);
+  const wrappedLength = Buffer.alloc(2);
+  wrappedLength.writeUInt16BE(key.length, 0);
+  return Buffer.concat([
+    ENVELOPE_MAGIC,
+    Buffer.from([EXTERNAL_ENVELOPE_VERSION]),
+    kekIdField(checkedKekId(kekId)),
+    lengths,
+    keyId,
+    Buffer.from([version.length]),
+    version,
+    wrappedLength,
+    key,
+  ]);
+}
+
+function checkedKekId(kekId: string): string {
+  if (!isKeyId(kekId)) throw new CofferError('internal', 'a key-encryption key has an invalid id');
+  return kekId;
+}
+
+/**
  * The KEK id in a blob's header, read without any key. Throws `integrity` when the blob is
  * not a well-formed envelope (wrong magic, unknown format version, truncated); the binding,
  * when given, only makes that error name the secret and version.
@@ -163,7 +334,7 @@ export function rewrapEnvelope(blob: Uint8Array, binding: SealBinding, from: Kek
  * if (envelopeKekId(blob) !== keyring.currentKeyId) queueRewrap(secretId, version);
  */
 export function envelopeKekId(blob: Uint8Array, binding?: SealBinding): string {
-  return parseEnvelope(blob, binding).kekId;
+  return parseAnyEnvelope(blob, binding).kekId;
 }
 
 /** The bytes a blob adds to its plaintext for a KEK id of `kekIdLength` characters. */
@@ -194,46 +365,86 @@ function unwrapDataKey(parts: EnvelopeParts, bound: Buffer, binding: SealBinding
 }
 
 function parseEnvelope(input: Uint8Array, binding: SealBinding | undefined): EnvelopeParts {
-  const malformed = (why: string) => integrityError(binding, undefined, why);
+  const parsed = parseAnyEnvelope(input, binding);
+  if (parsed.format !== ENVELOPE_VERSION) {
+    // A KMS-wrapped blob reached a local key under the same id: never try to open it with one.
+    throw integrityError(binding, parsed.kekId, 'it was sealed by a KMS key source, not with a local key');
+  }
+  return parsed;
+}
+
+function asBuffer(input: Uint8Array, binding: SealBinding | undefined): Buffer {
   // Stored data comes back through drivers; a value of the wrong type is corrupt data, not a crash.
-  if (!(input instanceof Uint8Array)) throw malformed('it is not binary data');
-  const blob = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (!(input instanceof Uint8Array)) throw integrityError(binding, undefined, 'it is not binary data');
+  return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+}
+
+function parseAnyEnvelope(
+  input: Uint8Array,
+  binding: SealBinding | undefined,
+): (EnvelopeParts & { format: 1 }) | (ExternalEnvelopeParts & { format: 2 }) {
+  const malformed = (why: string) => integrityError(binding, undefined, why);
+  const blob = asBuffer(input, binding);
   if (blob.length < PREFIX_LENGTH || !blob.subarray(0, ENVELOPE_MAGIC.length).equals(ENVELOPE_MAGIC)) {
     throw malformed('it is not a Coffer keyring blob (bad magic or too short)');
   }
   const version = blob[ENVELOPE_MAGIC.length];
-  if (version !== ENVELOPE_VERSION) {
+  if (version !== ENVELOPE_VERSION && version !== EXTERNAL_ENVELOPE_VERSION) {
     throw malformed(`its format version ${version} is not supported`);
   }
   const idLength = blob[ENVELOPE_MAGIC.length + 1]!;
   const bodyStart = PREFIX_LENGTH + idLength;
-  if (idLength < 1 || idLength > MAX_KEK_ID_LENGTH || blob.length < bodyStart + FIXED_BODY_LENGTH) {
+  const minBody = version === ENVELOPE_VERSION ? FIXED_BODY_LENGTH : EXTERNAL_MIN_BODY_LENGTH;
+  if (idLength < 1 || idLength > MAX_KEK_ID_LENGTH || blob.length < bodyStart + minBody) {
     throw malformed('it is truncated or its header is corrupted');
   }
   const kekId = blob.toString('latin1', PREFIX_LENGTH, bodyStart);
   if (!isKeyId(kekId)) throw malformed('its key id is corrupted');
   let at = bodyStart;
   const take = (length: number) => {
+    if (at + length > blob.length) throw malformed('it is truncated or its header is corrupted');
     const part = blob.subarray(at, at + length);
     at += length;
     return part;
   };
+  if (version === ENVELOPE_VERSION) {
+    return {
+      format: 1,
+      kekId,
+      wrapIv: take(IV_LENGTH),
+      wrappedKey: take(KEY_LENGTH),
+      wrapTag: take(TAG_LENGTH),
+      dataIv: take(IV_LENGTH),
+      dataTag: take(TAG_LENGTH),
+      ciphertext: blob.subarray(at),
+    };
+  }
+  const keyIdLength = take(2).readUInt16BE(0);
+  if (keyIdLength < 1 || keyIdLength > MAX_EXTERNAL_KEY_ID_LENGTH)
+    throw malformed('its KMS key id is corrupted');
+  const keyId = take(keyIdLength).toString('utf8');
+  const versionLength = take(1)[0]!;
+  const keyVersion = versionLength === 0 ? undefined : take(versionLength).toString('utf8');
+  const wrappedLength = take(2).readUInt16BE(0);
+  if (wrappedLength < 1 || wrappedLength > MAX_WRAPPED_KEY_LENGTH) {
+    throw malformed('its wrapped data key is corrupted');
+  }
+  const wrapped = take(wrappedLength);
+  const dataIv = take(IV_LENGTH);
+  const dataTag = take(TAG_LENGTH);
   return {
+    format: 2,
     kekId,
-    wrapIv: take(IV_LENGTH),
-    wrappedKey: take(KEY_LENGTH),
-    wrapTag: take(TAG_LENGTH),
-    dataIv: take(IV_LENGTH),
-    dataTag: take(TAG_LENGTH),
+    wrapped: { keyId, ...(keyVersion === undefined ? {} : { keyVersion }), ciphertext: wrapped },
+    dataIv,
+    dataTag,
     ciphertext: blob.subarray(at),
+    dataPart: blob.subarray(at - IV_LENGTH - TAG_LENGTH),
   };
 }
 
 function encodeHeader(kekId: string): Buffer {
-  if (!isKeyId(kekId)) {
-    throw new CofferError('internal', 'a key-encryption key has an invalid id');
-  }
-  return Buffer.concat([ENVELOPE_MAGIC, Buffer.from([ENVELOPE_VERSION]), kekIdField(kekId)]);
+  return Buffer.concat([ENVELOPE_MAGIC, Buffer.from([ENVELOPE_VERSION]), kekIdField(checkedKekId(kekId))]);
 }
 
 /** Length-prefixed, so `a`+`bc` and `ab`+`c` never produce the same associated data. */

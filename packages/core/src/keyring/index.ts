@@ -1,4 +1,33 @@
-export { ENVELOPE_MAGIC, ENVELOPE_VERSION, envelopeKekId, envelopeOverhead } from './envelope.js';
+export {
+  DataKeyCache,
+  type DataKeyCacheSettings,
+  dataKeyCacheSettingsSchema,
+  defaultDataKeyCacheSettings,
+} from './data-key-cache.js';
+export {
+  ENVELOPE_MAGIC,
+  ENVELOPE_VERSION,
+  EXTERNAL_ENVELOPE_VERSION,
+  envelopeKekId,
+  envelopeOverhead,
+  type WrappedDataKey,
+} from './envelope.js';
+export {
+  defineKeySource,
+  type ExternalKey,
+  type ExternalKeySource,
+  type ExternalKeySourceContext,
+  externalKekId,
+  isExternalKeySource,
+  KEY_SOURCE_TYPE_PATTERN,
+  type KeySourceDefinition,
+  type WrapContext,
+} from './external-key-source.js';
+export {
+  type OpenExternalKeyringOptions,
+  openExternalKeyring,
+  WRAP_CONTEXT_KEYS,
+} from './external-keyring.js';
 export {
   DEFAULT_KEY_VARIABLE,
   derivePassphraseKey,
@@ -20,11 +49,24 @@ export {
 export { fingerprintKeyId, isKeyId, KEY_ID_PATTERN } from './key-id.js';
 export {
   createKeySource,
+  type ExternalKeySourceConfig,
+  isLocalKeySourceConfig,
   type KeySourceConfig,
   type KeySourceOptions,
   keySourceConfigSchema,
+  type OpenedKeySource,
+  type OpenKeySourceOptions,
+  openKeySource,
   parseKeySourceConfig,
 } from './key-source-config.js';
+export {
+  isKeySourceOutage,
+  type KeySourceFailureInput,
+  type KeySourceFailureReason,
+  keySourceFailure,
+  keySourceFailureReasons,
+} from './key-source-failure.js';
+export { isKeySourceDefinition, keySourcePackages, loadKeySourceDefinition } from './key-source-packages.js';
 export type { KeyMaterial, KeySource, KeySourceContext, LoadedKeys } from './key-source-types.js';
 export { DEFAULT_RELOAD_INTERVAL_MS, type OpenKeyringOptions, openKeyring } from './keyring.js';
 export type { KeyInfo, Keyring, KeyringStatus, SealBinding, SealedBlob } from './keyring-types.js';

@@ -45,8 +45,8 @@ export interface KeySource {
   /** Loads the keys at start, creating them if the source creates its own (the key file). */
   load(context: KeySourceContext): Promise<LoadedKeys>;
   /**
-   * Reads the keys again, synchronously, so `Keyring.open` (which is synchronous) can pick up a
-   * key another replica added. Absent when the keys cannot change while the process runs.
+   * Reads the keys again, synchronously (a small file read), so `Keyring.open` can pick up a
+   * key another replica added without other opens interleaving with the reload. Absent when the keys cannot change while the process runs.
    */
   reload?(context: KeySourceContext): LoadedKeys;
   /**

@@ -11,7 +11,11 @@ export interface RewrapProgress {
   state: 'idle' | 'running' | 'failed';
   /** Blobs re-wrapped by the current or last run. */
   rewrapped: number;
-  /** Blobs that could not be re-wrapped (tampered); they stay under their old key and fail on read. */
+  /**
+   * Blobs that could not be re-wrapped (tampered, or their old key is gone); they stay under their
+   * old key and fail on read. A KMS outage is not counted here: it stops the run (`failed` state,
+   * `error` says why) and the run resumes later where it stopped.
+   */
   failed: number;
   startedAt: string | null;
   finishedAt: string | null;
@@ -108,6 +112,13 @@ export function createKeyringService(deps: KeyringServiceDeps) {
 
     /** Re-wraps whatever is not under the current key (run at start; idempotent). */
     rewrapPending: startRewrap,
+    /**
+     * Starts the re-wrap again if the last run failed (e.g. the KMS was unreachable); the engine's
+     * maintenance calls it periodically, so a run stopped by an outage finishes once it is over.
+     */
+    resumeFailed(): Promise<void> {
+      return progress.state === 'failed' && running === null ? startRewrap() : Promise.resolve();
+    },
     /** Resolves when the running re-wrap (if any) ends. */
     async settled(): Promise<void> {
       await running;

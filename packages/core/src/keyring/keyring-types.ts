@@ -18,14 +18,20 @@ export interface KeyInfo {
   id: string;
   createdAt: string;
   current: boolean;
+  /** For a key held by a KMS: the service's id of the key (e.g. its ARN) and the key version, when known. */
+  external?: { keyId: string; keyVersion?: string };
 }
 
 export interface KeyringStatus {
   /** Where the keys come from: `file` (with its path) or `env` (with the variable's name). */
-  source: { type: 'file'; path: string } | { type: 'env'; variable: string };
+  source:
+    | { type: 'file'; path: string }
+    | { type: 'env'; variable: string }
+    /** A KMS key source: the package type (`aws-kms`) and the configured key (an ARN, an alias, a name). */
+    | { type: 'kms'; provider: string; key: string };
   currentKeyId: string;
   keys: KeyInfo[];
-  /** Whether `rotate()` can add a key (a key file can; an environment variable cannot). */
+  /** Whether `rotate()` can add a key (a key file and a KMS key can; an environment variable cannot). */
   canRotate: boolean;
   /** Key ids that sealed data in this database references but that the keyring does not hold. */
   missingKeyIds: string[];
@@ -36,27 +42,37 @@ export interface KeyringStatus {
  * data key, encrypts with AES-256-GCM (binding as associated data), and wraps the data key
  * with the current key-encryption key (KEK). Old KEKs keep opening blobs until re-wrapped.
  *
+ * Sealing and opening are asynchronous: with a KMS key source the data key is wrapped and
+ * unwrapped by the KMS (a network call, unless the unwrapped key is still in the cache); with
+ * the key file or an environment variable they finish without I/O.
+ *
  * @example
- * const { kekId, blob } = keyring.seal(Buffer.from(json), { secretId, version: 1 });
- * const plain = keyring.open(blob, { secretId, version: 1 });
+ * const { kekId, blob } = await keyring.seal(Buffer.from(json), { secretId, version: 1 });
+ * const plain = await keyring.open(blob, { secretId, version: 1 });
  */
 export interface Keyring {
   readonly currentKeyId: string;
   /** Seal plaintext for a secret version with the current KEK. */
-  seal(plaintext: Buffer, binding: SealBinding): SealedBlob;
+  seal(plaintext: Buffer, binding: SealBinding): Promise<SealedBlob>;
   /**
-   * Open a sealed blob. Throws CofferError `key_unavailable` (naming the key id) when the
-   * KEK is not in the keyring, `integrity` when the blob, its binding or the key is wrong.
+   * Open a sealed blob. Rejects with CofferError `key_unavailable` (naming the key id) when the
+   * KEK is not in the keyring or its KMS cannot be used right now (`details.reason`), and with
+   * `integrity` when the blob, its binding or the key is wrong.
    */
-  open(blob: Buffer, binding: SealBinding): Buffer;
+  open(blob: Buffer, binding: SealBinding): Promise<Buffer>;
   /** The KEK id a blob was sealed with, read from its header (no decryption). */
   kekIdOf(blob: Buffer): string;
   /**
    * Re-wrap the blob's data key with the current KEK without touching the ciphertext.
-   * Returns null when the blob already uses the current KEK.
+   * Resolves to null when the blob already uses the current KEK.
    */
-  rewrap(blob: Buffer, binding: SealBinding): SealedBlob | null;
+  rewrap(blob: Buffer, binding: SealBinding): Promise<SealedBlob | null>;
   status(): Promise<KeyringStatus>;
-  /** Add a new KEK, make it current and persist it. Throws `unsupported` for env-sourced keys. */
+  /**
+   * Add a new KEK (or, for a KMS, new key material or the key an alias now names), make it
+   * current and persist it. Throws `unsupported` for env-sourced keys.
+   */
   rotate(): Promise<KeyInfo>;
+  /** Releases what the key source holds (a KMS client, cached data keys). */
+  close?(): Promise<void>;
 }

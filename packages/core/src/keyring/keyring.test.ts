@@ -80,29 +80,29 @@ await describeEachDialect('keyring', (dialect) => {
   it('seals and opens, registering one check row per key and reusing it on reopen', async () => {
     const keyring = await fileKeyring();
     const plaintext = Buffer.from('{"password":"sommar-2026 ✓"}');
-    const sealed = keyring.seal(plaintext, binding);
+    const sealed = await keyring.seal(plaintext, binding);
     expect(sealed.kekId).toBe(keyring.currentKeyId);
     expect(keyring.kekIdOf(sealed.blob)).toBe(keyring.currentKeyId);
-    expect(keyring.open(sealed.blob, binding).equals(plaintext)).toBe(true);
+    expect((await keyring.open(sealed.blob, binding)).equals(plaintext)).toBe(true);
     expect(await checkRowIds()).toEqual([keyring.currentKeyId]);
 
     const reopened = await fileKeyring();
     expect(reopened.currentKeyId).toBe(keyring.currentKeyId);
-    expect(reopened.open(sealed.blob, binding).equals(plaintext)).toBe(true);
+    expect((await reopened.open(sealed.blob, binding)).equals(plaintext)).toBe(true);
     expect(await checkRowIds()).toEqual([keyring.currentKeyId]);
   });
 
   it('never returns plaintext for a blob with any single byte flipped', async () => {
     const keyring = await fileKeyring({ reloadIntervalMs: 0 });
     const plaintext = Buffer.from('flip-me-if-you-can');
-    const { blob, kekId } = keyring.seal(plaintext, binding);
+    const { blob, kekId } = await keyring.seal(plaintext, binding);
     const idStart = 6;
     const idEnd = idStart + kekId.length;
     for (let i = 0; i < blob.length; i++) {
       for (const mask of [0x01, 0x80, 0xff]) {
         const flipped = Buffer.from(blob);
         flipped[i]! ^= mask;
-        const err = caught(() => keyring.open(flipped, binding));
+        const err = await rejection(keyring.open(flipped, binding));
         const inKeyId = i >= idStart - 1 && i < idEnd;
         expect(inKeyId ? ['integrity', 'key_unavailable'] : ['integrity'], `byte ${i} ^ ${mask}`).toContain(
           err.code,
@@ -113,13 +113,14 @@ await describeEachDialect('keyring', (dialect) => {
 
   it('refuses every truncation and an extension with integrity', async () => {
     const keyring = await fileKeyring();
-    const { blob } = keyring.seal(Buffer.from('truncate me'), binding);
+    const { blob } = await keyring.seal(Buffer.from('truncate me'), binding);
     for (let length = 0; length < blob.length; length++) {
-      expect(caught(() => keyring.open(blob.subarray(0, length), binding)).code, `length ${length}`).toBe(
-        'integrity',
-      );
+      expect(
+        (await rejection(keyring.open(blob.subarray(0, length), binding))).code,
+        `length ${length}`,
+      ).toBe('integrity');
     }
-    expect(caught(() => keyring.open(Buffer.concat([blob, Buffer.from([0])]), binding)).code).toBe(
+    expect((await rejection(keyring.open(Buffer.concat([blob, Buffer.from([0])]), binding))).code).toBe(
       'integrity',
     );
     expect(caught(() => keyring.kekIdOf(blob.subarray(0, 5))).code).toBe('integrity');
@@ -127,12 +128,12 @@ await describeEachDialect('keyring', (dialect) => {
 
   it('binds a blob to its secret id and version', async () => {
     const keyring = await fileKeyring();
-    const { blob } = keyring.seal(Buffer.from('bound'), binding);
+    const { blob } = await keyring.seal(Buffer.from('bound'), binding);
     for (const other of [
       { ...binding, version: 2 },
       { ...binding, secretId: 'a8f1c2d3-0000-4000-8000-000000000001' },
     ]) {
-      const err = caught(() => keyring.open(blob, other));
+      const err = await rejection(keyring.open(blob, other));
       expect(err.code).toBe('integrity');
       expect(err.message).toContain(other.secretId);
       expect(err.message).toContain(keyring.currentKeyId);
@@ -141,7 +142,7 @@ await describeEachDialect('keyring', (dialect) => {
 
   it('fails to start with key_mismatch, naming the id, when a key has the right id but wrong bytes', async () => {
     const keyring = await fileKeyring();
-    const { blob } = keyring.seal(Buffer.from('only the right key opens this'), binding);
+    const { blob } = await keyring.seal(Buffer.from('only the right key opens this'), binding);
     const impostorPath = join(dir, 'impostor.json');
     const file = JSON.parse(readFileSync(keyFile(), 'utf8'));
     file.keys[0].key = randomBytes(32).toString('base64');
@@ -168,7 +169,7 @@ await describeEachDialect('keyring', (dialect) => {
         source: keyFileSource({ source: 'file', path: impostorPath }),
         database: otherDb,
       });
-      const openErr = caught(() => impostor.open(blob, binding));
+      const openErr = await rejection(impostor.open(blob, binding));
       expect(openErr.code).toBe('integrity');
       expect(openErr.message).toContain(keyring.currentKeyId);
       expect(openErr.message).toContain(binding.secretId);
@@ -180,14 +181,14 @@ await describeEachDialect('keyring', (dialect) => {
 
   it('reports a key it does not hold as key_unavailable and as missing in status', async () => {
     const fileRing = await fileKeyring();
-    const { blob } = fileRing.seal(Buffer.from('sealed by the file key'), binding);
+    const { blob } = await fileRing.seal(Buffer.from('sealed by the file key'), binding);
     let heldId = '';
     const envRing = await envKeyring(randomBytes(32).toString('base64'), {
       // Referenced ids the keyring holds are not missing; a referenced id with a check row counts once.
       referencedKeyIds: async () => ['k-20200101-deadbeef', fileRing.currentKeyId, heldId],
     });
     heldId = envRing.currentKeyId;
-    const err = caught(() => envRing.open(blob, binding));
+    const err = await rejection(envRing.open(blob, binding));
     expect(err.code).toBe('key_unavailable');
     expect(err.message).toContain(`key ${fileRing.currentKeyId} is not in the keyring`);
     expect(err.details).toMatchObject({
@@ -195,7 +196,7 @@ await describeEachDialect('keyring', (dialect) => {
       secretId: binding.secretId,
       version: 1,
     });
-    expect(caught(() => envRing.rewrap(blob, binding)).code).toBe('key_unavailable');
+    expect((await rejection(envRing.rewrap(blob, binding))).code).toBe('key_unavailable');
 
     const status = await envRing.status();
     expect(status.missingKeyIds).toEqual([fileRing.currentKeyId, 'k-20200101-deadbeef'].sort());
@@ -206,25 +207,25 @@ await describeEachDialect('keyring', (dialect) => {
     const keyring = await fileKeyring();
     const firstId = keyring.currentKeyId;
     const plaintext = Buffer.from('rotate around me');
-    const old = keyring.seal(plaintext, binding);
+    const old = await keyring.seal(plaintext, binding);
 
     const added = await keyring.rotate();
     expect(added.current).toBe(true);
     expect(added.id).not.toBe(firstId);
     expect(keyring.currentKeyId).toBe(added.id);
-    const fresh = keyring.seal(plaintext, binding);
+    const fresh = await keyring.seal(plaintext, binding);
     expect(fresh.kekId).toBe(added.id);
-    expect(keyring.open(old.blob, binding).equals(plaintext)).toBe(true);
-    expect(keyring.open(fresh.blob, binding).equals(plaintext)).toBe(true);
+    expect((await keyring.open(old.blob, binding)).equals(plaintext)).toBe(true);
+    expect((await keyring.open(fresh.blob, binding)).equals(plaintext)).toBe(true);
 
-    const moved = keyring.rewrap(old.blob, binding);
+    const moved = await keyring.rewrap(old.blob, binding);
     expect(moved?.kekId).toBe(added.id);
     expect(keyring.kekIdOf(moved!.blob)).toBe(added.id);
     expect(dataPart(moved!.blob, plaintext.length).equals(dataPart(old.blob, plaintext.length))).toBe(true);
-    expect(keyring.open(moved!.blob, binding).equals(plaintext)).toBe(true);
-    expect(keyring.rewrap(moved!.blob, binding)).toBeNull();
-    expect(keyring.rewrap(fresh.blob, binding)).toBeNull();
-    expect(caught(() => keyring.rewrap(old.blob, { ...binding, version: 7 })).code).toBe('integrity');
+    expect((await keyring.open(moved!.blob, binding)).equals(plaintext)).toBe(true);
+    expect(await keyring.rewrap(moved!.blob, binding)).toBeNull();
+    expect(await keyring.rewrap(fresh.blob, binding)).toBeNull();
+    expect((await rejection(keyring.rewrap(old.blob, { ...binding, version: 7 }))).code).toBe('integrity');
 
     const status = await keyring.status();
     expect(status).toMatchObject({
@@ -242,8 +243,8 @@ await describeEachDialect('keyring', (dialect) => {
     // A restart reads the rotated file, verifies both keys and opens everything.
     const reopened = await fileKeyring();
     expect(reopened.currentKeyId).toBe(added.id);
-    expect(reopened.open(old.blob, binding).equals(plaintext)).toBe(true);
-    expect(reopened.open(moved!.blob, binding).equals(plaintext)).toBe(true);
+    expect((await reopened.open(old.blob, binding)).equals(plaintext)).toBe(true);
+    expect((await reopened.open(moved!.blob, binding)).equals(plaintext)).toBe(true);
     expect((await reopened.status()).keys).toHaveLength(2);
   });
 
@@ -256,14 +257,14 @@ await describeEachDialect('keyring', (dialect) => {
       done = true;
     });
     while (!done) {
-      sealed.push(keyring.seal(plaintext, binding));
+      sealed.push(await keyring.seal(plaintext, binding));
       await new Promise((resolve) => setImmediate(resolve));
     }
     const added = await rotation;
-    sealed.push(keyring.seal(plaintext, binding));
+    sealed.push(await keyring.seal(plaintext, binding));
     expect(sealed.length).toBeGreaterThan(1);
     expect(sealed.at(-1)!.kekId).toBe(added.id);
-    for (const s of sealed) expect(keyring.open(s.blob, binding).equals(plaintext)).toBe(true);
+    for (const s of sealed) expect((await keyring.open(s.blob, binding)).equals(plaintext)).toBe(true);
   });
 
   it('refuses to rotate env-sourced keys, explaining how', async () => {
@@ -279,12 +280,12 @@ await describeEachDialect('keyring', (dialect) => {
   it('opens env keys under stable ids and verifies them across restarts', async () => {
     const key = randomBytes(32).toString('base64');
     const first = await envKeyring(key);
-    const { blob } = first.seal(Buffer.from('x'), binding);
+    const { blob } = await first.seal(Buffer.from('x'), binding);
     const second = await envKeyring(`k-next=${randomBytes(32).toString('base64')},${key}`);
     expect(second.kekIdOf(blob)).toBe(first.currentKeyId);
     expect(second.currentKeyId).toBe('k-next');
-    expect(second.open(blob, binding).toString()).toBe('x');
-    expect(second.rewrap(blob, binding)?.kekId).toBe('k-next');
+    expect((await second.open(blob, binding)).toString()).toBe('x');
+    expect((await second.rewrap(blob, binding))?.kekId).toBe('k-next');
   });
 
   it('lets two processes open a fresh database at once', async () => {
@@ -324,17 +325,17 @@ await describeEachDialect('keyring', (dialect) => {
     const b = await fileKeyring();
     await a.rotate();
     const plaintext = Buffer.from('made on replica a');
-    const fromA = a.seal(plaintext, binding);
-    expect(b.open(fromA.blob, binding).equals(plaintext)).toBe(true);
+    const fromA = await a.seal(plaintext, binding);
+    expect((await b.open(fromA.blob, binding)).equals(plaintext)).toBe(true);
     // B also moves to the new current key, once it has checked it against the database.
     await vi.waitFor(() => expect(b.currentKeyId).toBe(a.currentKeyId));
 
     // Within the reload interval a second unknown key is not looked for again.
     await a.rotate();
-    const again = a.seal(plaintext, binding);
-    expect(caught(() => b.open(again.blob, binding)).code).toBe('key_unavailable');
+    const again = await a.seal(plaintext, binding);
+    expect((await rejection(b.open(again.blob, binding))).code).toBe('key_unavailable');
     const eager = await fileKeyring({ reloadIntervalMs: 0 });
-    expect(eager.open(again.blob, binding).equals(plaintext)).toBe(true);
+    expect((await eager.open(again.blob, binding)).equals(plaintext)).toBe(true);
   });
 
   it('never writes plaintext or key material to an error or a log line', async () => {
@@ -347,14 +348,14 @@ await describeEachDialect('keyring', (dialect) => {
     const passphrase = 'planted passphrase 0xC0FFEE';
     const keyring = await fileKeyring({ logger });
     const rotated = await keyring.rotate();
-    const { blob } = keyring.seal(Buffer.from(planted), binding);
+    const { blob } = await keyring.seal(Buffer.from(planted), binding);
     const tampered = Buffer.from(blob);
     tampered[tampered.length - 1]! ^= 1;
     const envRing = await envKeyring(passphrase, { logger });
     const errors: unknown[] = [
-      caught(() => keyring.open(blob, { ...binding, version: 9 })),
-      caught(() => keyring.open(tampered, binding)),
-      caught(() => envRing.open(blob, binding)),
+      await rejection(keyring.open(blob, { ...binding, version: 9 })),
+      await rejection(keyring.open(tampered, binding)),
+      await rejection(envRing.open(blob, binding)),
       await rejection(envRing.rotate()),
       await rejection(envKeyring('short', { logger })),
     ];

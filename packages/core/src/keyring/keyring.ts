@@ -5,7 +5,10 @@ import { type Clock, isoNow, systemClock } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
 import type { CofferTables } from '../storage/schema.js';
 import { isUniqueViolation } from '../storage/sql-errors.js';
+import type { DataKeyCacheSettings } from './data-key-cache.js';
 import { envelopeKekId, type Kek, openEnvelope, rewrapEnvelope, sealEnvelope } from './envelope.js';
+import { type ExternalKeySource, isExternalKeySource } from './external-key-source.js';
+import { openExternalKeyring } from './external-keyring.js';
 import type { KeyMaterial, KeySource, KeySourceContext, LoadedKeys } from './key-source-types.js';
 import type { KeyInfo, Keyring, KeyringStatus, SealBinding, SealedBlob } from './keyring-types.js';
 
@@ -19,8 +22,11 @@ export const DEFAULT_RELOAD_INTERVAL_MS = 5_000;
  * const options: OpenKeyringOptions = { source: keyFileSource({ source: 'file' }, { dataDir }), database, logger };
  */
 export interface OpenKeyringOptions {
-  /** Where the key-encryption keys come from (`keyFileSource`, `keyEnvSource`, `createKeySource`). */
-  source: KeySource;
+  /**
+   * Where the key-encryption keys come from (`keyFileSource`, `keyEnvSource`, `createKeySource`),
+   * or the KMS that wraps data keys (`openKeySource` with a KMS key source type).
+   */
+  source: KeySource | ExternalKeySource;
   /** The database whose `keyring_keys` table holds one check value per key (migrated already). */
   database: Pick<CofferDatabase, 'db'>;
   logger?: Logger;
@@ -37,6 +43,13 @@ export interface OpenKeyringOptions {
    * a stream of blobs naming a missing key cannot turn into a stream of file reads. Default 5 s.
    */
   reloadIntervalMs?: number;
+  /**
+   * KMS sources only: this deployment's id, bound into every wrap (encryption context
+   * `coffer-deployment`). Required with a KMS source.
+   */
+  deploymentId?: string;
+  /** KMS sources only: bounds of the cache of unwrapped data keys (default 1000 entries, 300 s). */
+  cache?: DataKeyCacheSettings;
 }
 
 /** Sealed with each key into `keyring_keys`; opening it again proves a configured key is the right one. */
@@ -68,12 +81,26 @@ interface KeySet {
  *   logger,
  *   referencedKeyIds: () => backends.referencedKeyIds(),
  * });
- * const { kekId, blob } = keyring.seal(Buffer.from(json), { secretId, version: 1 });
+ * const { kekId, blob } = await keyring.seal(Buffer.from(json), { secretId, version: 1 });
  */
 export async function openKeyring(options: OpenKeyringOptions): Promise<Keyring> {
   const logger = options.logger ?? silentLogger();
-  const context: KeySourceContext = { logger, clock: options.clock ?? systemClock };
   const { source } = options;
+  if (isExternalKeySource(source)) {
+    if (options.deploymentId === undefined) {
+      throw new CofferError('internal', 'a keyring on a KMS key source needs the deployment id');
+    }
+    return openExternalKeyring({
+      source,
+      database: options.database,
+      deploymentId: options.deploymentId,
+      logger,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.referencedKeyIds === undefined ? {} : { referencedKeyIds: options.referencedKeyIds }),
+      ...(options.cache === undefined ? {} : { cache: options.cache }),
+    });
+  }
+  const context: KeySourceContext = { logger, clock: options.clock ?? systemClock };
   const loaded = await source.load(context);
   const db = options.database.db;
   const held = await Promise.all(
@@ -94,7 +121,7 @@ export async function openKeyring(options: OpenKeyringOptions): Promise<Keyring>
     { keyIds: [...byId.keys()], currentKeyId: current.id },
     `keyring opened from ${source.description}: ${byId.size} key(s), current ${current.id}`,
   );
-  return new CofferKeyring(options, context, { current, byId });
+  return new CofferKeyring({ ...options, source }, context, { current, byId });
 }
 
 class CofferKeyring implements Keyring {
@@ -109,7 +136,7 @@ class CofferKeyring implements Keyring {
   #queue: Promise<unknown> = Promise.resolve();
   #adopting = false;
 
-  constructor(options: OpenKeyringOptions, context: KeySourceContext, keys: KeySet) {
+  constructor(options: OpenKeyringOptions & { source: KeySource }, context: KeySourceContext, keys: KeySet) {
     this.#source = options.source;
     this.#db = options.database.db;
     this.#context = context;
@@ -122,12 +149,12 @@ class CofferKeyring implements Keyring {
     return this.#keys.current.id;
   }
 
-  seal(plaintext: Buffer, binding: SealBinding): SealedBlob {
+  async seal(plaintext: Buffer, binding: SealBinding): Promise<SealedBlob> {
     const kek = this.#keys.current;
     return { kekId: kek.id, blob: sealEnvelope(plaintext, binding, kek) };
   }
 
-  open(blob: Buffer, binding: SealBinding): Buffer {
+  async open(blob: Buffer, binding: SealBinding): Promise<Buffer> {
     const kekId = envelopeKekId(blob, binding);
     return openEnvelope(blob, binding, this.#require(kekId, binding));
   }
@@ -136,7 +163,7 @@ class CofferKeyring implements Keyring {
     return envelopeKekId(blob);
   }
 
-  rewrap(blob: Buffer, binding: SealBinding): SealedBlob | null {
+  async rewrap(blob: Buffer, binding: SealBinding): Promise<SealedBlob | null> {
     const kekId = envelopeKekId(blob, binding);
     const current = this.#keys.current;
     if (kekId === current.id) return null;
@@ -194,7 +221,8 @@ class CofferKeyring implements Keyring {
 
   /**
    * Reads the key source again so a key another replica added to a shared key file becomes
-   * usable here. Synchronous because `open` is; rate-limited because it costs a file read.
+   * usable here. Synchronous, so the key set is swapped without another open interleaving;
+   * rate-limited because it costs a file read.
    */
   #reloadFor(kekId: string): HeldKey | undefined {
     const reload = this.#source.reload;

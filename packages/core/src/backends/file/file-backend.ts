@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CofferError, isCofferError } from '../../errors/coffer-error.js';
 import { errorCode, syncDirectory } from '../../keyring/atomic-file.js';
+import { isKeySourceOutage } from '../../keyring/key-source-failure.js';
 import type { Keyring } from '../../keyring/keyring-types.js';
 import type { SecretValues } from '../../kinds/kind-types.js';
 import type { Logger } from '../../logging/logger.js';
@@ -103,7 +104,7 @@ class FileBackend implements Backend {
 
   async put(ref: ValueRef, values: SecretValues): Promise<void> {
     assertValueRef(ref);
-    const { blob } = this.#keyring.seal(encodeValues(values), ref);
+    const { blob } = await this.#keyring.seal(encodeValues(values), ref);
     const bytes = encodeFileBlob({ labels: ownerLabels(this.#owner, ref), envelope: blob });
     try {
       await this.#writeAtomic(ref, bytes);
@@ -129,7 +130,7 @@ class FileBackend implements Backend {
     }
     const blob = decodeFileBlob(bytes, ref, this.name);
     assertOwnedValue(blob.labels, this.#owner, ref, this.name);
-    return decodeValues(this.#keyring.open(blob.envelope, ref), ref);
+    return decodeValues(await this.#keyring.open(blob.envelope, ref), ref);
   }
 
   async delete(ref: ValueRef): Promise<void> {
@@ -194,13 +195,15 @@ class FileBackend implements Backend {
         const path = this.#valuePath(ref);
         const before = await stat(path);
         const blob = decodeFileBlob(await readFile(path), ref, this.name);
-        const next = this.#keyring.rewrap(blob.envelope, ref);
+        const next = await this.#keyring.rewrap(blob.envelope, ref);
         if (next === null) continue;
         const bytes = encodeFileBlob({ labels: blob.labels, envelope: next.blob });
         if (await this.#writeAtomic(ref, bytes, before)) rewrapped++;
         if (rewrapped % 100 === 0) onProgress?.(rewrapped);
       } catch (err) {
         if (errorCode(err) === 'ENOENT') continue;
+        // A key source that cannot be reached stops the run; it resumes later.
+        if (isKeySourceOutage(err)) throw err;
         // One damaged file must not stop the others from moving to the current key.
         failed++;
         this.#logger.warn(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CofferError } from '../../errors/coffer-error.js';
+import { isKeySourceOutage } from '../../keyring/key-source-failure.js';
 import type { SecretValues } from '../../kinds/kind-types.js';
 import type { Backend, BackendContext, BackendDefinition, ValueRef } from '../backend.js';
 import { defineBackend } from '../backend.js';
@@ -34,7 +35,7 @@ class SqlBackend implements Backend {
   }
 
   async put(ref: ValueRef, values: SecretValues): Promise<void> {
-    const { kekId, blob } = this.#context.keyring.seal(encodeValues(values), ref);
+    const { kekId, blob } = await this.#context.keyring.seal(encodeValues(values), ref);
     const { db, features } = this.#context.database;
     const row = {
       store: this.name,
@@ -66,7 +67,7 @@ class SqlBackend implements Backend {
     if (row === undefined) {
       throw new CofferError('value_not_found', `backend ${this.name} holds no value for ${describe(ref)}`);
     }
-    return decodeValues(this.#context.keyring.open(Buffer.from(row.blob), ref), ref);
+    return decodeValues(await this.#context.keyring.open(Buffer.from(row.blob), ref), ref);
   }
 
   async delete(ref: ValueRef): Promise<void> {
@@ -129,10 +130,13 @@ class SqlBackend implements Backend {
       for (const row of batch) {
         const ref = { secretId: row.secret_id, version: row.version };
         after = ref;
-        let next: ReturnType<typeof keyring.rewrap>;
+        let next: Awaited<ReturnType<typeof keyring.rewrap>>;
         try {
-          next = keyring.rewrap(Buffer.from(row.blob), ref);
+          next = await keyring.rewrap(Buffer.from(row.blob), ref);
         } catch (err) {
+          // A key source that cannot be reached stops the run (it resumes later); counting
+          // every remaining value as failed would only hide the outage.
+          if (isKeySourceOutage(err)) throw err;
           failed++;
           this.#context.logger.warn(
             { err, secretId: ref.secretId, version: ref.version },
