@@ -566,7 +566,9 @@ export class VaultKvBackend implements Backend {
     for (let attempt = 1; ; attempt++) {
       const token = await this.#session.token();
       const res = await this.#http.send({ ...request, token });
-      if ((res.status >= 200 && res.status < 300) || res.status === 404) return res;
+      if (res.status >= 200 && res.status < 300) return res;
+      // a read of something absent is an answer; a write to an absent route is a failure
+      if (res.status === 404 && request.method !== 'POST') return res;
       if (res.status !== 403) throw new VaultStatusError(res.status, classifyVaultAnswer(res));
       const verdict = attempt === 1 ? await this.#session.denied(token) : 'permission_denied';
       if (verdict === 'retry') continue;

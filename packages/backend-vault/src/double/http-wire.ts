@@ -100,14 +100,19 @@ export async function startWireServer(
     let buf: Buffer = Buffer.alloc(0);
     let busy = false;
     let continued = false;
-    const write = (res: WireResponse, keepAlive: boolean) => {
+    const write = (res: WireResponse, keepAlive: boolean, head = false) => {
       const body = res.body === undefined ? Buffer.alloc(0) : Buffer.from(res.body);
       const lines = [`HTTP/1.1 ${res.status} ${reasons[res.status] ?? 'Status'}`];
       for (const [k, v] of Object.entries(res.headers ?? {})) lines.push(`${k}: ${v}`);
       lines.push(`Date: ${new Date().toUTCString()}`);
       lines.push(`Content-Length: ${body.length}`);
       lines.push(`Connection: ${keepAlive ? 'keep-alive' : 'close'}`);
-      socket.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
+      socket.write(
+        Buffer.concat([
+          Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'),
+          head ? Buffer.alloc(0) : body,
+        ]),
+      );
       if (!keepAlive) socket.end();
     };
     const pump = async () => {
@@ -177,7 +182,7 @@ export async function startWireServer(
             return;
           }
           if (socket.destroyed) return;
-          write(answer, keepAlive);
+          write(answer, keepAlive, method.toUpperCase() === 'HEAD');
           if (!keepAlive) return;
         }
       } catch (err) {

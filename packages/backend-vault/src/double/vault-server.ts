@@ -318,6 +318,7 @@ export class VaultServer {
     const url = new URL(req.target, 'http://127.0.0.1');
     let method = req.method.toUpperCase();
     if (method === 'PUT') method = 'POST';
+    if (method === 'HEAD') method = 'GET';
     if (method === 'GET' && url.searchParams.get('list') === 'true') method = 'LIST';
     if (!url.pathname.startsWith('/v1/')) return json(404, { errors: [] });
     const path = decodeURIComponent(url.pathname.slice(4));
@@ -399,6 +400,9 @@ export class VaultServer {
     }
     const found = this.#findMount(ns, path);
     if (found === undefined) {
+      // Vault checks the ACL before routing: only a token that may use the path learns there is no mount
+      if (!token.policies.includes('root'))
+        return json(403, { errors: ['1 error occurred:\n\t* permission denied\n\n'] });
       return json(404, { errors: [`no handler for route "${path}". route entry not found.`] });
     }
     const rest = path.slice(found.path.length + 1);
