@@ -71,6 +71,16 @@ export const vaultApiPlugin: FastifyPluginAsync<VaultApiPluginOptions> = async (
 
   kvRoutes(app, mount, kvEngine(coffer));
   sysRoutes(app, mount, coffer);
+  // A route of its own for every other path: a host's catch-all (the web UI's static files at
+  // `/*`) would otherwise take them and answer in its own shape.
+  app.route({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    url: '/*',
+    schema: { hide: true },
+    handler: async () => {
+      throw new VaultHttpError(404, ['unsupported path']);
+    },
+  });
 };
 
 /**
