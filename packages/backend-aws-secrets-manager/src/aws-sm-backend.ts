@@ -14,6 +14,16 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import {
+  type AwsClientLike,
+  awsCaller,
+  compareRefs,
+  failureKind,
+  pageOfRefs,
+  RefListing,
+  StoreFailure,
+  translateStoreFailures,
+} from '@coffer/aws-store-kit';
+import {
   assertOwnedValue,
   assertValueRef,
   type Backend,
@@ -24,21 +34,17 @@ import {
   createRateLimiter,
   decodeValues,
   encodeValues,
-  type RateLimiter,
-  RetriesExhausted,
-  remoteFailure,
   type SecretValues,
   type ValueRef,
   valueNotFound,
   valueTooLarge,
-  withRetries,
 } from '@coffer/core';
 import {
   type AwsSecretsManagerConfig,
   defaultRecoveryWindowDays,
   defaultWritesPerSecond,
 } from './aws-sm-config.js';
-import { type AwsFailure, awsRetryVerdict, classifyAwsError } from './aws-sm-errors.js';
+import { secretsManagerServiceErrors } from './aws-sm-errors.js';
 import {
   labelsFromTags,
   ownerTags,
@@ -73,36 +79,12 @@ export const awsSecretsManagerLimits: BackendLimits = Object.freeze({
 });
 
 /** The part of the SDK client the backend uses (`SecretsManagerClient`, or a recording stand-in). */
-export interface SecretsManagerLike {
-  send(command: object, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
-  destroy(): void;
-}
+export type SecretsManagerLike = AwsClientLike;
 
-/** A failed call, classified, with the attempts it took. Never leaves the backend. */
-class StoreFailure extends Error {
-  override readonly name = 'StoreFailure';
-  constructor(
-    readonly failure: AwsFailure,
-    readonly attempts: number,
-  ) {
-    super(`store call failed: ${failure.kind}`);
-  }
-}
+/** Failures a missing value on `get` is told by: the secret or version is gone, or pending deletion. */
+const missingOnGet: ReadonlySet<string> = new Set(['not_found', 'marked_for_deletion']);
 
 type Described = DescribeSecretCommandOutput;
-/** A snapshot of everything listed, reused by the next pages until this instance writes. */
-interface ListingSnapshot {
-  generation: number;
-  takenAt: number;
-  refs: ValueRef[];
-}
-
-const listingSnapshotMs = 5_000;
-
-function compareRefs(a: ValueRef, b: ValueRef): number {
-  if (a.secretId !== b.secretId) return a.secretId < b.secretId ? -1 : 1;
-  return a.version - b.version;
-}
 
 /** The coffer versions a version-to-stages map holds, each with its AWS version id. */
 function cofferVersions(map: Record<string, string[]> | undefined): Map<number, string> {
@@ -134,9 +116,8 @@ export class AwsSecretsManagerBackend implements Backend {
   readonly #client: SecretsManagerLike;
   readonly #config: AwsSecretsManagerConfig;
   readonly #context: BackendContext;
-  readonly #writes: RateLimiter;
-  #generation = 0;
-  #snapshot: ListingSnapshot | undefined;
+  readonly #call: (write: boolean, command: () => object) => Promise<unknown>;
+  readonly #listing = new RefListing();
   #closed = false;
 
   constructor(client: SecretsManagerLike, config: AwsSecretsManagerConfig, context: BackendContext) {
@@ -144,7 +125,16 @@ export class AwsSecretsManagerBackend implements Backend {
     this.#client = client;
     this.#config = config;
     this.#context = context;
-    this.#writes = createRateLimiter({ perSecond: config.writesPerSecond ?? defaultWritesPerSecond });
+    this.#call = awsCaller({
+      client,
+      service: secretsManagerServiceErrors,
+      writes: createRateLimiter({ perSecond: config.writesPerSecond ?? defaultWritesPerSecond }),
+      maxAttempts: config.maxAttempts,
+      requestTimeoutMs: config.requestTimeoutMs,
+      logger: context.logger,
+      backendName: context.name,
+      storeName: 'Secrets Manager',
+    });
   }
 
   async put(ref: ValueRef, values: SecretValues): Promise<void> {
@@ -155,7 +145,7 @@ export class AwsSecretsManagerBackend implements Backend {
       throw valueTooLarge(this.name, ref, bytes, maxSecretStringBytes, 'AWS Secrets Manager SecretString');
     }
     const name = this.#nameOf(ref.secretId);
-    this.#generation++;
+    this.#listing.changed();
     await this.#translated('put', ref, async () => {
       // a concurrent delete of the last version may remove the secret under us: start over
       for (let round = 1; ; round++) {
@@ -177,13 +167,13 @@ export class AwsSecretsManagerBackend implements Backend {
           );
           return;
         } catch (err) {
-          const kind = err instanceof StoreFailure ? err.failure.kind : undefined;
+          const kind = failureKind(err);
           if (round < 3 && (kind === 'not_found' || kind === 'marked_for_deletion')) continue;
           throw err;
         }
       }
     });
-    this.#generation++;
+    this.#listing.changed();
   }
 
   async get(ref: ValueRef): Promise<SecretValues> {
@@ -216,7 +206,7 @@ export class AwsSecretsManagerBackend implements Backend {
   async delete(ref: ValueRef): Promise<void> {
     assertValueRef(ref);
     const name = this.#nameOf(ref.secretId);
-    this.#generation++;
+    this.#listing.changed();
     await this.#translated('delete', ref, async () => {
       const described = await this.#describe(name);
       if (described === undefined || described.DeletedDate !== undefined) return;
@@ -285,12 +275,10 @@ export class AwsSecretsManagerBackend implements Backend {
         ),
       );
     });
-    this.#generation++;
+    this.#listing.changed();
   }
 
   async list(options: { secretId?: string; after?: ValueRef; limit?: number } = {}): Promise<ValueRef[]> {
-    const limit = options.limit ?? 1000;
-    const after = options.after;
     let refs: ValueRef[];
     if (options.secretId !== undefined) {
       assertValueRef({ secretId: options.secretId, version: 1 });
@@ -306,10 +294,11 @@ export class AwsSecretsManagerBackend implements Backend {
       });
       refs.sort(compareRefs);
     } else {
-      refs = await this.#translated('list', undefined, () => this.#listAll(after !== undefined));
+      refs = await this.#translated('list', undefined, () =>
+        this.#listing.all(options.after !== undefined, () => this.#listAll()),
+      );
     }
-    const start = after === undefined ? 0 : refs.findIndex((r) => compareRefs(r, after) > 0);
-    return start === -1 ? [] : refs.slice(start, start + limit).map((r) => ({ ...r }));
+    return pageOfRefs(refs, options.after, options.limit ?? 1000);
   }
 
   async close(): Promise<void> {
@@ -330,19 +319,8 @@ export class AwsSecretsManagerBackend implements Backend {
     assertOwnedValue(labelsFromTags(described.Tags, ref), this.#context, ref, this.name);
   }
 
-  /** Every ref this deployment holds under its prefix, sorted; pages reuse a fresh snapshot. */
-  async #listAll(continuing: boolean): Promise<ValueRef[]> {
-    const snapshot = this.#snapshot;
-    if (
-      continuing &&
-      snapshot !== undefined &&
-      snapshot.generation === this.#generation &&
-      performance.now() - snapshot.takenAt < listingSnapshotMs
-    ) {
-      return snapshot.refs;
-    }
-    const generation = this.#generation;
-    const takenAt = performance.now();
+  /** Every ref this deployment holds under its prefix. */
+  async #listAll(): Promise<ValueRef[]> {
     const prefix = `${this.#context.clusterPrefix}/`;
     const refs: ValueRef[] = [];
     let nextToken: string | undefined;
@@ -369,8 +347,6 @@ export class AwsSecretsManagerBackend implements Backend {
       nextToken = out.NextToken;
       if (nextToken === undefined || nextToken === '') break;
     }
-    refs.sort(compareRefs);
-    this.#snapshot = { generation, takenAt, refs };
     return refs;
   }
 
@@ -392,7 +368,7 @@ export class AwsSecretsManagerBackend implements Backend {
           );
           return undefined;
         } catch (err) {
-          const kind = err instanceof StoreFailure ? err.failure.kind : undefined;
+          const kind = failureKind(err);
           const raced = err instanceof StoreFailure && err.failure.vendorCode === 'ResourceExistsException';
           // another writer made it (or a forced delete is still being carried out): look again
           if (round < 6 && (raced || kind === 'marked_for_deletion')) {
@@ -422,7 +398,7 @@ export class AwsSecretsManagerBackend implements Backend {
     try {
       await this.#call(true, () => new DeleteSecretCommand(input));
     } catch (err) {
-      const kind = err instanceof StoreFailure ? err.failure.kind : undefined;
+      const kind = failureKind(err);
       if (kind === 'not_found' || kind === 'marked_for_deletion') return;
       throw err;
     }
@@ -439,7 +415,7 @@ export class AwsSecretsManagerBackend implements Backend {
     try {
       return await call();
     } catch (err) {
-      if (err instanceof StoreFailure && err.failure.kind === 'not_found') return undefined;
+      if (failureKind(err) === 'not_found') return undefined;
       throw err;
     }
   }
@@ -455,63 +431,9 @@ export class AwsSecretsManagerBackend implements Backend {
     }
   }
 
-  /**
-   * One SDK call with Coffer's retry layer (the SDK's own is off) and, for writes, the rate
-   * limit. A fresh command per attempt, so each attempt is signed anew.
-   */
-  async #call(write: boolean, command: () => object): Promise<unknown> {
-    try {
-      return await withRetries(
-        async () => {
-          if (write) await this.#writes.take();
-          return this.#client.send(command(), {
-            abortSignal: AbortSignal.timeout(this.#config.requestTimeoutMs),
-          });
-        },
-        {
-          policy: { maxAttempts: this.#config.maxAttempts },
-          classify: awsRetryVerdict,
-          onRetry: (err, attempt, delayMs) => {
-            const failure = classifyAwsError(err);
-            this.#context.logger.debug(
-              { backend: this.name, reason: failure.kind, vendorCode: failure.vendorCode, attempt, delayMs },
-              'retrying a Secrets Manager call',
-            );
-          },
-        },
-      );
-    } catch (err) {
-      if (err instanceof RetriesExhausted) throw new StoreFailure(classifyAwsError(err.last), err.attempts);
-      if (err instanceof CofferError) throw err;
-      throw new StoreFailure(classifyAwsError(err), 1);
-    }
-  }
-
-  /** Runs `work`, turning store failures into Coffer errors that carry no vendor message. */
-  async #translated<T>(operation: string, ref: ValueRef | undefined, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      if (!(err instanceof StoreFailure)) throw err;
-      const { failure, attempts } = err;
-      if ((failure.kind === 'not_found' || failure.kind === 'marked_for_deletion') && ref !== undefined) {
-        if (operation === 'get') throw valueNotFound(this.name, ref);
-      }
-      const reason =
-        failure.kind === 'not_found'
-          ? 'rejected'
-          : failure.kind === 'marked_for_deletion'
-            ? 'rejected'
-            : failure.kind;
-      throw remoteFailure({
-        backend: this.name,
-        type: this.type,
-        operation,
-        ref,
-        reason,
-        vendorCode: failure.vendorCode,
-        attempts,
-      });
-    }
+  #translated<T>(operation: string, ref: ValueRef | undefined, work: () => Promise<T>): Promise<T> {
+    return translateStoreFailures({ backend: this.name, type: this.type }, operation, ref, work, {
+      missingOnGet,
+    });
   }
 }

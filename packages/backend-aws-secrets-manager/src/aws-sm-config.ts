@@ -1,3 +1,4 @@
+import { awsConnectionShape } from '@coffer/aws-store-kit';
 import { remoteSettingsShape } from '@coffer/core';
 import { z } from 'zod';
 
@@ -21,20 +22,7 @@ export const defaultRecoveryWindowDays = 7;
  */
 export const awsSecretsManagerConfigSchema = z
   .object({
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/, 'an AWS region such as eu-central-1')
-      .describe('The AWS region whose Secrets Manager holds the values'),
-    endpoint: z
-      .url({ protocol: /^https?$/ })
-      .optional()
-      .describe('Another endpoint URL: a VPC interface endpoint, FIPS endpoint or a local test double'),
-    profile: z
-      .string()
-      .min(1)
-      .max(128)
-      .optional()
-      .describe('A profile of the shared AWS config/credentials files to take credentials from'),
+    ...awsConnectionShape('Secrets Manager'),
     kmsKeyId: z
       .string()
       .min(1)

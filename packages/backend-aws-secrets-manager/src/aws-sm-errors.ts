@@ -1,175 +1,31 @@
-import type { RemoteFailureReason, RetryVerdict } from '@coffer/core';
+import {
+  type AwsServiceErrors,
+  classifyAwsError as classifyWith,
+  type AwsFailure as KitFailure,
+} from '@coffer/aws-store-kit';
 
 /** What a failed call to Secrets Manager means: which reason, the vendor's code, whether to retry. */
-export interface AwsFailure {
-  /** `not_found` is told apart from every reason a `backend_unavailable` carries. */
-  kind: 'not_found' | 'marked_for_deletion' | RemoteFailureReason;
-  /** The AWS error code (`ThrottlingException`) or the Node error code (`ECONNREFUSED`). */
-  vendorCode: string | undefined;
-  retry: boolean;
-  /** Milliseconds the service asked us to wait (Retry-After), when it did. */
-  afterMs?: number | undefined;
-}
-
-interface ErrorShape {
-  name?: unknown;
-  code?: unknown;
-  message?: unknown;
-  $fault?: unknown;
-  $metadata?: { httpStatusCode?: unknown };
-  $response?: { headers?: Record<string, string | undefined> };
-  cause?: unknown;
-}
-
-const unauthenticatedCodes = new Set([
-  'UnrecognizedClientException',
-  'InvalidClientTokenId',
-  'InvalidSignatureException',
-  'SignatureDoesNotMatch',
-  'IncompleteSignature',
-  'IncompleteSignatureException',
-  'MissingAuthenticationTokenException',
-  'MissingAuthenticationToken',
-  'ExpiredTokenException',
-  'ExpiredToken',
-  'RequestExpired',
-  'CredentialsProviderError',
-  'TokenProviderError',
-]);
-const permissionCodes = new Set(['AccessDeniedException', 'AccessDenied', 'NotAuthorized']);
-const throttlingCodes = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ProvisionedThroughputExceededException',
-]);
-const timeoutCodes = new Set([
-  'TimeoutError',
-  'ETIMEDOUT',
-  'AbortError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-/** Connection failures worth another attempt (the service may be back in a moment). */
-const transientNetworkCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED', 'EAI_AGAIN']);
-const permanentNetworkCodes = new Set(['ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED']);
-const limitCodes = new Set(['LimitExceededException', 'ServiceQuotaExceededException']);
-const rejectedCodes = new Set([
-  'InvalidRequestException',
-  'InvalidParameterException',
-  'ValidationException',
-  'ResourceExistsException',
-  'MalformedPolicyDocumentException',
-  'PreconditionNotMetException',
-  'EncryptionFailure',
-  'DecryptionFailure',
-  'InvalidNextTokenException',
-  'SerializationException',
-  'UnknownOperationException',
-]);
-
-function asShape(err: unknown): ErrorShape {
-  return typeof err === 'object' && err !== null ? (err as ErrorShape) : {};
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** The first Node error code on the error or its causes (the SDK wraps socket errors). */
-function nodeCode(err: unknown, depth = 0): string | undefined {
-  const shape = asShape(err);
-  const code = str(shape.code);
-  if (code !== undefined && /^E[A-Z_]+$/.test(code)) return code;
-  if (code !== undefined && code === 'CERT_HAS_EXPIRED') return code;
-  return depth < 4 && shape.cause !== undefined ? nodeCode(shape.cause, depth + 1) : undefined;
-}
-
-function retryAfterMs(shape: ErrorShape): number | undefined {
-  const header = shape.$response?.headers?.['retry-after'];
-  if (header === undefined) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
+export type AwsFailure = KitFailure<'marked_for_deletion'>;
 
 /**
- * Classifies whatever a Secrets Manager call threw. It reads the error's name, code, status and
- * (only to tell a wrong region from a wrong key) its message; none of that leaves this function
- * except the vendor code.
+ * How Secrets Manager's errors are told apart: a missing secret or version, and a secret that is
+ * pending deletion (InvalidRequestException saying so), which Coffer restores or waits out.
+ */
+export const secretsManagerServiceErrors: AwsServiceErrors<'marked_for_deletion'> = {
+  notFound: new Set(['ResourceNotFoundException']),
+  special: (name, message) =>
+    name === 'InvalidRequestException' && /marked for deletion|scheduled for deletion/i.test(message)
+      ? 'marked_for_deletion'
+      : undefined,
+};
+
+/**
+ * Classifies whatever a Secrets Manager call threw (the AWS store kit's rules with Secrets
+ * Manager's codes); nothing of the error leaves it except the vendor code.
  *
  * @example
  * classifyAwsError(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })).retry; // true
  */
 export function classifyAwsError(err: unknown): AwsFailure {
-  const shape = asShape(err);
-  const name = str(shape.name);
-  const status =
-    typeof shape.$metadata?.httpStatusCode === 'number' ? shape.$metadata.httpStatusCode : undefined;
-  const isService = status !== undefined || shape.$fault !== undefined;
-  const afterMs = retryAfterMs(shape);
-  const network = nodeCode(err);
-
-  if (isService && name !== undefined) {
-    if (name === 'ResourceNotFoundException') return { kind: 'not_found', vendorCode: name, retry: false };
-    if (throttlingCodes.has(name) || status === 429) {
-      return { kind: 'throttled', vendorCode: name, retry: true, afterMs };
-    }
-    if (unauthenticatedCodes.has(name)) {
-      // A key signed for another region is refused as a bad signature; say it is the region.
-      const message = str(shape.message) ?? '';
-      const wrongRegion = /scoped to a valid region|scoped to correct region/i.test(message);
-      return { kind: wrongRegion ? 'unreachable' : 'unauthenticated', vendorCode: name, retry: false };
-    }
-    if (permissionCodes.has(name) || status === 403) {
-      return { kind: 'permission_denied', vendorCode: name, retry: false };
-    }
-    if (limitCodes.has(name)) return { kind: 'limit_exceeded', vendorCode: name, retry: false };
-    if (
-      name === 'InvalidRequestException' &&
-      /marked for deletion|scheduled for deletion/i.test(str(shape.message) ?? '')
-    ) {
-      return { kind: 'marked_for_deletion', vendorCode: name, retry: false };
-    }
-    if (rejectedCodes.has(name)) return { kind: 'rejected', vendorCode: name, retry: false };
-    if (
-      (status !== undefined && status >= 500) ||
-      shape.$fault === 'server' ||
-      name === 'InternalServiceError'
-    ) {
-      return { kind: 'server_error', vendorCode: name, retry: true, afterMs };
-    }
-    if (status !== undefined && status >= 400) return { kind: 'rejected', vendorCode: name, retry: false };
-  }
-  if (name !== undefined && unauthenticatedCodes.has(name)) {
-    return { kind: 'unauthenticated', vendorCode: name, retry: false };
-  }
-  if ((name !== undefined && timeoutCodes.has(name)) || network === 'ETIMEDOUT') {
-    return {
-      kind: 'timeout',
-      vendorCode: name === 'AbortError' ? 'TimeoutError' : (name ?? network),
-      retry: true,
-    };
-  }
-  if (network !== undefined && transientNetworkCodes.has(network)) {
-    return { kind: 'unreachable', vendorCode: network, retry: true };
-  }
-  if (network !== undefined && permanentNetworkCodes.has(network)) {
-    return { kind: 'unreachable', vendorCode: network, retry: false };
-  }
-  if (name === 'Error' || name === undefined) {
-    // a service that answered something that is not Secrets Manager (an HTML page, a proxy)
-    return { kind: 'unreachable', vendorCode: network, retry: false };
-  }
-  return { kind: 'server_error', vendorCode: name, retry: false };
-}
-
-/** The retry verdict `withRetries` wants. */
-export function awsRetryVerdict(err: unknown): RetryVerdict {
-  const failure = classifyAwsError(err);
-  return failure.retry
-    ? { retry: true, ...(failure.afterMs === undefined ? {} : { afterMs: failure.afterMs }) }
-    : { retry: false };
+  return classifyWith(err, secretsManagerServiceErrors);
 }

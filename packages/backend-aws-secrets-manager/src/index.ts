@@ -1,4 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsClientSettings } from '@coffer/aws-store-kit';
 import { type BackendDefinition, defineBackend } from '@coffer/core';
 import {
   AwsSecretsManagerBackend,
@@ -31,17 +32,7 @@ export { nameSeparator, versionStage } from './aws-sm-names.js';
  * `endpoint`, the request timeout, and the SDK's own retries off (Coffer's retry layer is the one).
  */
 export function createSecretsManagerClient(config: AwsSecretsManagerConfig): SecretsManagerClient {
-  return new SecretsManagerClient({
-    region: config.region,
-    ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
-    ...(config.profile === undefined ? {} : { profile: config.profile }),
-    maxAttempts: 1,
-    requestHandler: {
-      requestTimeout: config.requestTimeoutMs,
-      connectionTimeout: Math.min(config.requestTimeoutMs, 5_000),
-      throwOnRequestTimeout: true,
-    },
-  });
+  return new SecretsManagerClient(awsClientSettings(config));
 }
 
 /**

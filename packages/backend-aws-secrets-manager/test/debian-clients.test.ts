@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { awsCli, awsCliJson, independentAwsClients, runBoto3 } from '@coffer/aws-store-kit/testing';
 import type { AwsSecretsManagerBackend } from '@coffer/backend-aws-secrets-manager';
 import type { StoreDoubleHandle } from '@coffer/backend-aws-secrets-manager/double';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,75 +7,14 @@ import { backendOnDouble } from './support.js';
 // The double driven by clients nobody here wrote: Debian's awscli and boto3. They sign with
 // botocore's SigV4 and parse the answers with botocore's model of Secrets Manager, so a double
 // that strays from the wire protocol fails here.
-const awsCli = '/usr/bin/aws';
-const python = '/usr/bin/python3';
-const run = promisify(execFile);
+const { cli: cliPresent, boto3: botoPresent } = await independentAwsClients();
 
-async function hasBoto3(): Promise<boolean> {
-  if (!existsSync(python)) return false;
-  try {
-    await run(python, ['-c', 'import boto3'], { timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const cli = (double: StoreDoubleHandle, args: string[], extra: Record<string, string> = {}) =>
+  awsCli(double, 'secretsmanager', args, extra);
+const cliJson = (double: StoreDoubleHandle, args: string[]) => awsCliJson(double, 'secretsmanager', args);
 
-const cliPresent = existsSync(awsCli);
-const botoPresent = await hasBoto3();
-const required = process.env.CI !== undefined && process.env.CI !== '';
-if (required && (!cliPresent || !botoPresent)) {
-  throw new Error(
-    `CI is set but the independent clients are missing: ${awsCli} ${cliPresent}, boto3 ${botoPresent}`,
-  );
-}
-if (!cliPresent) console.log(`skipping the awscli checks: ${awsCli} is not installed (apt install awscli)`);
-if (!botoPresent)
-  console.log(`skipping the boto3 checks: ${python} cannot import boto3 (apt install python3-boto3)`);
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function clientEnv(double: StoreDoubleHandle, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: '/usr/bin:/bin',
-    HOME: '/nonexistent',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_PAGER: '',
-    ...double.env,
-    ...extra,
-  };
-}
-
-async function cli(
-  double: StoreDoubleHandle,
-  args: string[],
-  extra: Record<string, string> = {},
-): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await run(
-      awsCli,
-      ['secretsmanager', ...args, '--endpoint-url', double.url, '--output', 'json'],
-      { env: clientEnv(double, extra), timeout: 60_000 },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-async function cliJson(double: StoreDoubleHandle, args: string[]): Promise<Record<string, unknown>> {
-  const out = await cli(double, args);
-  expect(out.code, out.stderr).toBe(0);
-  return out.stdout.trim() === '' ? {} : (JSON.parse(out.stdout) as Record<string, unknown>);
-}
-
-describe.skipIf(!cliPresent)('the double through awscli (independent client)', () => {
+// each awscli run starts a Python interpreter: a few seconds apiece on a busy machine
+describe.skipIf(!cliPresent)('the double through awscli (independent client)', { timeout: 120_000 }, () => {
   let made: Awaited<ReturnType<typeof backendOnDouble>>;
   let double: StoreDoubleHandle;
   beforeAll(async () => {
@@ -274,7 +211,7 @@ describe.skipIf(!cliPresent)('the double through awscli (independent client)', (
   });
 });
 
-describe.skipIf(!botoPresent)('the double through boto3 (independent client)', () => {
+describe.skipIf(!botoPresent)('the double through boto3 (independent client)', { timeout: 60_000 }, () => {
   let made: Awaited<ReturnType<typeof backendOnDouble>>;
   beforeAll(async () => {
     made = await backendOnDouble({ writesPerSecond: 0 }, { clusterPrefix: 'boto' });
@@ -316,11 +253,7 @@ except botocore.exceptions.ClientError as e:
     out['afterDelete'] = e.response['Error']['Code']
 print(json.dumps(out))
 `;
-    const { stdout } = await run(python, ['-c', script], {
-      env: { ...clientEnv(made.double), DOUBLE_URL: made.double.url },
-      timeout: 60_000,
-    });
-    const out = JSON.parse(stdout) as Record<string, unknown>;
+    const out = await runBoto3(made.double, script);
     expect(out).toEqual({
       current: { k: 'v2' },
       previous: { k: 'v1' },

@@ -1,3 +1,4 @@
+import { everythingIn, rejectionOf } from '@coffer/aws-store-kit/testing';
 import awsSecretsManager from '@coffer/backend-aws-secrets-manager';
 import { type StoreDoubleHandle, startStoreDouble } from '@coffer/backend-aws-secrets-manager/double';
 import type { BackendDefinition } from '@coffer/core';
@@ -14,30 +15,6 @@ import { useEnv } from './support.js';
 // Engine-level faults: a Coffer on SQLite whose active backend is the AWS Secrets Manager double.
 const definitions = [awsSecretsManager as BackendDefinition];
 const planted = `PLANTED-aws-${Math.random().toString(36).slice(2)}`;
-
-function everything(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const e = err as Error & { code?: unknown; details?: unknown; cause?: unknown };
-  return [
-    e.name,
-    e.message,
-    e.stack,
-    JSON.stringify(e.details ?? {}),
-    String(e.code),
-    everything(e.cause ?? ''),
-  ].join('\n');
-}
-
-async function rejection(
-  promise: Promise<unknown>,
-): Promise<Error & { code: string; details: Record<string, unknown> }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code: string; details: Record<string, unknown> };
-  }
-  throw new Error('expected the operation to fail');
-}
 
 async function fixtureOn(
   double: StoreDoubleHandle,
@@ -103,7 +80,7 @@ describe('aws-secrets-manager under faults, through the engine', () => {
       { kind: 'error', status: 500, code: 'InternalServiceError' },
       { count: 50, operation: 'PutSecretValue' },
     );
-    const err = await rejection(
+    const err = await rejectionOf(
       fx.coffer.secrets.create(fx.admin.actor, {
         name: 'fails',
         kind: 'generic',
@@ -131,7 +108,7 @@ describe('aws-secrets-manager under faults, through the engine', () => {
       { kind: 'error', status: 503, code: 'ServiceUnavailable' },
       { count: 50, operation: 'PutSecretValue' },
     );
-    const err = await rejection(
+    const err = await rejectionOf(
       fx.coffer.secrets.update(fx.admin.actor, made.id, { values: { token: `${planted}-v2` } }),
     );
     errors.push(err);
@@ -147,7 +124,7 @@ describe('aws-secrets-manager under faults, through the engine', () => {
 
   it('gives backend_unavailable (timeout) when the store does not answer in time', async () => {
     double.faults.inject({ kind: 'delay', ms: 1_000 }, { count: 3, operation: 'PutSecretValue' });
-    const err = await rejection(
+    const err = await rejectionOf(
       fx.coffer.secrets.create(fx.admin.actor, {
         name: 'slow',
         kind: 'generic',
@@ -209,7 +186,7 @@ describe('aws-secrets-manager under faults, through the engine', () => {
       values: { token: `${planted}-stays` },
     });
     expect(double.faults.removeSecret(nameOf(gone.id))).toBe(true);
-    const err = await rejection(fx.coffer.secrets.readValues(fx.admin.actor, gone.id, { reveal: true }));
+    const err = await rejectionOf(fx.coffer.secrets.readValues(fx.admin.actor, gone.id, { reveal: true }));
     errors.push(err);
     expect(err.code).toBe('value_not_found');
     const read = await fx.coffer.secrets.readValues(fx.admin.actor, stays.id, { reveal: true });
@@ -217,7 +194,7 @@ describe('aws-secrets-manager under faults, through the engine', () => {
     // one version removed from a secret with two
     await fx.coffer.secrets.update(fx.admin.actor, stays.id, { values: { token: `${planted}-stays-2` } });
     expect(double.faults.removeVersion(nameOf(stays.id), 'coffer-v1')).toBe(true);
-    const old = await rejection(
+    const old = await rejectionOf(
       fx.coffer.secrets.readValues(fx.admin.actor, stays.id, { reveal: true, version: 1 }),
     );
     expect(old.code).toBe('value_not_found');
@@ -227,7 +204,7 @@ describe('aws-secrets-manager under faults, through the engine', () => {
 
   it('never lets a planted value into errors, the log or the audit records', async () => {
     expect(errors.length).toBeGreaterThan(3);
-    for (const err of errors) expect(everything(err)).not.toContain(planted);
+    for (const err of errors) expect(everythingIn(err)).not.toContain(planted);
     expect(fx.logText()).not.toContain(planted);
     let exported = '';
     for await (const line of fx.coffer.audit.export(fx.admin.actor, {})) exported += line;
@@ -247,14 +224,14 @@ describe('aws-secrets-manager with wrong credentials, region or endpoint', () =>
     const restore = useEnv(env);
     const fx = await fixtureOn(double, settings);
     try {
-      const err = await rejection(
+      const err = await rejectionOf(
         fx.coffer.secrets.create(fx.admin.actor, {
           name: 'denied',
           kind: 'generic',
           values: { token: planted },
         }),
       );
-      expect(everything(err)).not.toContain(planted);
+      expect(everythingIn(err)).not.toContain(planted);
       expect(fx.logText()).not.toContain(planted);
       expect(err.code).toBe('backend_unavailable');
       // nothing half-written: no metadata, and the store holds nothing

@@ -1,5 +1,5 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { AwsClientLike } from '@coffer/aws-store-kit';
+import { type AwsClientLike, awsClientSettings } from '@coffer/aws-store-kit';
 import { type BackendDefinition, CofferError, defineBackend } from '@coffer/core';
 import { AwsSsmBackend, awsSsmCapabilities, awsSsmType } from './ssm-backend.js';
 import { type AwsSsmConfig, awsSsmConfigSchema } from './ssm-config.js';
@@ -20,17 +20,7 @@ export { parameterNameOf, refOfParameterName } from './ssm-names.js';
  * `endpoint`, the request timeout, and the SDK's own retries off (Coffer's retry layer is the one).
  */
 export function createSsmClient(config: AwsSsmConfig): SSMClient {
-  return new SSMClient({
-    region: config.region,
-    ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
-    ...(config.profile === undefined ? {} : { profile: config.profile }),
-    maxAttempts: 1,
-    requestHandler: {
-      requestTimeout: config.requestTimeoutMs,
-      connectionTimeout: Math.min(config.requestTimeoutMs, 5_000),
-      throwOnRequestTimeout: true,
-    },
-  });
+  return new SSMClient(awsClientSettings(config));
 }
 
 /**

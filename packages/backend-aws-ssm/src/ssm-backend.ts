@@ -11,7 +11,10 @@ import {
 import {
   type AwsClientLike,
   awsCaller,
+  compareRefs,
   failureKind,
+  pageOfRefs,
+  RefListing,
   StoreFailure,
   translateStoreFailures,
 } from '@coffer/aws-store-kit';
@@ -60,19 +63,6 @@ function labelsOf(tags: Tags): Record<string, string> {
   return labels;
 }
 
-function compareRefs(a: ValueRef, b: ValueRef): number {
-  if (a.secretId !== b.secretId) return a.secretId < b.secretId ? -1 : 1;
-  return a.version - b.version;
-}
-
-/** A listing of everything, reused by the next pages for a few seconds unless this instance wrote. */
-interface ListingSnapshot {
-  generation: number;
-  takenAt: number;
-  refs: ValueRef[];
-}
-const listingSnapshotMs = 5_000;
-
 /**
  * Coffer values in AWS Systems Manager Parameter Store: one SecureString parameter per Coffer
  * version, `/<clusterPrefix>/<secret id>/v<n>`, tagged with the owning deployment, the secret id
@@ -87,8 +77,7 @@ export class AwsSsmBackend implements Backend {
   readonly #config: AwsSsmConfig;
   readonly #context: BackendContext;
   readonly #call: (write: boolean, command: () => object) => Promise<unknown>;
-  #generation = 0;
-  #snapshot: ListingSnapshot | undefined;
+  readonly #listing = new RefListing();
   #closed = false;
 
   constructor(client: AwsClientLike, config: AwsSsmConfig, context: BackendContext) {
@@ -125,7 +114,7 @@ export class AwsSsmBackend implements Backend {
       Type: 'SecureString' as const,
       ...(this.#config.kmsKeyId === undefined ? {} : { KeyId: this.#config.kmsKeyId }),
     };
-    this.#generation++;
+    this.#listing.changed();
     await this.#translated('put', ref, async () => {
       try {
         // a new parameter carries its owner tags from the start (tags cannot go with Overwrite)
@@ -149,7 +138,7 @@ export class AwsSsmBackend implements Backend {
         );
       }
     });
-    this.#generation++;
+    this.#listing.changed();
   }
 
   async get(ref: ValueRef): Promise<SecretValues> {
@@ -173,7 +162,7 @@ export class AwsSsmBackend implements Backend {
   async delete(ref: ValueRef): Promise<void> {
     assertValueRef(ref);
     const name = this.#nameOf(ref);
-    this.#generation++;
+    this.#listing.changed();
     await this.#translated('delete', ref, async () => {
       let tags: Tags;
       try {
@@ -190,22 +179,22 @@ export class AwsSsmBackend implements Backend {
         if (failureKind(err) !== 'not_found') throw err;
       }
     });
-    this.#generation++;
+    this.#listing.changed();
   }
 
   async list(options: { secretId?: string; after?: ValueRef; limit?: number } = {}): Promise<ValueRef[]> {
-    const limit = options.limit ?? 1000;
-    const after = options.after;
     let refs: ValueRef[];
     if (options.secretId !== undefined) {
       assertValueRef({ secretId: options.secretId, version: 1 });
       const path = secretPathOf(this.#context.clusterPrefix, options.secretId);
       refs = await this.#translated('list', undefined, () => this.#listPath(path, false));
     } else {
-      refs = await this.#translated('list', undefined, () => this.#listAll(after !== undefined));
+      const prefix = clusterPathOf(this.#context.clusterPrefix);
+      refs = await this.#translated('list', undefined, () =>
+        this.#listing.all(options.after !== undefined, () => this.#listPath(prefix, true)),
+      );
     }
-    const start = after === undefined ? 0 : refs.findIndex((r) => compareRefs(r, after) > 0);
-    return start === -1 ? [] : refs.slice(start, start + limit).map((r) => ({ ...r }));
+    return pageOfRefs(refs, options.after, options.limit ?? 1000);
   }
 
   async close(): Promise<void> {
@@ -232,23 +221,6 @@ export class AwsSsmBackend implements Backend {
 
   async #assertOwned(name: string, ref: ValueRef): Promise<void> {
     assertOwnedValue(labelsOf(await this.#tagsOf(name)), this.#context, ref, this.name);
-  }
-
-  async #listAll(continuing: boolean): Promise<ValueRef[]> {
-    const snapshot = this.#snapshot;
-    if (
-      continuing &&
-      snapshot !== undefined &&
-      snapshot.generation === this.#generation &&
-      performance.now() - snapshot.takenAt < listingSnapshotMs
-    ) {
-      return snapshot.refs;
-    }
-    const generation = this.#generation;
-    const takenAt = performance.now();
-    const refs = await this.#listPath(clusterPathOf(this.#context.clusterPrefix), true);
-    this.#snapshot = { generation, takenAt, refs };
-    return refs;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { type AwsJsonServerOptions, startAwsJsonServer } from './aws-json-server.js';
 import { FaultPlan } from './fault-plan.js';
+import type { RateQuota } from './quota-throttle.js';
 import type { DoubleCredential } from './sigv4-verifier.js';
 
 /**
@@ -19,8 +20,11 @@ export const awsDoubleDefaults = Object.freeze({
 
 /** Where a double runs and with which keys (each falls back to {@link awsDoubleDefaults}). */
 export interface AwsDoubleOptions {
-  /** Enforce the service's request quotas with ThrottlingException (default true). */
-  throttle?: boolean;
+  /**
+   * Enforce the service's request quotas with ThrottlingException (default true); or give some
+   * operations other quotas (the rest keep the service's), e.g. a low one a test can reach for sure.
+   */
+  throttle?: boolean | Readonly<Record<string, RateQuota>>;
   /** Port on 127.0.0.1 (default: any free one). */
   port?: number;
   /** The region the double serves; requests signed for another are refused. */
@@ -111,9 +115,11 @@ export async function startAwsDouble(
     allow: new Set(protocol.readOnlyOperations),
   };
   const plan = new FaultPlan();
-  const { readOnlyOperations: _, ...service } = protocol;
+  const { readOnlyOperations: _, quotas, ...service } = protocol;
+  const throttle = options.throttle ?? true;
   const running = await startAwsJsonServer({
     ...service,
+    quotas: typeof throttle === 'object' ? { ...quotas, ...throttle } : quotas,
     region,
     accountId,
     credentials: new Map([
@@ -121,7 +127,7 @@ export async function startAwsDouble(
       [readOnly.accessKeyId, readOnly],
     ]),
     faults: plan,
-    throttle: options.throttle ?? true,
+    throttle: throttle !== false,
     ...(options.port === undefined ? {} : { port: options.port }),
   });
   return {

@@ -4,66 +4,65 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { DoubleCredential } from './sigv4-verifier.js';
-import { type FaultAction, FaultPlan, startSecretsManagerServer } from './sm-server.js';
+import {
+  type AwsDoubleFaults,
+  type AwsDoubleOptions,
+  type AwsStoreDoubleHandle,
+  awsDoubleDefaults,
+  doubleRegionOf,
+  type RateQuota,
+  startAwsDouble,
+} from '@coffer/aws-store-kit/double';
 import { SecretsManagerStore } from './sm-store.js';
 
-export { type DoubleCredential, verifySigV4 } from './sigv4-verifier.js';
-export { AwsError } from './sm-errors.js';
-export { type FaultAction, FaultPlan } from './sm-server.js';
+export {
+  AwsError,
+  type DoubleCredential,
+  type FaultAction,
+  FaultPlan,
+  verifySigV4,
+} from '@coffer/aws-store-kit/double';
 export { SecretsManagerStore, secretsManagerQuotas } from './sm-store.js';
-export { secretsManagerRateQuotas } from './sm-throttle.js';
+
+/**
+ * The request quotas of Secrets Manager (per account and region, per second), after the
+ * service's quota page; each group shares one bucket.
+ */
+export const secretsManagerRateQuotas: Readonly<Record<string, RateQuota>> = Object.freeze({
+  GetSecretValue: { group: 'read', perSecond: 10_000 },
+  DescribeSecret: { group: 'read', perSecond: 10_000 },
+  PutSecretValue: { group: 'write', perSecond: 50 },
+  UpdateSecret: { group: 'write', perSecond: 50 },
+  UpdateSecretVersionStage: { group: 'write', perSecond: 50 },
+  CreateSecret: { group: 'create', perSecond: 50 },
+  DeleteSecret: { group: 'delete', perSecond: 50 },
+  RestoreSecret: { group: 'restore', perSecond: 50 },
+  ListSecrets: { group: 'list', perSecond: 50 },
+  ListSecretVersionIds: { group: 'list', perSecond: 50 },
+  TagResource: { group: 'tag', perSecond: 50 },
+  UntagResource: { group: 'tag', perSecond: 50 },
+});
 
 /** Fault injection and state of a running double. */
-export interface SecretsManagerFaults {
-  /** The next `count` requests (of `operation`, e.g. `PutSecretValue`, or of any) meet `action`. */
-  inject(action: FaultAction, options?: { count?: number; operation?: string }): void;
-  /** Drops faults not yet used. */
-  clear(): void;
-  /** Requests that reached the double, of one operation or in all (refused ones too). */
-  requestCount(operation?: string): number;
-  resetCounts(): void;
+export interface SecretsManagerFaults extends AwsDoubleFaults {
   /** Deletes a whole secret behind the client's back (no recovery window). */
   removeSecret(name: string): boolean;
   /** Deletes the version carrying `stage` (e.g. `coffer-v2`) behind the client's back. */
   removeVersion(name: string, stage: string): boolean;
   /** Names of the secrets the double holds, pending deletion included. */
   secretNames(): string[];
-  /** A key pair that may only read (GetSecretValue, DescribeSecret, ListSecrets, ListSecretVersionIds). */
-  readOnlyCredentials: { accessKeyId: string; secretAccessKey: string };
-  /** The account id in the ARNs. */
-  accountId: string;
 }
 
 /** What every store double of Coffer hands its tests and the benchmark. */
-export interface StoreDoubleHandle {
-  /** The double's base URL. */
-  url: string;
-  /** Backend settings (without `type`) that point an instance at this double. */
-  settings: Record<string, unknown>;
-  /** Environment variables the vendor's credential chain needs to reach the double; the caller sets them in process.env. */
-  env: Record<string, string>;
-  /** One write through the vendor SDK alone, nothing of Coffer around it (the benchmark's baseline). */
-  rawPut(name: string, value: string): Promise<void>;
-  /** Fault injection and state, for tests. */
-  faults: SecretsManagerFaults;
-  close(): Promise<void>;
-}
+export type StoreDoubleHandle = AwsStoreDoubleHandle<SecretsManagerFaults>;
 
-export interface StoreDoubleOptions {
-  /** Enforce Secrets Manager's request quotas with ThrottlingException (default true). */
-  throttle?: boolean;
-  /** Port on 127.0.0.1 (default: any free one). */
-  port?: number;
-  /** The region the double serves (default `us-east-1`); requests signed for another are refused. */
-  region?: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
-}
+/** Where the double runs: `throttle` (default true) enforces Secrets Manager's request quotas. */
+export type StoreDoubleOptions = AwsDoubleOptions;
 
 /**
  * Starts a local AWS Secrets Manager on 127.0.0.1 that speaks the service's wire protocol, checks
- * SigV4 signatures and the region, and enforces its documented limits and quotas.
+ * SigV4 signatures and the region, and enforces its documented limits and quotas. It accepts the
+ * same test keys and region as the Parameter Store double.
  *
  * @example
  * const double = await startStoreDouble();
@@ -71,46 +70,28 @@ export interface StoreDoubleOptions {
  * const config = { type: 'aws-secrets-manager', ...double.settings };
  */
 export async function startStoreDouble(options: StoreDoubleOptions = {}): Promise<StoreDoubleHandle> {
-  const region = options.region ?? 'us-east-1';
-  const accountId = '123456789012';
-  const main: DoubleCredential = {
-    accessKeyId: options.accessKeyId ?? 'AKIACOFFERDOUBLE0001',
-    secretAccessKey: options.secretAccessKey ?? 'coffer-double-secret-access-key-0001',
-  };
-  const readOnly: DoubleCredential = {
-    accessKeyId: 'AKIACOFFERREADONLY01',
-    secretAccessKey: 'coffer-double-read-only-secret-key-01',
-    allow: new Set(['GetSecretValue', 'DescribeSecret', 'ListSecrets', 'ListSecretVersionIds']),
-  };
-  const credentials = new Map([
-    [main.accessKeyId, main],
-    [readOnly.accessKeyId, readOnly],
-  ]);
-  const store = new SecretsManagerStore(region, accountId);
-  const plan = new FaultPlan();
-  const running = await startSecretsManagerServer({
-    store,
-    credentials,
-    faults: plan,
-    throttle: options.throttle ?? true,
-    ...(options.port === undefined ? {} : { port: options.port }),
-  });
+  const store = new SecretsManagerStore(doubleRegionOf(options), awsDoubleDefaults.accountId);
+  const running = await startAwsDouble(
+    {
+      targetPrefix: 'secretsmanager.',
+      signingService: 'secretsmanager',
+      quotas: secretsManagerRateQuotas,
+      internalErrorType: 'InternalServiceError',
+      readOnlyOperations: ['GetSecretValue', 'DescribeSecret', 'ListSecrets', 'ListSecretVersionIds'],
+      handle: (operation, input) => store.handle(operation, input),
+    },
+    options,
+  );
   const raw = new SecretsManagerClient({
-    region,
+    region: running.region,
     endpoint: running.url,
-    credentials: { accessKeyId: main.accessKeyId, secretAccessKey: main.secretAccessKey },
+    credentials: running.credentials,
     maxAttempts: 1,
   });
   return {
     url: running.url,
-    settings: { region, endpoint: running.url },
-    env: {
-      AWS_ACCESS_KEY_ID: main.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: main.secretAccessKey,
-      AWS_REGION: region,
-      AWS_DEFAULT_REGION: region,
-      AWS_EC2_METADATA_DISABLED: 'true',
-    },
+    settings: running.settings,
+    env: running.env,
     async rawPut(name, value) {
       try {
         await raw.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
@@ -120,15 +101,10 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
       }
     },
     faults: {
-      inject: (action, opts) => plan.inject(action, opts),
-      clear: () => plan.clear(),
-      requestCount: (operation) => plan.requestCount(operation),
-      resetCounts: () => plan.resetCounts(),
+      ...running.faults,
       removeSecret: (name) => store.removeSecret(name),
       removeVersion: (name, stage) => store.removeVersion(name, stage),
       secretNames: () => store.names(),
-      readOnlyCredentials: { accessKeyId: readOnly.accessKeyId, secretAccessKey: readOnly.secretAccessKey },
-      accountId,
     },
     async close() {
       raw.destroy();

@@ -1,42 +1,8 @@
 #!/usr/bin/env node
+import { runDoubleMain } from '@coffer/aws-store-kit/double';
 import { startStoreDouble } from './index.js';
 
-/**
- * A local AWS Secrets Manager double for trying Coffer without an AWS account:
- * `node packages/backend-aws-secrets-manager/dist/double/main.js [--port N] [--no-throttle]`.
- * It prints the backend settings and the environment to give Coffer, and runs until stopped.
- */
-function argument(name: string): string | undefined {
-  const at = process.argv.indexOf(name);
-  return at === -1 ? undefined : process.argv[at + 1];
-}
-
-const portText = argument('--port');
-const port = portText === undefined ? undefined : Number(portText);
-if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
-  process.stderr.write('--port takes a port number\n');
-  process.exit(2);
-}
-const double = await startStoreDouble({
-  throttle: !process.argv.includes('--no-throttle'),
-  ...(port === undefined ? {} : { port }),
-});
-const lines = [
-  `AWS Secrets Manager double listening on ${double.url}`,
-  '',
-  'Backend settings for Coffer (backends.<name>):',
-  JSON.stringify({ type: 'aws-secrets-manager', ...double.settings }, null, 2),
-  '',
-  'Environment for the AWS credential chain:',
-  ...Object.entries(double.env).map(([k, v]) => `export ${k}=${v}`),
-  '',
-];
-process.stdout.write(`${lines.join('\n')}\n`);
-const stop = () => {
-  double.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+// A local AWS Secrets Manager for trying Coffer without an AWS account:
+// `node packages/backend-aws-secrets-manager/dist/double/main.js [--port N] [--no-throttle]`
+// prints the backend settings and the environment to give Coffer, and runs until stopped.
+await runDoubleMain({ title: 'AWS Secrets Manager', type: 'aws-secrets-manager', start: startStoreDouble });

@@ -1,5 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AwsError } from './sm-errors.js';
+import {
+  AwsError,
+  readBoolean as bool,
+  readInteger as int,
+  type Json,
+  checkLength as lengthCheck,
+  paginate,
+  readString as str,
+  readStringList as stringList,
+} from '@coffer/aws-store-kit/double';
 
 /**
  * The state and operations of a Secrets Manager double, after the Secrets Manager API
@@ -42,66 +51,8 @@ interface Secret {
   seq: number;
 }
 
-type Json = Record<string, unknown>;
-
 const namePattern = /^[A-Za-z0-9/_+=.@-]+$/;
 const secondsOf = (ms: number) => ms / 1000;
-
-function str(input: Json, key: string, required: true): string;
-function str(input: Json, key: string, required?: false): string | undefined;
-function str(input: Json, key: string, required = false): string | undefined {
-  const value = input[key];
-  if (value === undefined || value === null) {
-    if (required) {
-      throw new AwsError(
-        'ValidationException',
-        `1 validation error detected: Value null at '${lowerFirst(key)}' failed to satisfy constraint: Member must not be null`,
-      );
-    }
-    return undefined;
-  }
-  if (typeof value !== 'string') throw new AwsError('SerializationException', `${key} must be a string`);
-  return value;
-}
-
-function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
-}
-
-function lengthCheck(key: string, value: string | undefined, min: number, max: number): void {
-  if (value === undefined) return;
-  if (value.length < min || value.length > max) {
-    throw new AwsError(
-      'ValidationException',
-      `1 validation error detected: Value at '${lowerFirst(key)}' failed to satisfy constraint: Member must have length between ${min} and ${max}`,
-    );
-  }
-}
-
-function bool(input: Json, key: string): boolean | undefined {
-  const value = input[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw new AwsError('SerializationException', `${key} must be a boolean`);
-  return value;
-}
-
-function int(input: Json, key: string): number | undefined {
-  const value = input[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new AwsError('SerializationException', `${key} must be an integer`);
-  }
-  return value;
-}
-
-function stringList(input: Json, key: string): string[] | undefined {
-  const value = input[key];
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-    throw new AwsError('SerializationException', `${key} must be a list of strings`);
-  }
-  return value as string[];
-}
 
 function tagList(input: Json, key: string): { Key: string; Value: string }[] | undefined {
   const value = input[key];
@@ -358,7 +309,10 @@ export class SecretsManagerStore {
       .filter((s) => includePlanned || s.deletedAt === undefined)
       .filter((s) => filters.every((f) => matchesFilter(s, f)))
       .sort((a, b) => (sortOrder === 'asc' ? a.seq - b.seq : b.seq - a.seq));
-    const { page, next } = paginate(all, (s) => s.seq, str(input, 'NextToken'), maxResults, sortOrder);
+    const { page, next } = paginate(all, (s) => s.seq, str(input, 'NextToken'), maxResults, {
+      order: sortOrder,
+      invalidTokenType: 'InvalidNextTokenException',
+    });
     return {
       SecretList: page.map((secret) => ({
         ARN: secret.arn,
@@ -387,13 +341,9 @@ export class SecretsManagerStore {
     const includeDeprecated = bool(input, 'IncludeDeprecated') ?? false;
     const versions = [...secret.versions.values()].filter((v) => includeDeprecated || v.stages.size > 0);
     const order = new Map(versions.map((v, i) => [v.id, i]));
-    const { page, next } = paginate(
-      versions,
-      (v) => order.get(v.id)!,
-      str(input, 'NextToken'),
-      maxResults,
-      'asc',
-    );
+    const { page, next } = paginate(versions, (v) => order.get(v.id)!, str(input, 'NextToken'), maxResults, {
+      invalidTokenType: 'InvalidNextTokenException',
+    });
     return {
       ARN: secret.arn,
       Name: secret.name,
@@ -736,35 +686,4 @@ function matchesFilter(secret: Secret, filter: Filter): boolean {
     );
   if (negatives.some(hit)) return false;
   return positives.length === 0 || positives.some(hit);
-}
-
-/** Opaque continuation tokens that name where the last page stopped (stable while items come and go). */
-function paginate<T>(
-  items: readonly T[],
-  keyOf: (item: T) => number,
-  token: string | undefined,
-  maxResults: number,
-  order: 'asc' | 'desc',
-): { page: T[]; next: string | undefined } {
-  let start = 0;
-  if (token !== undefined) {
-    let after: number | undefined;
-    try {
-      const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
-      if (typeof parsed.after === 'number') after = parsed.after;
-    } catch {
-      after = undefined;
-    }
-    if (after === undefined)
-      throw new AwsError('InvalidNextTokenException', 'The NextToken value is invalid.');
-    const a = after;
-    start = items.findIndex((item) => (order === 'asc' ? keyOf(item) > a : keyOf(item) < a));
-    if (start === -1) start = items.length;
-  }
-  const page = items.slice(start, start + maxResults);
-  const more = start + maxResults < items.length;
-  const next = more
-    ? Buffer.from(JSON.stringify({ after: keyOf(page[page.length - 1]!) })).toString('base64url')
-    : undefined;
-  return { page, next };
 }
