@@ -1,5 +1,6 @@
 // The Vault door's pure parts: KV paths to Coffer names and back, LIST keys, and the
 // translation of core errors into Vault's status codes and messages.
+import { readFileSync } from 'node:fs';
 import { CofferError, errorCodes } from '@coffer/core';
 import { describe, expect, it } from 'vitest';
 import { kvPathOf, listKeys, listPrefixOf, namePrefixOf, secretNameOf } from '../src/vault-api/kv-paths.js';
@@ -50,8 +51,15 @@ describe('KV paths and secret names', () => {
 });
 
 describe('Vault errors', () => {
-  it('has a Vault status for every core error code', () => {
-    for (const code of errorCodes) expect(vaultStatusOf[code]).toBeGreaterThanOrEqual(400);
+  it('has a Vault status for every core error code, each documented in docs/vault-api.md', () => {
+    const doc = readFileSync(new URL('../../../docs/vault-api.md', import.meta.url), 'utf8');
+    for (const code of errorCodes) {
+      const status = vaultStatusOf[code];
+      expect(status, code).toBeGreaterThanOrEqual(400);
+      expect(doc, `docs/vault-api.md has no row for ${status}`).toMatch(
+        new RegExp(`\\| \`${status}\`\\s+\\|`),
+      );
+    }
   });
 
   it('answers as Vault does', () => {
