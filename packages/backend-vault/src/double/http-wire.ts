@@ -95,6 +95,7 @@ export async function startWireServer(
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
+    socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     let buf: Buffer = Buffer.alloc(0);

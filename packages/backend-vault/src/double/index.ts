@@ -60,6 +60,8 @@ export interface VaultFaults {
     namespace?: string;
     noDefaultPolicy?: boolean;
   }): string;
+  /** Tokens made since the start (logins, `auth/token/create`, `createToken`), not the fixed ones. */
+  issuedTokens(): string[];
   /** Revokes a token behind its holder's back. */
   revokeToken(token: string): void;
   /** An ACL policy: a list of path globs with capabilities. */
@@ -150,6 +152,10 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
         return path;
       },
       createToken: (o) => server.addToken(o).id,
+      issuedTokens: () => {
+        const fixed = new Set<string>(Object.values(doubleTokens));
+        return [...server.tokens.keys()].filter((t) => !fixed.has(t));
+      },
       revokeToken: (token) => {
         server.tokens.delete(token);
       },
