@@ -155,9 +155,11 @@ export {
   keySourceFailure,
   keySourceFailureReasons,
   keySourcePackages,
+  loadKeySourceDefinition,
   type OpenKeyringOptions,
   openKeyring,
   openKeySource,
+  parseKeySourceConfig,
   WRAP_CONTEXT_KEYS,
   type WrapContext,
   type WrappedDataKey,
@@ -221,6 +223,19 @@ export type {
   UpdateMetadataInput,
   UpdateValuesInput,
 } from './secrets/secret-types.js';
+export type { ShareLinkService } from './share-links/share-link-service.js';
+export {
+  type CreatedShareLink,
+  type CreateShareLinkInput,
+  type OpenedShareLink,
+  type OpenShareLinkInput,
+  type ShareLink,
+  type ShareLinkPreview,
+  type ShareLinkRevokeReason,
+  type ShareLinkState,
+  type ShareLinkViewer,
+  shareLinkLimits,
+} from './share-links/share-link-types.js';
 export type { Clock } from './shared/clock.js';
 export type { Page, PageRequest } from './shared/page.js';
 export { type CofferDatabase, dialectOf, openDatabase, redactUrl } from './storage/database.js';
