@@ -11,6 +11,12 @@ import { backendOnDouble, rejection } from './support.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
+/** Waits until `done` holds (checked every 100 ms), at most `ms`; no timing is asserted. */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done() && Date.now() < end) await sleep(100);
+}
+
 describe('vault-kv authentication', () => {
   let double: StoreDoubleHandle;
   let dir: string;
@@ -26,8 +32,8 @@ describe('vault-kv authentication', () => {
   it('logs in with AppRole, renews the token, and logs in again once its max TTL is near', async () => {
     const { roleId, secretId } = double.faults.createAppRole('coffer', {
       policies: ['coffer-rw'],
-      tokenTtl: 1,
-      tokenMaxTtl: 2,
+      tokenTtl: 2,
+      tokenMaxTtl: 4,
     });
     const secretIdFile = join(dir, 'secret-id');
     writeFileSync(secretIdFile, `${secretId}\n`, { mode: 0o600 });
@@ -39,7 +45,7 @@ describe('vault-kv authentication', () => {
       double.faults.resetCounts();
       await made.backend.put({ secretId: id(1), version: 1 }, { a: 'one' });
       expect(double.faults.requestCount('auth.approle.login')).toBe(1);
-      await sleep(2_600);
+      await until(() => double.faults.requestCount('auth.approle.login') >= 2, 15_000);
       expect(double.faults.requestCount('auth.token.renew-self')).toBeGreaterThanOrEqual(1);
       expect(double.faults.requestCount('auth.approle.login')).toBeGreaterThanOrEqual(2);
       await made.backend.put({ secretId: id(1), version: 2 }, { a: 'two' });
@@ -48,7 +54,7 @@ describe('vault-kv authentication', () => {
     } finally {
       await made.close();
     }
-  });
+  }, 30_000);
 
   it('logs in again when Vault forgets the token (revoked behind its back) and goes on', async () => {
     const { roleId, secretId } = double.faults.createAppRole('revoked', {
@@ -93,19 +99,22 @@ describe('vault-kv authentication', () => {
   });
 
   it('renews a renewable token from VAULT_TOKEN before it expires', async () => {
-    const token = double.faults.createToken({ policies: ['coffer-rw'], ttl: 1, renewable: true });
+    const token = double.faults.createToken({ policies: ['coffer-rw'], ttl: 3, renewable: true });
+    const expires = Date.now() + 3_000;
     const made = await backendOnDouble({ writesPerSecond: 0 }, { double, clusterPrefix: 'renew' });
     process.env.VAULT_TOKEN = token;
     try {
       double.faults.resetCounts();
       await made.backend.put({ secretId: id(4), version: 1 }, { a: 'one' });
-      await sleep(1_600);
+      await until(() => double.faults.requestCount('auth.token.renew-self') >= 1, 15_000);
       expect(double.faults.requestCount('auth.token.renew-self')).toBeGreaterThanOrEqual(1);
+      // past the token's first expiry: only the renewal keeps it alive
+      await sleep(Math.max(0, expires - Date.now() + 300));
       expect(await made.backend.get({ secretId: id(4), version: 1 })).toEqual({ a: 'one' });
     } finally {
       await made.close();
     }
-  });
+  }, 30_000);
 
   it('reads a token file again when Vault refuses the token it held', async () => {
     const tokenFile = join(dir, 'token');
