@@ -45,6 +45,7 @@ import type { MigrationStep } from './migration/migration-types.js';
 import { createSecretService, type SecretService } from './secrets/secret-service.js';
 import { type ReconcileResult, reconcileValueJournal } from './secrets/value-reconciler.js';
 import type { WriteStep } from './secrets/value-writer.js';
+import { createShareLinkService, type ShareLinkService } from './share-links/share-link-service.js';
 import { type Clock, systemClock } from './shared/clock.js';
 import { type CofferDatabase, openDatabase } from './storage/database.js';
 import { migrateToLatest } from './storage/migrator.js';
@@ -72,6 +73,11 @@ export interface CreateCofferOptions {
   maintenance?: boolean;
   passwordHasher?: PasswordHasher;
   sessions?: Partial<SessionPolicy>;
+  /**
+   * scrypt's cost for share-link passphrases (default N=2^15, r=8, p=1); tests lower it. Each
+   * link keeps the cost it was made with.
+   */
+  shareLinkPassphraseCost?: { N: number; r: number; p: number };
   /** Crash tests only: called at each step of a value write. */
   onWriteStep?: (step: WriteStep, ref: { secretId: string; version: number }) => void;
   /** Crash tests only: called at each step of moving a secret to another backend. */
@@ -85,6 +91,8 @@ export interface Coffer {
   readonly kinds: KindRegistry & { readonly problems: readonly KindLoadProblem[] };
   readonly secrets: SecretService;
   readonly shares: ShareService;
+  /** One-time share links to a secret's values for people without an account (docs/share-links.md). */
+  readonly shareLinks: ShareLinkService;
   readonly identity: IdentityService;
   readonly audit: AuditService;
   readonly keyring: KeyringService;
@@ -98,6 +106,8 @@ export interface Coffer {
   readonly maintenance: {
     reconcile(options?: { olderThanMs?: number }): Promise<ReconcileResult>;
     purgeExpired(): Promise<{ purged: number }>;
+    /** Destroys the copies of expired share links and revokes the links of deleted secrets. */
+    sweepShareLinks(): Promise<{ expired: number; revoked: number }>;
   };
   close(): Promise<void>;
 }
@@ -147,6 +157,7 @@ export async function createCoffer(
     const keyring: Keyring = await openKeyring({
       source: opened.source,
       ...(opened.cache === undefined ? {} : { cache: opened.cache }),
+      ...(opened.previous === undefined ? {} : { previous: opened.previous }),
       deploymentId,
       database,
       logger,
@@ -235,6 +246,26 @@ export async function createCoffer(
       ...(options.onWriteStep === undefined ? {} : { onWriteStep: options.onWriteStep }),
     });
     const shares = createShareService({ database, resolveActor, audit: auditLog, events, clock });
+    const shareLinks = createShareLinkService({
+      database,
+      resolveActor,
+      audit: auditLog,
+      reveal: (actor, secretId) => secrets.readValues(actor, secretId, { reveal: true }),
+      clock,
+      logger,
+      ...(options.shareLinkPassphraseCost === undefined
+        ? {}
+        : { passphraseCost: options.shareLinkPassphraseCost }),
+    });
+    // A secret's links die with it: revoked as soon as it goes to the trash or is purged here;
+    // the sweep below and every open catch what another process (or a crash) left behind.
+    const unsubscribeLinks = events.subscribe((event) => {
+      if (event.type !== 'secret.deleted' && event.type !== 'secret.purged') return;
+      shareLinks.revokeForSecret(event.secretId).catch((err: unknown) => {
+        logger.warn({ err }, 'revoking the share links of a deleted secret failed; the sweep retries');
+      });
+    });
+    closers.push(async () => unsubscribeLinks());
     const audit = createAuditService({ database, audit: auditLog, identity });
     const keyringService = createKeyringService({
       keyring,
@@ -279,6 +310,7 @@ export async function createCoffer(
           { olderThanMs: o.olderThanMs ?? writeLeaseMs },
         ),
       purgeExpired: () => secrets.purgeExpired(),
+      sweepShareLinks: () => shareLinks.sweep(),
     };
 
     if (options.maintenance !== false) {
@@ -289,6 +321,7 @@ export async function createCoffer(
       const purge = run('purging expired secrets and sessions', async () => {
         await maintenance.purgeExpired();
         await identity.purgeExpiredSessions();
+        await maintenance.sweepShareLinks();
       });
       // The start-up migration waits for this first pass, so the two never handle the same
       // leftovers of a crashed run at once.
@@ -319,6 +352,7 @@ export async function createCoffer(
       kinds,
       secrets,
       shares,
+      shareLinks,
       identity,
       audit,
       keyring: keyringService,

@@ -1,7 +1,7 @@
 import { CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { everythingIn, rejectionOf } from '@coffer/aws-store-kit/testing';
 import type { Coffer } from '@coffer/core';
-import type { CofferFixture } from '@coffer/core/test-support';
+import { type CofferFixture, createCofferFixture } from '@coffer/core/test-support';
 import type { KmsDoubleHandle } from '@coffer/keysource-aws-kms/double';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cofferOnKms, keySourceDefinitions, kmsDouble, kmsKeyring } from './support.js';
@@ -225,5 +225,45 @@ describe('a KMS outage in the middle of a re-wrap', () => {
     for (const [i, id] of ids.entries())
       expect((await reveal(coffer, fx, id)).password).toBe(`${planted}-${i}`);
     expect(fx.logText()).not.toContain(planted);
+  });
+});
+
+describe('moving a Coffer from its key file to AWS KMS', () => {
+  let kms: KmsDoubleHandle & { restoreEnv(): void };
+  let fx: CofferFixture;
+
+  beforeAll(async () => {
+    kms = await kmsDouble();
+    fx = await createCofferFixture('sqlite');
+  });
+  afterAll(async () => {
+    await fx?.close();
+    await kms?.close();
+    kms?.restoreEnv();
+  });
+
+  it('opens the old values through keyring.previous and re-wraps them into KMS', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push((await create(fx.coffer, fx, `from-file-${i}`, `${planted}-${i}`)).id);
+    const fileKey = (await fx.coffer.keyring.status(fx.admin.actor)).currentKeyId;
+
+    const onKms = await fx.reopen(
+      { keySourceDefinitions },
+      { keyring: kmsKeyring(kms, { previous: { source: 'file' } }) },
+    );
+    for (const [i, id] of ids.entries())
+      expect((await reveal(onKms, fx, id)).password).toBe(`${planted}-${i}`);
+    await onKms.keyring.rewrapPending();
+    const status = await onKms.keyring.status(fx.admin.actor);
+    expect(status.rewrap).toMatchObject({ state: 'idle', failed: 0 });
+    expect(status.missingKeyIds).toEqual([]);
+    expect(await kekIds(onKms)).toEqual([status.currentKeyId]);
+
+    // The key file is no longer needed: every value is KMS-wrapped now.
+    const kmsOnly = await fx.reopen({ keySourceDefinitions }, { keyring: kmsKeyring(kms) });
+    for (const [i, id] of ids.entries())
+      expect((await reveal(kmsOnly, fx, id)).password).toBe(`${planted}-${i}`);
+    expect((await kmsOnly.keyring.status(fx.admin.actor)).missingKeyIds).toEqual([fileKey]);
   });
 });

@@ -350,6 +350,28 @@ describe('keyring on a KMS key source', () => {
     expect(disabled.details).toMatchObject({ reason: 'key_disabled', keyId: 'key-b' });
   });
 
+  it('opens values sealed with the previous key variable, and re-wraps them into the KMS', async () => {
+    const env = { COFFER_MASTER_KEY: `k-before=${randomBytes(32).toString('base64')}` };
+    const local = await openKeyring({ source: keyEnvSource({ source: 'env' }, { env }), database });
+    const old = await local.seal(Buffer.from('sealed before the KMS'), binding);
+    const keyring = await openKeyring({
+      source: kms.source('key-a'),
+      previous: keyEnvSource({ source: 'env' }, { env }),
+      database,
+      deploymentId,
+      clock: time.clock,
+    });
+    opened.push(keyring);
+    expect((await keyring.open(old.blob, binding)).toString()).toBe('sealed before the KMS');
+    const moved = await keyring.rewrap(old.blob, binding);
+    expect(moved?.kekId).toBe(keyring.currentKeyId);
+    expect(moved?.blob[4]).toBe(2);
+    expect((await keyring.open(moved!.blob, binding)).toString()).toBe('sealed before the KMS');
+    const status = await keyring.status();
+    expect(status.missingKeyIds).toEqual([]);
+    expect(status.keys.map((k) => [k.id, k.current])).toContainEqual(['k-before', false]);
+  });
+
   it('refuses different key material under a known key id with key_mismatch', async () => {
     await open();
     kms.keys.get('key-a')!.versions[0] = randomBytes(32);
@@ -387,6 +409,42 @@ describe('KMS key source settings and packages', () => {
     });
     expect(ok.cache).toEqual({ maxEntries: 1000, ttlSeconds: 300 });
     expect(ok.source.description).toBe('toy KMS key k');
+  });
+
+  it('checks keyring.previous, and refuses a previous key file that is not there', async () => {
+    const bad = await rejection(
+      openKeySource(
+        parseKeySourceConfig({
+          source: 'toy-kms',
+          keyId: 'k',
+          previous: { source: 'env', variable: '1-bad' },
+        }),
+        { definitions: [toy] },
+      ),
+    );
+    expect(bad.details.issues?.map((i) => i.path)).toEqual(['keyring.previous.variable']);
+    const { source, previous } = await openKeySource(
+      parseKeySourceConfig({
+        source: 'toy-kms',
+        keyId: 'k',
+        previous: { source: 'file', path: '/nonexistent/keyring.json' },
+      }),
+      { definitions: [toy] },
+    );
+    expect(previous?.canRotate).toBe(false);
+    const testDb = await createTestDatabase('sqlite');
+    const db = await openDatabase(testDb.url);
+    try {
+      await migrateToLatest(db);
+      const missing = await rejection(
+        openKeyring({ source, previous: previous!, database: db, deploymentId }),
+      );
+      expect(missing.code).toBe('invalid_config');
+      expect(missing.details.issues?.[0]?.path).toBe('keyring.previous.path');
+    } finally {
+      await db.close();
+      await testDb.drop();
+    }
   });
 
   it('loads key sources by type from their packages, with a clear error for coming or unknown ones', async () => {

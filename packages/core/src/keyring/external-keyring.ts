@@ -50,6 +50,11 @@ export interface OpenExternalKeyringOptions {
   referencedKeyIds?: () => Promise<Iterable<string>> | Iterable<string>;
   /** Bounds of the cache of unwrapped data keys (default 1000 entries, 300 s). */
   cache?: DataKeyCacheSettings;
+  /**
+   * A keyring on the key file or variable used before the KMS: it opens the values sealed with its
+   * keys (format 1), and a re-wrap seals them anew through the KMS.
+   */
+  previous?: Keyring;
 }
 
 /** Sealed under each key version into `keyring_keys`; opening it proves the KMS key still works. */
@@ -84,6 +89,7 @@ class ExternalKeyring implements Keyring {
   readonly #clock: Clock;
   readonly #referencedKeyIds: OpenExternalKeyringOptions['referencedKeyIds'];
   readonly #cache: DataKeyCache;
+  readonly #previous: Keyring | undefined;
   readonly #inflight = new Map<string, { promise: Promise<Buffer>; waiters: number }>();
   #current: CurrentKey | undefined;
   #sweeper: NodeJS.Timeout | undefined;
@@ -97,6 +103,7 @@ class ExternalKeyring implements Keyring {
     this.#logger = logger;
     this.#clock = options.clock ?? systemClock;
     this.#referencedKeyIds = options.referencedKeyIds;
+    this.#previous = options.previous;
     const cache = options.cache ?? defaultDataKeyCacheSettings;
     this.#cache = new DataKeyCache(cache, this.#clock);
     if (this.#cache.enabled) {
@@ -147,6 +154,9 @@ class ExternalKeyring implements Keyring {
   }
 
   async open(blob: Buffer, binding: SealBinding): Promise<Buffer> {
+    if (this.#previous !== undefined && envelopeFormat(blob, binding) === 1) {
+      return this.#previous.open(blob, binding);
+    }
     const parts = this.#parse(blob, binding);
     const id = cacheId(parts.kekId, parts.wrapped, binding);
     const cached = this.#cache.use(id, (dataKey) => openExternalEnvelope(parts, binding, dataKey));
@@ -164,6 +174,15 @@ class ExternalKeyring implements Keyring {
   }
 
   async rewrap(blob: Buffer, binding: SealBinding): Promise<SealedBlob | null> {
+    if (this.#previous !== undefined && envelopeFormat(blob, binding) === 1) {
+      // A local key cannot hand its data key to the KMS without showing it; seal the value anew.
+      const plaintext = await this.#previous.open(blob, binding);
+      try {
+        return await this.seal(plaintext, binding);
+      } finally {
+        plaintext.fill(0);
+      }
+    }
     const parts = this.#parse(blob, binding);
     const current = this.#requireCurrent();
     if (parts.kekId === current.kekId) return null;
@@ -183,9 +202,12 @@ class ExternalKeyring implements Keyring {
       .execute();
     const referenced = this.#referencedKeyIds === undefined ? [] : await this.#referencedKeyIds();
     const prefix = `${this.#source.type}.`;
-    const keys: KeyInfo[] = [];
+    const previous = this.#previous === undefined ? [] : (await this.#previous.status()).keys;
+    const held = new Set(previous.map((k) => k.id));
+    const keys: KeyInfo[] = previous.map((k) => ({ ...k, current: false }));
     const missing = new Set<string>();
     for (const row of rows) {
+      if (held.has(row.id)) continue;
       if (!row.id.startsWith(prefix)) {
         missing.add(row.id);
         continue;
@@ -209,7 +231,7 @@ class ExternalKeyring implements Keyring {
     }
     for (const id of referenced) {
       // Versions of this KMS's keys need no check row to open: the blob names its key.
-      if (!id.startsWith(prefix)) missing.add(id);
+      if (!id.startsWith(prefix) && !held.has(id)) missing.add(id);
     }
     keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
     return {
@@ -254,6 +276,7 @@ class ExternalKeyring implements Keyring {
     this.#closed = true;
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
     this.#cache.clear();
+    await this.#previous?.close?.();
     await this.#source.close?.();
   }
 
@@ -281,7 +304,8 @@ class ExternalKeyring implements Keyring {
       throw new CofferError(
         'key_unavailable',
         `key ${kekId} is not in the keyring (${this.#source.description}); secret ${binding.secretId} version ${binding.version} ` +
-          `was sealed with that local key (key file or environment variable). Re-wrap it under the KMS key with the local key configured, or restore the value`,
+          `was sealed with that local key (key file or environment variable). Name that key file or variable in keyring.previous ` +
+          'and restart: the value then opens, and the re-wrap moves it to the KMS',
         { details: { kekId, secretId: binding.secretId, version: binding.version } },
       );
     }

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import type { FieldIssue } from '../errors/coffer-error.js';
+import { CofferError, type FieldIssue } from '../errors/coffer-error.js';
 import { fieldIssuesFromZod } from '../errors/zod-issues.js';
 import { type Logger, silentLogger } from '../logging/logger.js';
 import { type Clock, systemClock } from '../shared/clock.js';
@@ -109,10 +110,17 @@ export interface OpenKeySourceOptions extends KeySourceOptions {
   cwd?: string;
 }
 
-/** An opened key source, and for a KMS source the bounds of its data key cache. */
+/**
+ * An opened key source; for a KMS source also the bounds of its data key cache, and the key file
+ * or variable (`keyring.previous`) whose keys still open values sealed before the move to the KMS.
+ */
 export type OpenedKeySource =
-  | { readonly source: KeySource; readonly cache?: undefined }
-  | { readonly source: ExternalKeySource; readonly cache: DataKeyCacheSettings };
+  | { readonly source: KeySource; readonly cache?: undefined; readonly previous?: undefined }
+  | {
+      readonly source: ExternalKeySource;
+      readonly cache: DataKeyCacheSettings;
+      readonly previous?: KeySource;
+    };
 
 /**
  * The key source the `keyring` settings name: the key file or environment variable, or a KMS key
@@ -132,16 +140,57 @@ export async function openKeySource(
   const definition =
     options.definitions?.find((d) => d.id === config.source) ??
     (await loadKeySourceDefinition(config.source, options.cwd));
-  const { source: _type, cache: rawCache, ...settings } = config;
+  const { source: _type, cache: rawCache, previous: rawPrevious, ...settings } = config;
   const issues: FieldIssue[] = [];
   const cache = dataKeyCacheSettingsSchema.safeParse(rawCache);
   if (!cache.success) issues.push(...fieldIssuesFromZod(cache.error, 'keyring.cache'));
+  const previous = rawPrevious === undefined ? undefined : previousSchema.safeParse(rawPrevious);
+  if (previous?.success === false) issues.push(...fieldIssuesFromZod(previous.error, 'keyring.previous'));
   const parsed = definition.configSchema.safeParse(settings);
   if (!parsed.success) issues.push(...fieldIssuesFromZod(parsed.error, 'keyring'));
-  if (!cache.success || !parsed.success) throw invalidConfig(issues);
+  if (!cache.success || !parsed.success || previous?.success === false) throw invalidConfig(issues);
   const source = await definition.create(parsed.data, {
     logger: options.logger ?? silentLogger(),
     clock: options.clock ?? systemClock,
   });
-  return { source, cache: Object.freeze(cache.data) };
+  return {
+    source,
+    cache: Object.freeze(cache.data),
+    ...(previous?.success === true
+      ? { previous: existingKeysOnly(createKeySource(previous.data, options)) }
+      : {}),
+  };
+}
+
+/** `keyring.previous`: the key file or variable a deployment used before it moved to a KMS. */
+const previousSchema = z
+  .looseObject({ source: z.enum(['file', 'env']) })
+  .transform((value, ctx): LocalKeySourceConfig => {
+    const parsed = localSchemas[value.source].safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.issues.push({ ...issue, input: undefined });
+    return z.NEVER;
+  });
+
+/**
+ * The previous key source reads its keys but never makes one: a key file that is not there is a
+ * mistake in `keyring.previous.path`, not a first start.
+ */
+function existingKeysOnly(source: KeySource): KeySource {
+  return {
+    ...source,
+    canRotate: false,
+    async load(context) {
+      if (source.status.type === 'file' && !existsSync(source.status.path)) {
+        throw invalidConfig([
+          { path: 'keyring.previous.path', message: `there is no key file at ${source.status.path}` },
+        ]);
+      }
+      return source.load(context);
+    },
+    rotate: () =>
+      Promise.reject(
+        new CofferError('unsupported', `${source.description} only opens values sealed before the KMS`),
+      ),
+  };
 }

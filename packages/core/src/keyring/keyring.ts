@@ -50,6 +50,11 @@ export interface OpenKeyringOptions {
   deploymentId?: string;
   /** KMS sources only: bounds of the cache of unwrapped data keys (default 1000 entries, 300 s). */
   cache?: DataKeyCacheSettings;
+  /**
+   * KMS sources only: the key file or variable used before the move to the KMS (`keyring.previous`).
+   * Its keys open the values sealed with them, and a re-wrap moves those values to the KMS.
+   */
+  previous?: KeySource;
 }
 
 /** Sealed with each key into `keyring_keys`; opening it again proves a configured key is the right one. */
@@ -90,11 +95,21 @@ export async function openKeyring(options: OpenKeyringOptions): Promise<Keyring>
     if (options.deploymentId === undefined) {
       throw new CofferError('internal', 'a keyring on a KMS key source needs the deployment id');
     }
+    const previous =
+      options.previous === undefined
+        ? undefined
+        : await openKeyring({
+            source: options.previous,
+            database: options.database,
+            logger,
+            ...(options.clock === undefined ? {} : { clock: options.clock }),
+          });
     return openExternalKeyring({
       source,
       database: options.database,
       deploymentId: options.deploymentId,
       logger,
+      ...(previous === undefined ? {} : { previous }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.referencedKeyIds === undefined ? {} : { referencedKeyIds: options.referencedKeyIds }),
       ...(options.cache === undefined ? {} : { cache: options.cache }),
