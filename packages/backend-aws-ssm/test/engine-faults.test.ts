@@ -1,4 +1,9 @@
-import { everythingIn, rejectionOf, useAwsEnv } from '@coffer/aws-store-kit/testing';
+import {
+  describeCredentialFailures,
+  everythingIn,
+  rejectionOf,
+  useAwsEnv,
+} from '@coffer/aws-store-kit/testing';
 import awsSsm from '@coffer/backend-aws-ssm';
 import { type StoreDoubleHandle, startStoreDouble } from '@coffer/backend-aws-ssm/double';
 import type { BackendDefinition } from '@coffer/core';
@@ -20,17 +25,19 @@ const planted = `PLANTED-ssm-${Math.random().toString(36).slice(2)}`;
 async function fixtureOn(
   double: StoreDoubleHandle,
   settings: Record<string, unknown> = {},
+  more: { clusterPrefix?: string } = {},
 ): Promise<CofferFixture> {
   return createCofferFixture(
     'sqlite',
     {
+      ...more,
       backends: {
         store: {
           type: 'aws-ssm',
           ...double.settings,
           writesPerSecond: 0,
           maxAttempts: 3,
-          requestTimeoutMs: 400,
+          requestTimeoutMs: 5_000,
           ...settings,
         },
       },
@@ -147,21 +154,28 @@ describe('aws-ssm under faults, through the engine', () => {
   });
 
   it('gives backend_unavailable (timeout) when the store does not answer in time', async () => {
-    double.faults.inject({ kind: 'delay', ms: 1_000 }, { count: 3, operation: 'PutParameter' });
-    const err = await rejectionOf(
-      fx.coffer.secrets.create(fx.admin.actor, {
-        name: 'slow',
-        kind: 'generic',
-        values: { token: `${planted}-slow` },
-      }),
-    );
-    errors.push(err);
-    expect(err.code).toBe('backend_unavailable');
-    expect(err.details.reason).toBe('timeout');
-    double.faults.clear();
-    // the delayed requests are answered late; let them land before checking nothing is left over
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    await assertNoOrphans(fx.coffer, ['store']);
+    // an instance of its own with a short request timeout, under a prefix of its own
+    const slow = await fixtureOn(double, { requestTimeoutMs: 400 }, { clusterPrefix: 'slow' });
+    try {
+      double.faults.inject({ kind: 'delay', ms: 1_000 }, { count: 3, operation: 'PutParameter' });
+      const err = await rejectionOf(
+        slow.coffer.secrets.create(slow.admin.actor, {
+          name: 'slow',
+          kind: 'generic',
+          values: { token: `${planted}-slow` },
+        }),
+      );
+      errors.push(err);
+      expect(err.code).toBe('backend_unavailable');
+      expect(err.details.reason).toBe('timeout');
+      double.faults.clear();
+      // the delayed requests are answered late; let them land before checking nothing is left over
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await assertNoOrphans(slow.coffer, ['store']);
+      expect(slow.logText()).not.toContain(planted);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('retries a dropped connection and succeeds', async () => {
@@ -249,69 +263,9 @@ describe('aws-ssm under faults, through the engine', () => {
   });
 });
 
-describe('aws-ssm with wrong credentials, region or endpoint', () => {
-  let double: StoreDoubleHandle;
-  beforeAll(async () => {
-    double = await startStoreDouble({ throttle: false });
-  });
-  afterAll(() => double?.close());
-
-  async function failureWith(env: Record<string, string>, settings: Record<string, unknown>) {
-    const restore = useAwsEnv(env);
-    const fx = await fixtureOn(double, settings);
-    try {
-      const err = await rejectionOf(
-        fx.coffer.secrets.create(fx.admin.actor, {
-          name: 'denied',
-          kind: 'generic',
-          values: { token: planted },
-        }),
-      );
-      expect(everythingIn(err)).not.toContain(planted);
-      expect(fx.logText()).not.toContain(planted);
-      expect(err.code).toBe('backend_unavailable');
-      // nothing half-written: no metadata, and the store holds nothing
-      expect((await fx.coffer.secrets.list(fx.admin.actor)).items).toEqual([]);
-      expect(double.faults.parameterNames()).toEqual([]);
-      return err.details;
-    } finally {
-      await fx.close();
-      restore();
-    }
-  }
-
-  it('a wrong secret key is unauthenticated (InvalidSignatureException)', async () => {
-    const details = await failureWith(
-      { ...double.env, AWS_SECRET_ACCESS_KEY: 'not-the-right-secret-key' },
-      {},
-    );
-    expect(details).toMatchObject({ reason: 'unauthenticated', vendorCode: 'InvalidSignatureException' });
-  });
-
-  it('an unknown access key is unauthenticated (UnrecognizedClientException)', async () => {
-    const details = await failureWith({ ...double.env, AWS_ACCESS_KEY_ID: 'AKIAUNKNOWNKEY000000' }, {});
-    expect(details).toMatchObject({ reason: 'unauthenticated', vendorCode: 'UnrecognizedClientException' });
-  });
-
-  it('a key without write permission is permission_denied (AccessDeniedException), not unreachable', async () => {
-    const details = await failureWith(
-      {
-        ...double.env,
-        AWS_ACCESS_KEY_ID: double.faults.readOnlyCredentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: double.faults.readOnlyCredentials.secretAccessKey,
-      },
-      {},
-    );
-    expect(details).toMatchObject({ reason: 'permission_denied', vendorCode: 'AccessDeniedException' });
-  });
-
-  it('the wrong region is unreachable (the credential scope names another region)', async () => {
-    const details = await failureWith(double.env, { region: 'eu-west-1' });
-    expect(details).toMatchObject({ reason: 'unreachable', vendorCode: 'InvalidSignatureException' });
-  });
-
-  it('an endpoint nobody listens on is unreachable (ECONNREFUSED, retried)', async () => {
-    const details = await failureWith(double.env, { endpoint: 'http://127.0.0.1:9' });
-    expect(details).toMatchObject({ reason: 'unreachable', vendorCode: 'ECONNREFUSED', attempts: 3 });
-  });
+describeCredentialFailures({
+  type: 'aws-ssm',
+  definition: awsSsm as BackendDefinition,
+  start: () => startStoreDouble({ throttle: false }),
+  storedNames: (double) => double.faults.parameterNames(),
 });
