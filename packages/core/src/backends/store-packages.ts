@@ -13,6 +13,7 @@ export const storePackages = {
   'gcp-secret-manager': '@coffer/backend-gcp-secret-manager',
   'azure-key-vault': '@coffer/backend-azure-key-vault',
   'vault-kv': '@coffer/backend-vault',
+  kubernetes: '@coffer/backend-kubernetes',
 } as const satisfies Record<string, string>;
 
 /**
