@@ -59,6 +59,8 @@ export async function createProgram(only?: readonly string[]): Promise<CofferCom
 Environment:
   COFFER_ADDR    the server address (default: the last login, else http://127.0.0.1:8470)
   COFFER_TOKEN   an API token to use instead of the one stored by coffer login
+  COFFER_FALLBACK, COFFER_FALLBACK_TTL
+                 coffer run's offline snapshot: on, off or auto; how long it lasts (7d)
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 not logged in or not allowed, 5 conflict,
 6 invalid input, 7 server unreachable or unavailable, 8 a check failed; coffer run passes the

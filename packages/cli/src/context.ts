@@ -21,6 +21,11 @@ export class CommandContext {
   readonly env: NodeJS.ProcessEnv;
   /** The process's exit code when the action returns normally. */
   exitCode = 0;
+  /**
+   * How long each request waits for an answer (set before the first {@link client} call);
+   * undefined waits as long as the connection lives. `coffer run` sets it when it can fall back.
+   */
+  requestTimeoutMs: number | undefined;
   #store: ConfigStore | undefined;
   #credentials: Credentials | undefined;
   #client: Promise<CofferClient> | undefined;
@@ -46,7 +51,13 @@ export class CommandContext {
     this.#client ??= (async () => {
       const { createClient } = await import('@coffer/client');
       const { address, token } = this.credentials();
-      return createClient({ baseUrl: address, ...(token === undefined ? {} : { token }), clientName: 'cli' });
+      const timeoutMs = this.requestTimeoutMs;
+      return createClient({
+        baseUrl: address,
+        ...(token === undefined ? {} : { token }),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        clientName: 'cli',
+      });
     })();
     return this.#client;
   }

@@ -6,6 +6,7 @@ import { normalizeAddress } from '../config/credentials.js';
 import type { CommandContext } from '../context.js';
 import { CliError } from '../errors/cli-error.js';
 import { canPrompt, promptHidden, promptVisible, readStdin } from '../input/prompt.js';
+import { removeLoginSnapshots } from '../run/fallback-store.js';
 
 interface LoginOptions {
   username?: string;
@@ -86,7 +87,10 @@ async function login(ctx: CommandContext, options: LoginOptions): Promise<void> 
     }));
     // The token this login replaces is of no more use: revoked with the new credentials, else
     // (another user's token, or a new read-only token) by itself. Best effort: it may be
-    // revoked or expired already.
+    // revoked or expired already. Its offline snapshots go with it (no other key opens them).
+    if (previous !== undefined && previous.token !== token) {
+      removeLoginSnapshots(ctx.env, address, previous.token);
+    }
     if (previous !== undefined && previous.token !== token && previous.tokenId !== undefined) {
       const oldId = previous.tokenId;
       await fresh.tokens.revoke(oldId).catch(async () => {
@@ -132,6 +136,9 @@ async function logout(ctx: CommandContext): Promise<void> {
     const { [address]: _, ...servers } = config.servers;
     return { ...config, servers };
   });
+  // `coffer run`'s offline snapshots of this login: without the token they would never open
+  // again, and a login that ended must not keep working offline.
+  removeLoginSnapshots(ctx.env, address, stored.token);
   if (problem !== undefined) {
     ctx.note(
       `coffer: warning: the token could not be revoked on the server (${problem}); it stays valid until revoked`,

@@ -29,6 +29,12 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(configDir(env), 'config.json');
 }
 
+/** `$XDG_CACHE_HOME/coffer`, or `~/.cache/coffer`: what can be thrown away (offline snapshots). */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg !== undefined && xdg !== '' ? xdg : join(homedir(), '.cache'), 'coffer');
+}
+
 /**
  * Reads and writes the config file: the directory is created with mode 0700 and the file is
  * written with mode 0600 through a temporary file and a rename, so a crash never leaves half

@@ -61,6 +61,12 @@ export const exitCodeOfErrorCode = {
   unexpected_response: exitCodes.unavailable,
   invalid_reference: exitCodes.invalid,
   field_not_found: exitCodes.notFound,
+  // A share link that no longer opens is gone for good; a wrong key or passphrase is refused.
+  share_link_expired: exitCodes.notFound,
+  share_link_used: exitCodes.notFound,
+  share_link_revoked: exitCodes.notFound,
+  share_link_wrong_key: exitCodes.denied,
+  share_link_wrong_passphrase: exitCodes.denied,
 } as const satisfies Record<CofferErrorCode, ExitCode>;
 
 /**
@@ -80,6 +86,12 @@ export const cliErrorCodes = {
   already_exists: exitCodes.conflict,
   command_not_found: exitCodes.commandNotFound,
   cannot_execute: exitCodes.cannotExecute,
+  /** `coffer run --fallback-only`: no offline snapshot of this command for this login. */
+  fallback_missing: exitCodes.notFound,
+  /** The offline snapshot is older than its time to live. */
+  fallback_expired: exitCodes.unavailable,
+  /** The offline snapshot was changed, or made on another machine or by another login. */
+  fallback_invalid: exitCodes.error,
 } as const satisfies Record<string, ExitCode>;
 
 export type CliErrorCode = keyof typeof cliErrorCodes;

@@ -113,8 +113,9 @@ export function spawnCli(
 }
 
 /**
- * The CLI as one user runs it: their own config directory (XDG_CONFIG_HOME), the server's
- * address in COFFER_ADDR unless told otherwise.
+ * The CLI as one user runs it: their own config directory (XDG_CONFIG_HOME) and cache directory
+ * (XDG_CACHE_HOME, inside the config one unless given, so `coffer run`'s offline snapshots never
+ * land in the real home), the server's address in COFFER_ADDR unless told otherwise.
  */
 export class Cli {
   readonly env: Record<string, string>;
@@ -123,7 +124,16 @@ export class Cli {
   constructor(env: Record<string, string | undefined> = {}, configHome = tempDir('coffer-cli-config-')) {
     this.configHome = configHome;
     mkdirSync(configHome, { recursive: true });
-    this.env = merged(cleanEnv(), { XDG_CONFIG_HOME: configHome, ...env });
+    this.env = merged(cleanEnv(), {
+      XDG_CONFIG_HOME: configHome,
+      XDG_CACHE_HOME: join(configHome, 'cache'),
+      ...env,
+    });
+  }
+
+  /** Where `coffer run` keeps its offline snapshots for this user. */
+  get fallbackDir(): string {
+    return join(this.env.XDG_CACHE_HOME!, 'coffer', 'fallback');
   }
 
   /** The same user with other variables (undefined removes one). */
