@@ -32,6 +32,11 @@ export interface Schemas {
       | 'precondition_required'
       | 'invalid_config'
       | 'unsupported'
+      | 'share_link_expired'
+      | 'share_link_used'
+      | 'share_link_revoked'
+      | 'share_link_wrong_key'
+      | 'share_link_wrong_passphrase'
       | 'internal';
     /** For humans; never contains a secret value */
     detail: string;

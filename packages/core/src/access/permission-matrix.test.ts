@@ -26,12 +26,16 @@ const required = {
   reveal: 'read',
   versions: 'read',
   listShares: 'read',
+  createShareLink: 'read',
+  listShareLinks: 'read',
   update: 'write',
   updateMetadata: 'write',
   rename: 'write',
   rollback: 'write',
   share: 'manage',
   unshare: 'manage',
+  // revoking a link someone else made (its creator may always revoke it)
+  revokeShareLink: 'manage',
   delete: 'manage',
   restore: 'manage',
   purge: 'manage',
@@ -79,6 +83,8 @@ await describeEachDialect('permission matrix', (dialect) => {
   let botRo: TestPrincipal;
   let botRw: TestPrincipal;
   let botRevoked: TestPrincipal & { tokenId: string };
+  /** The share link the owner made on each secret set up for `revokeShareLink`. */
+  const linkOf = new Map<string, string>();
 
   beforeAll(async () => {
     fx = await createCofferFixture(dialect);
@@ -142,11 +148,14 @@ await describeEachDialect('permission matrix', (dialect) => {
     await share('user', botRw.id, 'write');
     await share('user', botRevoked.id, 'manage');
     if (operation === 'restore') await coffer.secrets.delete(owner.actor, secret.id);
+    if (operation === 'revokeShareLink') {
+      linkOf.set(secret.id, (await coffer.shareLinks.create(owner.actor, secret.id)).link.id);
+    }
     return secret.id;
   }
 
   function perform(operation: Operation, actor: Actor, id: string): Promise<unknown> {
-    const { secrets, shares } = fx.coffer;
+    const { secrets, shares, shareLinks } = fx.coffer;
     switch (operation) {
       case 'use':
         return secrets.use(actor, id, { purpose: 'matrix' });
@@ -162,6 +171,12 @@ await describeEachDialect('permission matrix', (dialect) => {
         return secrets.versions(actor, id);
       case 'listShares':
         return shares.list(actor, id);
+      case 'createShareLink':
+        return shareLinks.create(actor, id, { fields: ['token'] });
+      case 'listShareLinks':
+        return shareLinks.list(actor, id);
+      case 'revokeShareLink':
+        return shareLinks.revoke(actor, linkOf.get(id)!);
       case 'update':
         return secrets.update(actor, id, { values: { token: 'changed' } });
       case 'updateMetadata':

@@ -26,6 +26,14 @@ export const errorCatalog = {
   precondition_required: 'The operation needs an explicit confirmation or precondition that was not given.',
   invalid_config: 'Configuration is invalid; `details.issues` names each setting and what is allowed.',
   unsupported: 'The operation is not supported by this deployment or backend.',
+  share_link_expired: 'A share link outlived its time to live; its copy of the values is gone.',
+  share_link_used: 'A share link was opened as many times as it allows; its copy of the values is gone.',
+  share_link_revoked:
+    'A share link was revoked (by a person, because its secret was deleted, or after too many wrong passphrases); its copy of the values is gone.',
+  share_link_wrong_key:
+    'The key in a share link does not open it: the link was cut short or changed. Nothing was counted as a view.',
+  share_link_wrong_passphrase:
+    'A share link needs its passphrase, and none or a wrong one was given. Nothing was counted as a view; `details.attemptsLeft` says how many more tries it allows.',
   internal: 'An unexpected internal error. The message is generic; details are in the server log.',
 } as const satisfies Record<string, string>;
 

@@ -18,6 +18,8 @@ export const redactPaths = [
   '*.secret',
   'key',
   '*.key',
+  'passphrase',
+  '*.passphrase',
   'authorization',
   '*.authorization',
   'cookie',

@@ -6,6 +6,7 @@ import { initialMigration } from './migrations/0001-initial.js';
 import { identityIndexesMigration } from './migrations/0002-identity-indexes.js';
 import { backendMigrationMigration } from './migrations/0003-backend-migration.js';
 import { secretRevisionMigration } from './migrations/0004-secret-revision.js';
+import { shareLinksMigration } from './migrations/0005-share-links.js';
 
 /** Schema migrations in order. Names sort lexically; never rename or reorder a shipped one. */
 function migrations(dialect: DialectName): Record<string, Migration> {
@@ -14,6 +15,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '0002-identity-indexes': identityIndexesMigration(),
     '0003-backend-migration': backendMigrationMigration(dialect),
     '0004-secret-revision': secretRevisionMigration(),
+    '0005-share-links': shareLinksMigration(dialect),
   };
 }
 

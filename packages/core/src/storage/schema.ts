@@ -23,6 +23,7 @@ export interface CofferTables {
   migration_runs: MigrationRunRow;
   migration_failures: MigrationFailureRow;
   migration_kept_values: MigrationKeptValueRow;
+  share_links: ShareLinkRow;
 }
 
 export interface UserRow {
@@ -232,4 +233,39 @@ export interface MigrationKeptValueRow {
   backend: string;
   run_id: string;
   kept_at: string;
+}
+
+/**
+ * A one-time share link (see 0005-share-links). Never holds the link's key, its passphrase or
+ * a value: `sealed` is the copy sealed under a key derived from them (NULL once the link ended),
+ * `key_check` a one-way derivation of the key that tells a wrong key from a wrong passphrase.
+ */
+export interface ShareLinkRow {
+  id: string;
+  secret_id: string;
+  /** The secret's name when the link was made (the recipient sees it; renames do not follow). */
+  secret_name: string;
+  secret_kind: string;
+  created_by: string;
+  created_by_name: string;
+  /** JSON array of the field names the link reveals (never values). */
+  fields: string;
+  created_at: string;
+  expires_at: string;
+  max_views: number;
+  views: number;
+  /** Wrong passphrases so far; the link is revoked when they reach the limit. */
+  failed_attempts: number;
+  passphrase: number;
+  /** How the sealing key is derived, with its parameters (JSON; a salt, never a secret). */
+  kdf: string;
+  key_check: string;
+  sealed: Buffer | null;
+  last_viewed_at: string | null;
+  revoked_at: string | null;
+  /** Who revoked it: a user id, or `system` (secret deleted, too many wrong passphrases). */
+  revoked_by: string | null;
+  /** When the sealed copy was destroyed, and why: `used`, `expired`, `revoked`, ... */
+  ended_at: string | null;
+  end_reason: string | null;
 }

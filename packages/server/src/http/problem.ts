@@ -26,6 +26,11 @@ export const httpStatusOf = {
   precondition_required: 428,
   invalid_config: 500,
   unsupported: 422,
+  share_link_expired: 410,
+  share_link_used: 410,
+  share_link_revoked: 410,
+  share_link_wrong_key: 403,
+  share_link_wrong_passphrase: 403,
   internal: 500,
 } as const satisfies Record<ErrorCode, number>;
 
@@ -48,6 +53,11 @@ export const problemTitles = {
   precondition_required: 'Precondition required',
   invalid_config: 'Invalid configuration',
   unsupported: 'Unsupported',
+  share_link_expired: 'Share link expired',
+  share_link_used: 'Share link used up',
+  share_link_revoked: 'Share link revoked',
+  share_link_wrong_key: 'Wrong share link key',
+  share_link_wrong_passphrase: 'Wrong share link passphrase',
   internal: 'Internal error',
 } as const satisfies Record<ErrorCode, string>;
 

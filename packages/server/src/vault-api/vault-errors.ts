@@ -55,6 +55,12 @@ export const vaultStatusOf = {
   precondition_required: 400,
   invalid_config: 500,
   unsupported: 400,
+  // Share links never open through this door; listed because the table covers every code.
+  share_link_expired: 404,
+  share_link_used: 404,
+  share_link_revoked: 404,
+  share_link_wrong_key: 403,
+  share_link_wrong_passphrase: 403,
   internal: 500,
 } as const satisfies Record<ErrorCode, number>;
 
