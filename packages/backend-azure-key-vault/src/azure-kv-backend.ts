@@ -171,8 +171,17 @@ export class AzureKeyVaultBackend implements Backend {
   #generation = 0;
   #snapshot: ListingSnapshot | undefined;
 
-  constructor(client: SecretClientLike, config: AzureKeyVaultConfig, context: BackendContext) {
+  readonly #release: (() => void) | undefined;
+
+  /** `release` frees what the client holds (its connections) on close. */
+  constructor(
+    client: SecretClientLike,
+    config: AzureKeyVaultConfig,
+    context: BackendContext,
+    release?: () => void,
+  ) {
     this.name = context.name;
+    this.#release = release;
     this.#client = client;
     this.#config = config;
     this.#context = context;
@@ -183,7 +192,8 @@ export class AzureKeyVaultBackend implements Backend {
     assertValueRef(ref);
     const text = encodeValues(values).toString('utf8');
     const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > maxValueBytes) throw valueTooLarge(this.name, ref, bytes, maxValueBytes, 'Key Vault secret value');
+    if (bytes > maxValueBytes)
+      throw valueTooLarge(this.name, ref, bytes, maxValueBytes, 'Key Vault secret value');
     const name = this.#nameOf(ref.secretId);
     this.#generation++;
     await this.#locked(ref.secretId, () =>
@@ -297,6 +307,7 @@ export class AzureKeyVaultBackend implements Backend {
 
   async close(): Promise<void> {
     this.#located.clear();
+    this.#release?.();
   }
 
   #nameOf(secretId: string): string {
@@ -520,7 +531,11 @@ export class AzureKeyVaultBackend implements Backend {
     } catch (err) {
       if (!(err instanceof StoreFailure)) throw err;
       const { failure, attempts } = err;
-      if (operation === 'get' && ref !== undefined && (failure.kind === 'not_found' || failure.kind === 'disabled')) {
+      if (
+        operation === 'get' &&
+        ref !== undefined &&
+        (failure.kind === 'not_found' || failure.kind === 'disabled')
+      ) {
         throw valueNotFound(this.name, ref);
       }
       const reason =

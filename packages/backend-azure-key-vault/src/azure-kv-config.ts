@@ -46,7 +46,7 @@ export const azureKeyVaultConfigSchema = z
       .boolean()
       .default(false)
       .describe(
-        "Accept a vault whose host is not under the domain of the resource its authentication challenge names (custom domains, the local double on 127.0.0.1)",
+        'Accept a vault whose host is not under the domain of the resource its authentication challenge names (custom domains, the local double on 127.0.0.1)',
       ),
     caCertificatesFile: z
       .string()

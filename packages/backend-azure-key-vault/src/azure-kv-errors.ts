@@ -73,7 +73,9 @@ function retryAfterMs(shape: ErrorShape): number | undefined {
 
 /** The inner error code of a Key Vault error body (`ForbiddenByRbac`, `SecretDisabled`). */
 function innerCode(shape: ErrorShape): string | undefined {
-  const details = shape.details as { error?: { innerError?: { code?: unknown }; innererror?: { code?: unknown } } };
+  const details = shape.details as {
+    error?: { innerError?: { code?: unknown }; innererror?: { code?: unknown } };
+  };
   return str(details?.error?.innerError?.code) ?? str(details?.error?.innererror?.code);
 }
 
@@ -115,7 +117,8 @@ function answered(status: number, shape: ErrorShape): AzureFailure {
     case 404:
       return { kind: 'not_found', vendorCode: code, retry: false };
     case 409:
-      if (inner === 'ObjectIsDeletedButRecoverable') return { kind: 'deleted', vendorCode: inner, retry: false };
+      if (inner === 'ObjectIsDeletedButRecoverable')
+        return { kind: 'deleted', vendorCode: inner, retry: false };
       if (inner === 'ObjectIsBeingDeleted' || inner === 'ObjectIsBeingRecovered') {
         return { kind: 'busy', vendorCode: inner, retry: false };
       }
@@ -139,12 +142,14 @@ function answered(status: number, shape: ErrorShape): AzureFailure {
 export function classifyAzureError(err: unknown): AzureFailure {
   const shape = asShape(err);
   const name = str(shape.name);
-  if (name === 'AbortError' || name === 'TimeoutError') return { kind: 'timeout', vendorCode: 'Timeout', retry: true };
+  if (name === 'AbortError' || name === 'TimeoutError')
+    return { kind: 'timeout', vendorCode: 'Timeout', retry: true };
   if (name === 'CredentialUnavailableError' || name === 'AggregateAuthenticationError') {
     // no credential of the chain could be used (nothing configured), or all of them failed
     const inner = Array.isArray(shape.errors) ? shape.errors : [];
     const refused = inner.find((e) => str(asShape(e).name) === 'AuthenticationError');
-    if (refused !== undefined) return { kind: 'unauthenticated', vendorCode: entraCode(asShape(refused)), retry: false };
+    if (refused !== undefined)
+      return { kind: 'unauthenticated', vendorCode: entraCode(asShape(refused)), retry: false };
     return { kind: 'unauthenticated', vendorCode: 'CredentialUnavailable', retry: false };
   }
   if (name === 'AuthenticationError' || name === 'AuthenticationRequiredError') {
@@ -156,7 +161,8 @@ export function classifyAzureError(err: unknown): AzureFailure {
     if (transientNetworkCodes.has(network)) return { kind: 'unreachable', vendorCode: network, retry: true };
     return { kind: 'unreachable', vendorCode: network, retry: false };
   }
-  if (typeof shape.statusCode === 'number' && shape.statusCode >= 400) return answered(shape.statusCode, shape);
+  if (typeof shape.statusCode === 'number' && shape.statusCode >= 400)
+    return answered(shape.statusCode, shape);
   if (name === 'RestError') {
     // sent but never answered: a reset the client saw without a Node code, or a body that is not JSON
     const code = str(shape.code);

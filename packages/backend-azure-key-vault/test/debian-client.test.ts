@@ -107,7 +107,11 @@ describe.skipIf(!present)("the double through Debian's Azure SDK for Python (ind
     expect(out.recoveryId).toBe(`${made.double.url}/deletedsecrets/py-one`);
     expect(out.scheduledPurge).toBe(true);
     expect(out.deletedName).toBe('py-one');
-    expect(out.blockedError).toMatchObject({ status: 409, code: 'Conflict', inner: 'ObjectIsDeletedButRecoverable' });
+    expect(out.blockedError).toMatchObject({
+      status: 409,
+      code: 'Conflict',
+      inner: 'ObjectIsDeletedButRecoverable',
+    });
     expect(out.blockedIsExists).toBe(true);
     expect(out.recovered).toBe('value-2');
     expect(out.deletedAfterPurge).toEqual([]);

@@ -123,7 +123,11 @@ describe('azure-key-vault under faults, through the engine', () => {
     );
     errors.push(err);
     expect(err.code).toBe('backend_unavailable');
-    expect(err.details).toMatchObject({ reason: 'server_error', vendorCode: 'InternalServerError', attempts: 3 });
+    expect(err.details).toMatchObject({
+      reason: 'server_error',
+      vendorCode: 'InternalServerError',
+      attempts: 3,
+    });
     double.faults.clear();
     const after = await fx.coffer.secrets.list(fx.admin.actor);
     expect(after.items.map((s) => s.id)).toEqual(before.items.map((s) => s.id));
@@ -159,7 +163,11 @@ describe('azure-key-vault under faults, through the engine', () => {
     const quick = await fixtureOn(double, { requestTimeoutMs: 300, maxAttempts: 2 });
     try {
       // a first write, so the bearer challenge is behind us
-      await quick.coffer.secrets.create(quick.admin.actor, { name: 'warm', kind: 'generic', values: { a: 'b' } });
+      await quick.coffer.secrets.create(quick.admin.actor, {
+        name: 'warm',
+        kind: 'generic',
+        values: { a: 'b' },
+      });
       double.faults.inject({ kind: 'delay', ms: 700 }, { count: 2, operation: 'SetSecret' });
       const err = await rejection(
         quick.coffer.secrets.create(quick.admin.actor, {
@@ -304,7 +312,7 @@ describe('azure-key-vault with wrong credentials, permissions, trust or endpoint
     expect(details).toMatchObject({ reason: 'permission_denied', vendorCode: 'ForbiddenByRbac' });
   });
 
-  it("a vault whose certificate is not trusted is unreachable: TLS is never weakened", async () => {
+  it('a vault whose certificate is not trusted is unreachable: TLS is never weakened', async () => {
     const details = await failureWith(double.env, { caCertificatesFile: undefined });
     expect(details.reason).toBe('unreachable');
     expect(String(details.vendorCode)).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY/);

@@ -1,10 +1,10 @@
-import { createContractContext } from '@coffer/backend-contract';
 import azureKeyVault, { type AzureKeyVaultBackend } from '@coffer/backend-azure-key-vault';
 import {
   type StoreDoubleHandle,
   type StoreDoubleOptions,
   startStoreDouble,
 } from '@coffer/backend-azure-key-vault/double';
+import { createContractContext } from '@coffer/backend-contract';
 
 /** The variables DefaultAzureCredential reads, so a test can set and put them back. */
 const azureEnvNames = [

@@ -147,7 +147,8 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
     tenantId,
     principals: [officer, reader],
     faults: plan,
-    throttle: throttle === false ? false : { ...keyVaultThrottleLimits, ...(throttle === true ? {} : throttle) },
+    throttle:
+      throttle === false ? false : { ...keyVaultThrottleLimits, ...(throttle === true ? {} : throttle) },
     certPem: certificate.certPem,
     keyPem: certificate.keyPem,
     onApiVersion: (v) => seenVersions.add(v),
@@ -196,7 +197,8 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
       requestCount: (operation) => plan.requestCount(operation),
       resetCounts: () => plan.resetCounts(),
       removeSecret: (name) => store.removeBehindBack(name),
-      disableCofferVersion: (name, version) => store.disableBehindBack(name, 'coffer-version', String(version)),
+      disableCofferVersion: (name, version) =>
+        store.disableBehindBack(name, 'coffer-version', String(version)),
       setTags: (name, tags) => store.setTagsBehindBack(name, tags),
       secretNames: () => store.secretNames(),
       deletedNames: () => store.deletedNames(),

@@ -75,7 +75,8 @@ export function matchOperation(method: string, path: string): VaultOperation | u
     if (n === 1) return method === 'GET' ? op('GetSecrets', 'readMetadata/action') : undefined;
     if (n === 2 || (n === 3 && third === '')) {
       const version = { secretName: name!, version: '' };
-      if (method === 'PUT' && n === 2) return { ...op('SetSecret', 'setSecret/action', 'create'), ...version };
+      if (method === 'PUT' && n === 2)
+        return { ...op('SetSecret', 'setSecret/action', 'create'), ...version };
       if (method === 'GET') return { ...op('GetSecret', 'getSecret/action'), ...version };
       if (method === 'PATCH') return { ...op('UpdateSecret', 'update/action'), ...version };
       if (method === 'DELETE' && n === 2) return { ...op('DeleteSecret', 'delete'), secretName: name! };
@@ -93,7 +94,8 @@ export function matchOperation(method: string, path: string): VaultOperation | u
   }
   if (collection === 'deletedsecrets') {
     if (n === 1) return method === 'GET' ? op('GetDeletedSecrets', 'readMetadata/action') : undefined;
-    if (n === 2 && method === 'GET') return { ...op('GetDeletedSecret', 'readMetadata/action'), secretName: name! };
+    if (n === 2 && method === 'GET')
+      return { ...op('GetDeletedSecret', 'readMetadata/action'), secretName: name! };
     if (n === 2 && method === 'DELETE') {
       return { ...op('PurgeDeletedSecret', 'purge/action'), secretName: name! };
     }
@@ -104,7 +106,11 @@ export function matchOperation(method: string, path: string): VaultOperation | u
   return undefined;
 }
 
-function op(name: VaultOperation['name'], verb: string, limit: VaultOperation['limit'] = 'other'): VaultOperation {
+function op(
+  name: VaultOperation['name'],
+  verb: string,
+  limit: VaultOperation['limit'] = 'other',
+): VaultOperation {
   return { name, dataAction: action(verb), limit };
 }
 
@@ -250,7 +256,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) throw new KeyVaultError(413, 'RequestTooLarge', 'The request body is too large.');
+    if (size > maxBodyBytes)
+      throw new KeyVaultError(413, 'RequestTooLarge', 'The request body is too large.');
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -306,7 +313,13 @@ export async function startKeyVaultServer(
     msgraph_host: 'graph.microsoft.com',
   });
 
-  const entraError = (res: ServerResponse, status: number, error: string, code: number, description: string) => {
+  const entraError = (
+    res: ServerResponse,
+    status: number,
+    error: string,
+    code: number,
+    description: string,
+  ) => {
     const traceId = randomUUID();
     send(res, status, {
       error,
@@ -325,7 +338,13 @@ export async function startKeyVaultServer(
       return entraError(res, 400, 'invalid_request', 90002, `Tenant '${tenant}' not found.`);
     }
     if (form.get('grant_type') !== 'client_credentials') {
-      return entraError(res, 400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+      return entraError(
+        res,
+        400,
+        'unsupported_grant_type',
+        70003,
+        'The app requested an unsupported grant type.',
+      );
     }
     const clientId = form.get('client_id') ?? '';
     const principal = options.principals.find((p) => p.clientId === clientId);
@@ -388,7 +407,13 @@ export async function startKeyVaultServer(
     if (!auth.startsWith('Bearer ')) {
       // drain what a client may have sent along
       await readBody(req).catch(() => Buffer.alloc(0));
-      throw new KeyVaultError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', undefined, challenge());
+      throw new KeyVaultError(
+        401,
+        'Unauthorized',
+        'AKV10000: Request is missing a Bearer or PoP token.',
+        undefined,
+        challenge(),
+      );
     }
     const issued = tokens.get(auth.slice('Bearer '.length));
     if (issued === undefined || issued.expiresAt <= Date.now()) {
@@ -420,7 +445,11 @@ export async function startKeyVaultServer(
     }
     const apiVersion = requestUrl.searchParams.get('api-version');
     if (apiVersion === null || apiVersion === '') {
-      throw new KeyVaultError(400, 'BadParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+      throw new KeyVaultError(
+        400,
+        'BadParameter',
+        'The api-version query parameter (?api-version=) is required for all requests.',
+      );
     }
     if (!supportedApiVersions.has(apiVersion)) {
       throw new KeyVaultError(
@@ -430,7 +459,8 @@ export async function startKeyVaultServer(
       );
     }
     options.onApiVersion?.(apiVersion);
-    if (operation === undefined) throw new KeyVaultError(404, 'NotFound', 'The requested resource was not found.');
+    if (operation === undefined)
+      throw new KeyVaultError(404, 'NotFound', 'The requested resource was not found.');
     if (!issued.principal.dataActions.has(operation.dataAction)) {
       throw new KeyVaultError(
         403,

@@ -323,8 +323,7 @@ export class KeyVaultStore {
           scheduledPurgeDate: secret.scheduledPurgeDate,
         };
       }),
-      nextLink:
-        keys.length > size ? this.#nextLink('/deletedsecrets', apiVersion, page.at(-1)!, size) : null,
+      nextLink: keys.length > size ? this.#nextLink('/deletedsecrets', apiVersion, page.at(-1)!, size) : null,
     };
   }
 
