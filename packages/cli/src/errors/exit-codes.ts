@@ -86,6 +86,12 @@ export const cliErrorCodes = {
   already_exists: exitCodes.conflict,
   command_not_found: exitCodes.commandNotFound,
   cannot_execute: exitCodes.cannotExecute,
+  /** `coffer run --fallback-only`: no offline snapshot of this command for this login. */
+  fallback_missing: exitCodes.notFound,
+  /** The offline snapshot is older than its time to live. */
+  fallback_expired: exitCodes.unavailable,
+  /** The offline snapshot was changed, or made on another machine or by another login. */
+  fallback_invalid: exitCodes.error,
 } as const satisfies Record<string, ExitCode>;
 
 export type CliErrorCode = keyof typeof cliErrorCodes;
