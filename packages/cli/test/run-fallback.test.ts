@@ -59,6 +59,8 @@ let admin: Cli;
 let ada: Cli;
 let bob: Cli;
 let carol: Cli;
+/** The admin's token in COFFER_TOKEN, with COFFER_FALLBACK=on. */
+let ciFallbackOn: Cli;
 let mainWrittenAt = 0;
 let shortTtlWrittenAt = 0;
 const memberPassword = 'member password for the fallback';
@@ -154,11 +156,12 @@ describe('with the server reachable', () => {
   it('writes nothing for COFFER_TOKEN unless asked (COFFER_FALLBACK=on)', async () => {
     const { token } = JSON.parse(readFileSync(admin.configFile, 'utf8')).servers[server.url];
     const ci = new Cli({ COFFER_ADDR: server.url, COFFER_TOKEN: token });
-    const fallbackOn = ci.with({ COFFER_FALLBACK: 'on' });
     await ci.ok(['run', '--env', 'X=db.password', '--', 'true']);
     expect(snapshots(ci)).toEqual([]);
-    await fallbackOn.ok(['run', '--env', 'X=db.password', '--', 'true']);
-    expect(snapshots(fallbackOn)).toHaveLength(1);
+    // With --watch too: every resolution refreshes the snapshot.
+    ciFallbackOn = ci.with({ COFFER_FALLBACK: 'on' });
+    await ciFallbackOn.ok(['run', '--watch', '--env', 'X=db.password', '--', 'true']);
+    expect(snapshots(ciFallbackOn)).toHaveLength(1);
   });
 
   it('never keeps a value the user may only use, and forgets a share that was narrowed', async () => {
@@ -218,6 +221,22 @@ describe('with the server down', () => {
     // The command's exit code still passes through.
     const failing = await admin.run(['run', ...mainSpec, '--', node, '-e', 'process.exit(42)']);
     expect(failing.code).toBe(42);
+  });
+
+  it('runs a --watch command on the snapshot, unwatched', async () => {
+    const result = await ciFallbackOn.run([
+      'run',
+      '--watch',
+      '--env',
+      'X=db.password',
+      '--',
+      ...printEnv('X'),
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ X: dbPassword });
+    expect(result.stderr).toMatch(
+      /^coffer: warning: the server cannot be reached \(network\); using the offline snapshot .*\ncoffer: warning: --watch is off while running on the offline snapshot\n$/,
+    );
   });
 
   it('fails as before with --no-fallback, and for a command it has no snapshot of', async () => {
