@@ -24,7 +24,9 @@ import {
   parseCofferConfig,
 } from './config/coffer-config.js';
 import { CofferError } from './errors/coffer-error.js';
-import { createEventBus, type EventBus } from './events/event-bus.js';
+import { createEventFeed, type EventBus, type EventFeed } from './events/event-feed.js';
+import { createEventOutbox, type EventWriter, pruneEvents } from './events/event-outbox.js';
+import { listenForEvents } from './events/pg-event-listener.js';
 import type { SessionPolicy } from './identity/identity-context.js';
 import { createIdentityService, type IdentityService } from './identity/identity-service.js';
 import type { BootstrapResult } from './identity/identity-types.js';
@@ -108,6 +110,8 @@ export interface Coffer {
     purgeExpired(): Promise<{ purged: number }>;
     /** Destroys the copies of expired share links and revokes the links of deleted secrets. */
     sweepShareLinks(): Promise<{ expired: number; revoked: number }>;
+    /** Drops change events older than `events.retentionHours`. */
+    pruneEvents(): Promise<{ pruned: number }>;
   };
   close(): Promise<void>;
 }
@@ -216,9 +220,20 @@ export async function createCoffer(
     assertKeepFits(config.versions.keep, backendSet.all());
 
     const auditLog = createAuditLog({ database, clock });
+    // Change events: recorded in each change's transaction, tailed by every server.
+    const feed: EventFeed = createEventFeed({
+      database,
+      logger,
+      pollIntervalMs: config.events.pollIntervalMs,
+    });
+    closers.push(() => feed.close());
+    const outbox = createEventOutbox(database);
+    const events: EventWriter = { record: outbox.record, changed: () => feed.wake() };
     const identity = createIdentityService({
       database,
       audit: auditLog,
+      events,
+      cacheSeconds: config.identityCacheSeconds,
       clock,
       logger,
       ...(options.passwordHasher === undefined ? {} : { passwordHasher: options.passwordHasher }),
@@ -228,7 +243,15 @@ export async function createCoffer(
       config.adminPassword === undefined ? {} : { adminPassword: config.adminPassword },
     );
     const resolveActor = identity.resolveActor.bind(identity);
-    const events = createEventBus((err) => logger.warn({ err }, 'a secret event listener threw'));
+    // Another server changed who someone is: forget what this one remembers of anyone.
+    feed.subscribeAll((event) => {
+      if (event.type.startsWith('identity.')) identity.dropCaches();
+    });
+    await feed.start();
+    if (database.dialect === 'postgres') {
+      const stopListening = await listenForEvents(databaseUrlOf(config), () => feed.wake(), logger);
+      closers.push(stopListening);
+    }
     const secrets = createSecretService({
       database,
       kinds,
@@ -257,9 +280,10 @@ export async function createCoffer(
         ? {}
         : { passphraseCost: options.shareLinkPassphraseCost }),
     });
-    // A secret's links die with it: revoked as soon as it goes to the trash or is purged here;
-    // the sweep below and every open catch what another process (or a crash) left behind.
-    const unsubscribeLinks = events.subscribe((event) => {
+    // A secret's links die with it: revoked as soon as it goes to the trash or is purged (on
+    // any server: the feed carries every server's changes); the sweep below and every open
+    // catch what a crash left behind.
+    const unsubscribeLinks = feed.subscribe((event) => {
       if (event.type !== 'secret.deleted' && event.type !== 'secret.purged') return;
       shareLinks.revokeForSecret(event.secretId).catch((err: unknown) => {
         logger.warn({ err }, 'revoking the share links of a deleted secret failed; the sweep retries');
@@ -311,6 +335,12 @@ export async function createCoffer(
         ),
       purgeExpired: () => secrets.purgeExpired(),
       sweepShareLinks: () => shareLinks.sweep(),
+      pruneEvents: async () => ({
+        pruned: await pruneEvents(
+          database,
+          new Date(clock().getTime() - config.events.retentionHours * 3_600_000).toISOString(),
+        ),
+      }),
     };
 
     if (options.maintenance !== false) {
@@ -318,10 +348,11 @@ export async function createCoffer(
         job().catch((err) => logger.warn({ err }, `${what} failed; it runs again later`));
       };
       const reconcile = run('finishing interrupted writes', () => maintenance.reconcile());
-      const purge = run('purging expired secrets and sessions', async () => {
+      const purge = run('purging expired secrets, sessions and events', async () => {
         await maintenance.purgeExpired();
         await identity.purgeExpiredSessions();
         await maintenance.sweepShareLinks();
+        await maintenance.pruneEvents();
       });
       // The start-up migration waits for this first pass, so the two never handle the same
       // leftovers of a crashed run at once.
@@ -364,7 +395,7 @@ export async function createCoffer(
         wait: migration.wait,
         dropKeptSources: migration.dropKeptSources,
       },
-      events,
+      events: { subscribe: feed.subscribe, sync: feed.sync, cursor: feed.cursor } satisfies EventBus,
       bootstrap,
       maintenance,
       async close() {

@@ -106,7 +106,13 @@ export {
   isCofferError,
 } from './errors/coffer-error.js';
 export { type ErrorCode, errorCatalog, errorCodes } from './errors/error-catalog.js';
-export type { EventBus, SecretEvent, SecretEventListener, SecretEventType } from './events/event-bus.js';
+export type { EventBus, SubscribeOptions } from './events/event-feed.js';
+export {
+  type SecretEvent,
+  type SecretEventListener,
+  type SecretEventType,
+  secretEventTypes,
+} from './events/event-types.js';
 export {
   type Actor,
   type AuditSource,

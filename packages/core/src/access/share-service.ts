@@ -1,9 +1,10 @@
 import { CofferError, type FieldIssue } from '../errors/coffer-error.js';
-import type { EventBus } from '../events/event-bus.js';
+import type { AuditPosition, EventWriter } from '../events/event-outbox.js';
 import type { Actor, ResolvedActor } from '../identity/actor.js';
 import { type AuditWriter, authorize, secretAudit } from '../secrets/secret-access.js';
 import { type Clock, isoNow } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
+import type { Tx } from '../storage/transaction.js';
 import { inTransaction } from '../storage/transaction.js';
 import {
   type AccessLevel,
@@ -36,7 +37,7 @@ export interface ShareServiceDeps {
   database: CofferDatabase;
   resolveActor: (actor: Actor) => Promise<ResolvedActor>;
   audit: AuditWriter;
-  events: EventBus;
+  events: EventWriter;
   clock: Clock;
 }
 
@@ -84,19 +85,21 @@ export function createShareService(deps: ShareServiceDeps) {
     return issues;
   }
 
-  function publish(
+  function recordEvent(
+    tx: Tx,
+    position: AuditPosition,
     type: 'secret.shared' | 'secret.unshared',
-    row: { id: string; name: string; kind: string; current_version: number },
+    row: { id: string; name: string; kind: string; current_version: number; owner_id: string },
     who: ResolvedActor,
-  ) {
-    events.publish({
+  ): Promise<void> {
+    return events.record(tx, position, {
       type,
       secretId: row.id,
       name: row.name,
       kind: row.kind,
       version: row.current_version,
+      ownerId: row.owner_id,
       actorId: who.id,
-      at: isoNow(clock),
     });
   }
 
@@ -191,7 +194,7 @@ export function createShareService(deps: ShareServiceDeps) {
             .where('grantee_id', '=', input.granteeId)
             .execute();
         }
-        await audit.append(
+        const position = await audit.append(
           tx,
           secretAudit(who, 'share.grant', row, {
             details: {
@@ -203,8 +206,9 @@ export function createShareService(deps: ShareServiceDeps) {
             },
           }),
         );
+        await recordEvent(tx, position, 'secret.shared', row, who);
       });
-      publish('secret.shared', row, who);
+      events.changed();
       return {
         secretId: row.id,
         granteeType: input.granteeType,
@@ -239,14 +243,15 @@ export function createShareService(deps: ShareServiceDeps) {
             `secret "${row.name}" is not shared with that ${grantee.granteeType}`,
           );
         }
-        await audit.append(
+        const position = await audit.append(
           tx,
           secretAudit(who, 'share.revoke', row, {
             details: { granteeType: grantee.granteeType, granteeId: grantee.granteeId },
           }),
         );
+        await recordEvent(tx, position, 'secret.unshared', row, who);
       });
-      publish('secret.unshared', row, who);
+      events.changed();
     },
   };
 }

@@ -70,6 +70,29 @@ export const cofferConfigSchema = z
       .default({ keep: 10 }),
     /** Days a deleted secret can be restored before it is purged. */
     recoveryWindowDays: z.number().min(0).max(365).default(30),
+    /** Change events, shared by every server on the database (see docs/embedding.md#events). */
+    events: z
+      .object({
+        /**
+         * How often a server looks for events other servers committed. PostgreSQL servers are
+         * also woken by NOTIFY; this bounds how stale a replica's caches can be elsewhere.
+         */
+        pollIntervalMs: z.number().int().min(20).max(60_000).default(250),
+        /** Hours events are kept for subscribers that resume from a cursor. */
+        retentionHours: z
+          .number()
+          .min(1)
+          .max(24 * 365)
+          .default(168),
+      })
+      .strict()
+      .default({ pollIntervalMs: 250, retentionHours: 168 }),
+    /**
+     * Who a token or user is (role, groups, whether enabled) is cached for at most this long;
+     * changes made on any server drop the cache through the change events long before that.
+     * 0 turns the cache off.
+     */
+    identityCacheSeconds: z.number().min(0).max(300).default(10),
     /** The first admin's password on an empty database; generated and shown once when absent. */
     adminPassword: z.string().min(12).max(1024).optional(),
   })

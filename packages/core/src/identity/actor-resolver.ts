@@ -31,6 +31,18 @@ export async function resolveActorIn(
   actor: Actor,
   now: string,
 ): Promise<ResolvedActor> {
+  return (await resolveActorUntil(db, actor, now)).resolved;
+}
+
+/**
+ * {@link resolveActorIn}, also saying until when the answer holds by itself (a token's expiry),
+ * for caches of it.
+ */
+export async function resolveActorUntil(
+  db: Kysely<CofferTables>,
+  actor: Actor,
+  now: string,
+): Promise<{ resolved: ResolvedActor; validUntil: string | null }> {
   const context = {
     source: actor.source ?? 'library',
     ...(actor.address === undefined ? {} : { address: actor.address }),
@@ -46,7 +58,7 @@ export async function resolveActorIn(
       if (user === undefined || user.disabled !== 0) {
         throw new CofferError('unauthenticated', 'the acting user is unknown or disabled');
       }
-      return {
+      const resolved: ResolvedActor = {
         type: user.type === 'service_account' ? 'service_account' : 'user',
         id: user.id,
         name: user.username,
@@ -55,6 +67,7 @@ export async function resolveActorIn(
         scope: 'read-write',
         ...context,
       };
+      return { resolved, validUntil: null };
     }
     case 'token': {
       const row = await db
@@ -81,7 +94,7 @@ export async function resolveActorIn(
       ) {
         throw new CofferError('unauthenticated', 'the token is unknown, revoked or expired');
       }
-      return {
+      const resolved: ResolvedActor = {
         type: row.type === 'service_account' ? 'service_account' : 'user',
         id: row.user_id,
         name: row.username,
@@ -91,6 +104,7 @@ export async function resolveActorIn(
         tokenId: row.token_id,
         ...context,
       };
+      return { resolved, validUntil: row.expires_at };
     }
     case 'group': {
       const group = await db
@@ -100,7 +114,7 @@ export async function resolveActorIn(
         .executeTakeFirst();
       if (group === undefined) throw new CofferError('not_found', `group ${principal.id} not found`);
       // A group acts only for server-side consumers, which may `use` but never change.
-      return {
+      const resolved: ResolvedActor = {
         type: 'group',
         id: group.id,
         name: group.name,
@@ -109,6 +123,7 @@ export async function resolveActorIn(
         scope: 'read-only',
         ...context,
       };
+      return { resolved, validUntil: null };
     }
   }
 }

@@ -11,6 +11,7 @@ import type { CofferDatabase } from '../storage/database.js';
 import { inTransaction, type Tx } from '../storage/transaction.js';
 import type { Actor, ResolvedActor } from './actor.js';
 import { resolveActorIn } from './actor-resolver.js';
+import type { IdentityCache } from './identity-cache.js';
 import type { PasswordHasher } from './password-hasher.js';
 
 /** Session lifetimes, in seconds. */
@@ -31,6 +32,16 @@ export interface IdentityContext {
   logger: Logger;
   hasher: PasswordHasher;
   sessions: SessionPolicy;
+  /** Who tokens and users are, cached briefly; every identity change clears both. */
+  caches: IdentityCaches;
+}
+
+/** The identity lookups a request would otherwise repeat. */
+export interface IdentityCaches {
+  /** By `<principal type>:<id>`: the actor as resolved (its request context left out). */
+  actors: IdentityCache<ResolvedActor>;
+  /** By token hash: the token's id and when its last-used time was last written. */
+  tokens: IdentityCache<{ id: string; touchedMs: number }>;
 }
 
 /** Last-used and last-seen times are written at most this often, not on every request. */

@@ -1,12 +1,17 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import { CofferError } from '../errors/coffer-error.js';
+import type { EventWriter } from '../events/event-outbox.js';
+import { noEvents } from '../events/event-outbox.js';
 import { type Logger, silentLogger } from '../logging/logger.js';
-import { type Clock, isoNow, systemClock } from '../shared/clock.js';
+import { type Clock, systemClock } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
-import { type ActorResolver, resolveActorIn } from './actor-resolver.js';
+import type { Actor, ResolvedActor } from './actor.js';
+import { type ActorResolver, resolveActorUntil } from './actor-resolver.js';
 import { createGroupService, type GroupService } from './group-service.js';
 import { bootstrapIdentity } from './identity-bootstrap.js';
-import type { IdentityContext, SessionPolicy } from './identity-context.js';
+import { IdentityCache } from './identity-cache.js';
+import type { IdentityCaches, IdentityContext, SessionPolicy } from './identity-context.js';
+import { withIdentityEvents } from './identity-events.js';
 import type { BootstrapOptions, BootstrapResult } from './identity-types.js';
 import { createPasswordHasher, type PasswordHasher } from './password-hasher.js';
 import { createSessionService, type SessionService } from './session-service.js';
@@ -35,6 +40,13 @@ export interface IdentityServiceOptions {
   /** Defaults to argon2id with OWASP's parameters. */
   passwordHasher?: PasswordHasher;
   sessions?: Partial<SessionPolicy>;
+  /**
+   * Where identity changes are announced to the other servers (their caches drop what they
+   * know); without it, changes are only seen by this process.
+   */
+  events?: EventWriter;
+  /** How long who a token or user is may be served from memory; 0 (the default here) reads every time. */
+  cacheSeconds?: number;
 }
 
 /**
@@ -65,6 +77,8 @@ export interface IdentityService
    * if (result.created) console.log(`Log in as ${result.username} with ${result.password}`);
    */
   bootstrap(options?: BootstrapOptions): Promise<BootstrapResult>;
+  /** Forgets every cached identity lookup (an identity event from another server arrived). */
+  dropCaches(): void;
 }
 
 /**
@@ -76,10 +90,20 @@ export interface IdentityService
  */
 export function createIdentityService(options: IdentityServiceOptions): IdentityService {
   const sessions = sessionPolicy(options.sessions);
+  const ttlMs = (options.cacheSeconds ?? 0) * 1000;
+  const caches: IdentityCaches = {
+    actors: new IdentityCache({ ttlMs, maxEntries: 10_000 }),
+    tokens: new IdentityCache({ ttlMs, maxEntries: 10_000 }),
+  };
+  const dropCaches = () => {
+    caches.actors.clear();
+    caches.tokens.clear();
+  };
   const context: IdentityContext = {
     database: options.database,
     clock: options.clock ?? systemClock,
-    audit: options.audit,
+    audit: withIdentityEvents(options.audit, options.events ?? noEvents, dropCaches),
+    caches,
     logger: options.logger ?? silentLogger(),
     hasher: options.passwordHasher ?? createPasswordHasher(),
     sessions,
@@ -89,9 +113,39 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     ...createGroupService(context),
     ...createTokenService(context),
     ...createSessionService(context),
-    resolveActor: (actor) => resolveActorIn(context.database.db, actor, isoNow(context.clock)),
+    resolveActor: (actor) => resolveCached(context, actor),
     bootstrap: (bootstrapOptions) => bootstrapIdentity(context, bootstrapOptions),
+    dropCaches,
   };
+}
+
+/** Resolves an actor, from the cache when it still holds who this principal is. */
+async function resolveCached(context: IdentityContext, actor: Actor): Promise<ResolvedActor> {
+  const { actors } = context.caches;
+  const now = context.clock();
+  const key = `${actor.principal.type}:${actor.principal.id}`;
+  const withContext = (resolved: ResolvedActor): ResolvedActor => {
+    const { address: _address, ...rest } = resolved;
+    return {
+      ...rest,
+      source: actor.source ?? 'library',
+      ...(actor.address === undefined ? {} : { address: actor.address }),
+    };
+  };
+  if (actors.enabled) {
+    const hit = actors.get(key, now.getTime());
+    if (hit !== undefined) return withContext(hit);
+  }
+  const generation = actors.generation;
+  const { resolved, validUntil } = await resolveActorUntil(context.database.db, actor, now.toISOString());
+  actors.set(
+    key,
+    resolved,
+    now.getTime(),
+    generation,
+    validUntil === null ? undefined : Date.parse(validUntil),
+  );
+  return resolved;
 }
 
 function sessionPolicy(overrides: Partial<SessionPolicy> = {}): SessionPolicy {

@@ -216,6 +216,17 @@ export function createTokenService(context: IdentityContext): TokenService {
 
   async function authenticateToken(token: string, authContext: AuthContext = {}): Promise<Actor> {
     if (typeof token !== 'string' || !looksLikeApiToken(token)) throw tokenInvalid();
+    const actorOf = (id: string) =>
+      asToken(id, {
+        source: authContext.source ?? 'api',
+        ...(authContext.address === undefined ? {} : { address: authContext.address }),
+      });
+    const hash = credentialHash(token);
+    const { tokens } = context.caches;
+    const nowMs = context.clock().getTime();
+    const cached = tokens.enabled ? tokens.get(hash, nowMs) : undefined;
+    if (cached !== undefined && nowMs - cached.touchedMs < touchIntervalMs) return actorOf(cached.id);
+    const generation = tokens.generation;
     const row = await database.db
       .selectFrom('api_tokens')
       .innerJoin('users', 'users.id', 'api_tokens.user_id')
@@ -227,7 +238,7 @@ export function createTokenService(context: IdentityContext): TokenService {
         'api_tokens.last_used_at',
         'users.disabled',
       ])
-      .where('api_tokens.token_hash', '=', credentialHash(token))
+      .where('api_tokens.token_hash', '=', hash)
       .executeTakeFirst();
     const now = isoNow(context.clock);
     const reason =
@@ -272,10 +283,15 @@ export function createTokenService(context: IdentityContext): TokenService {
         .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', staleBefore)]))
         .execute();
     }
-    return asToken(row.id, {
-      source: authContext.source ?? 'api',
-      ...(authContext.address === undefined ? {} : { address: authContext.address }),
-    });
+    // Served from memory until its last-used time is due again (or an identity change clears it).
+    tokens.set(
+      hash,
+      { id: row.id, touchedMs: nowMs },
+      nowMs,
+      generation,
+      row.expires_at === null ? undefined : Date.parse(row.expires_at),
+    );
+    return actorOf(row.id);
   }
 
   return { createToken, listTokens, revokeToken, authenticateToken };

@@ -150,6 +150,8 @@ await describeEachDialect('planted secret values', (dialect) => {
     for await (const line of coffer.audit.export(admin.actor, {})) exported += line;
 
     expect(errors.length).toBe(9);
+    await coffer.events.sync();
+    expect(events.length).toBeGreaterThan(5);
     const haystacks: Record<string, string> = {
       logs: fx.logText(),
       errors: errors
@@ -180,6 +182,9 @@ await describeEachDialect('planted secret values', (dialect) => {
       'audit_log',
       'audit_head',
       'keyring_keys',
+      'events',
+      'login_throttle',
+      'job_leases',
     ] as const;
     for (const table of tables) {
       const rows = await coffer.database.db.selectFrom(table).selectAll().execute();

@@ -17,7 +17,8 @@ import { findSecretById, findSecretsByName, type Queryable, sharesOf } from './s
 
 /** Where the audit log takes records: inside a change's transaction, or on its own. */
 export interface AuditWriter {
-  append(tx: Tx, entry: AuditEntry): Promise<unknown>;
+  /** Resolves with the record's position, which the change's event takes. */
+  append(tx: Tx, entry: AuditEntry): Promise<{ seq: number; at: string }>;
   appendStandalone(entry: AuditEntry): Promise<unknown>;
 }
 

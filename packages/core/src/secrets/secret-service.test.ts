@@ -464,6 +464,7 @@ await describeEachDialect('secret service', (dialect) => {
       });
       await fx.coffer.secrets.update(fx.admin.actor, s.id, { values: { token: 'evt-secret-value-2' } });
       await fx.coffer.secrets.delete(fx.admin.actor, s.id);
+      await fx.coffer.events.sync();
       off();
       expect(seen.map((e) => (e as { type: string }).type)).toEqual([
         'secret.created',

@@ -4,7 +4,8 @@ import { type EffectiveAccess, effectiveAccess } from '../access/access-policy.j
 import type { Backend } from '../backends/backend.js';
 import type { BackendSet } from '../backends/backend-registry.js';
 import { CofferError, type FieldIssue, isCofferError } from '../errors/coffer-error.js';
-import type { EventBus, SecretEventType } from '../events/event-bus.js';
+import type { AuditPosition, EventWriter } from '../events/event-outbox.js';
+import type { SecretEventType } from '../events/event-types.js';
 import type { Actor, ResolvedActor } from '../identity/actor.js';
 import type { Kind, SecretValues } from '../kinds/kind-types.js';
 import type { Logger } from '../logging/logger.js';
@@ -72,7 +73,7 @@ export interface SecretServiceDeps {
   backends: BackendSet;
   resolveActor: (actor: Actor) => Promise<ResolvedActor>;
   audit: AuditWriter;
-  events: EventBus;
+  events: EventWriter;
   clock: Clock;
   logger: Logger;
   settings: SecretSettings;
@@ -130,15 +131,23 @@ export function createSecretService(deps: SecretServiceDeps) {
     };
   }
 
-  function publish(type: SecretEventType, row: SecretRow, who: ResolvedActor, version = row.current_version) {
-    events.publish({
+  /** Records a change's event in its transaction, with its audit record's position. */
+  function recordEvent(
+    tx: Tx,
+    position: AuditPosition,
+    type: SecretEventType,
+    row: Pick<SecretRow, 'id' | 'name' | 'kind' | 'owner_id'>,
+    who: ResolvedActor | null,
+    version: number,
+  ): Promise<void> {
+    return events.record(tx, position, {
       type,
       secretId: row.id,
       name: row.name,
       kind: row.kind,
       version,
-      actorId: who.id,
-      at: isoNow(clock),
+      ownerId: row.owner_id,
+      actorId: who?.id ?? 'system',
     });
   }
 
@@ -304,12 +313,13 @@ export function createSecretService(deps: SecretServiceDeps) {
             rollbackOf: next.rollbackOf,
           });
           const dropped = await pruneVersions(tx, row.id, row.backend, settings.keepVersions, now);
-          await audit.append(
+          const position = await audit.append(
             tx,
             secretAudit(who, operation === 'update' ? 'secret.update' : 'secret.rollback', row, {
               details: { version, ...auditDetails(row, changed) },
             }),
           );
+          await recordEvent(tx, position, 'secret.updated', row, who, version);
           return dropped;
         });
       } catch (err) {
@@ -329,7 +339,7 @@ export function createSecretService(deps: SecretServiceDeps) {
         updated_at: now,
         updated_by: who.id,
       };
-      publish('secret.updated', updated, who);
+      events.changed();
       return toMetadata(updated, access);
     }
   }
@@ -365,7 +375,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       const versions = (await versionsOf(tx, row.id)).map((v) => v.version);
       await deleteSecretRows(tx, row.id);
       await journalDeletes(tx, row.id, current.backend, versions, now);
-      await audit.append(
+      const position = await audit.append(
         tx,
         who === null
           ? {
@@ -378,9 +388,11 @@ export function createSecretService(deps: SecretServiceDeps) {
             }
           : secretAudit(who, 'secret.purge', row),
       );
+      await recordEvent(tx, position, 'secret.purged', current, who, current.current_version);
       return { backend: current.backend, versions };
     });
     if (purged === null) return;
+    events.changed();
     // The crash tests kill here: metadata is gone, the values wait as journaled deletes.
     writerDeps.onStep?.('committed', { secretId: row.id, version: Math.max(0, ...purged.versions) });
     const backend = backends.get(purged.backend);
@@ -470,13 +482,14 @@ export function createSecretService(deps: SecretServiceDeps) {
           changedFields: Object.keys(values).sort(),
           rollbackOf: null,
         });
-        await audit.append(
+        const position = await audit.append(
           tx,
           secretAudit(who, 'secret.create', row, { details: { kind: kind.id, version: 1 } }),
         );
+        await recordEvent(tx, position, 'secret.created', row, who, 1);
         return [];
       });
-      publish('secret.created', row, who);
+      events.changed();
       return toMetadata(row, effectiveAccess(who, row.owner_id, []), labels);
     },
 
@@ -660,14 +673,15 @@ export function createSecretService(deps: SecretServiceDeps) {
             .where('id', '=', row.id)
             .execute();
           if (input.labels !== undefined) await replaceLabels(tx, row.id, input.labels);
-          await audit.append(
+          const position = await audit.append(
             tx,
             secretAudit(who, 'secret.update_metadata', row, { details: { fields: changed } }),
           );
+          await recordEvent(tx, position, 'secret.updated', row, who, row.current_version);
           return { description: input.description ?? row.description };
         },
       );
-      publish('secret.updated', updated, who);
+      events.changed();
       return toMetadata(updated, access);
     },
 
@@ -698,15 +712,23 @@ export function createSecretService(deps: SecretServiceDeps) {
               throw new CofferError('already_exists', `a secret named "${newName}" already exists`);
             throw err;
           }
-          await audit.append(
+          const position = await audit.append(
             tx,
             secretAudit(who, 'secret.rename', row, { details: { from: row.name, to: newName } }),
+          );
+          await recordEvent(
+            tx,
+            position,
+            'secret.renamed',
+            { ...row, name: newName },
+            who,
+            row.current_version,
           );
           return { name: newName, live_name: newName };
         },
         (row) => row.name === newName,
       );
-      if (!unchanged) publish('secret.renamed', updated, who);
+      if (!unchanged) events.changed();
       return toMetadata(updated, access);
     },
 
@@ -807,7 +829,11 @@ export function createSecretService(deps: SecretServiceDeps) {
           }
           throw err;
         }
-        await audit.append(tx, secretAudit(who, 'secret.restore', row, { details: { name } }));
+        const position = await audit.append(
+          tx,
+          secretAudit(who, 'secret.restore', row, { details: { name } }),
+        );
+        await recordEvent(tx, position, 'secret.restored', { ...row, name }, who, row.current_version);
       });
       const restored = {
         ...row,
@@ -818,7 +844,7 @@ export function createSecretService(deps: SecretServiceDeps) {
         revision: row.revision + 1,
         updated_at: now,
       };
-      publish('secret.restored', restored, who);
+      events.changed();
       return toMetadata(restored, access);
     },
 
@@ -830,7 +856,6 @@ export function createSecretService(deps: SecretServiceDeps) {
       const { row } = await authorize(db, audit, who, ref, 'purge', 'any');
       assertExpectation(row, expect);
       await purgeRow(who, row);
-      publish('secret.purged', row, who);
     },
 
     /**
@@ -919,7 +944,11 @@ export function createSecretService(deps: SecretServiceDeps) {
         });
       }
       assertOneRow(result, `secret "${row.name}"`);
-      await audit.append(tx, secretAudit(who, 'secret.delete', row, { details: { purgeAfter } }));
+      const position = await audit.append(
+        tx,
+        secretAudit(who, 'secret.delete', row, { details: { purgeAfter } }),
+      );
+      await recordEvent(tx, position, 'secret.deleted', row, who, row.current_version);
     });
     const deleted = {
       ...row,
@@ -929,7 +958,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       revision: row.revision + 1,
       updated_at: deletedAt,
     };
-    publish('secret.deleted', deleted, who);
+    events.changed();
     return toMetadata(deleted, access);
   }
 

@@ -7,6 +7,7 @@ import { identityIndexesMigration } from './migrations/0002-identity-indexes.js'
 import { backendMigrationMigration } from './migrations/0003-backend-migration.js';
 import { secretRevisionMigration } from './migrations/0004-secret-revision.js';
 import { shareLinksMigration } from './migrations/0005-share-links.js';
+import { replicasMigration } from './migrations/0006-replicas.js';
 
 /** Schema migrations in order. Names sort lexically; never rename or reorder a shipped one. */
 function migrations(dialect: DialectName): Record<string, Migration> {
@@ -16,6 +17,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '0003-backend-migration': backendMigrationMigration(dialect),
     '0004-secret-revision': secretRevisionMigration(),
     '0005-share-links': shareLinksMigration(dialect),
+    '0006-replicas': replicasMigration(dialect),
   };
 }
 
@@ -25,7 +27,10 @@ function migrations(dialect: DialectName): Record<string, Migration> {
  */
 export async function migrateToLatest(database: CofferDatabase): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(database.dialect) };
-  const migrator = new Migrator({ db: database.db, provider });
+  // Migrations are written to be independent of one another (each adds its own tables or
+  // columns), so a database that already ran a later one still takes an earlier one that
+  // arrived afterwards, instead of refusing to start.
+  const migrator = new Migrator({ db: database.db, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error === undefined) return;
   const failed = results?.find((r) => r.status === 'Error')?.migrationName;

@@ -24,6 +24,10 @@ export interface CofferTables {
   migration_failures: MigrationFailureRow;
   migration_kept_values: MigrationKeptValueRow;
   share_links: ShareLinkRow;
+  events: EventRow;
+  events_horizon: EventsHorizonRow;
+  login_throttle: LoginThrottleRow;
+  job_leases: JobLeaseRow;
 }
 
 export interface UserRow {
@@ -268,4 +272,49 @@ export interface ShareLinkRow {
   /** When the sealed copy was destroyed, and why: `used`, `expired`, `revoked`, ... */
   ended_at: string | null;
   end_reason: string | null;
+}
+
+/**
+ * A change event (never a value), written in the transaction of the change; `seq` is the
+ * sequence number of the change's audit record. Bigint columns come back as strings from
+ * PostgreSQL: read them through `Number()`.
+ */
+export interface EventRow {
+  seq: number | string;
+  at: string;
+  type: string;
+  secret_id: string | null;
+  name: string | null;
+  kind: string | null;
+  version: number | null;
+  owner_id: string | null;
+  actor_id: string | null;
+  /** For identity events: the user, group or token that changed. */
+  subject: string | null;
+}
+
+/** The newest event `seq` that retention dropped (one row, id 1). */
+export interface EventsHorizonRow {
+  id: number;
+  pruned_through: number | string;
+}
+
+/** Failed logins and attempts in flight for one key (`u:<username>` or `a:<address>`). */
+export interface LoginThrottleRow {
+  key: string;
+  failures: number;
+  last_failure_ms: number | string;
+  locked_until_ms: number | string;
+  in_flight: number;
+  in_flight_since_ms: number | string;
+}
+
+/** Which replica runs a background job, until when, and the job's progress (JSON). */
+export interface JobLeaseRow {
+  name: string;
+  owner: string | null;
+  expires_ms: number | string;
+  started_at: string | null;
+  updated_at: string | null;
+  progress: string | null;
 }
