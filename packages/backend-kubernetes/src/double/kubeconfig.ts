@@ -10,8 +10,8 @@ function quoted(value: string): string {
 }
 
 /**
- * A kubeconfig (YAML) for the double: one cluster (its URL and CA file, or none for plain
- * HTTP), one user and one context per entry, the first context current. kubectl and
+ * A kubeconfig (YAML) for the double: one cluster (its URL and CA file; for plain HTTP,
+ * `insecure-skip-tls-verify`), one user and one context per entry, the first context current. kubectl and
  * `KubeConfig.loadFromFile` both read it.
  */
 export function kubeconfigYaml(
@@ -27,7 +27,10 @@ export function kubeconfigYaml(
     '- name: coffer-double',
     '  cluster:',
     `    server: ${quoted(server)}`,
-    ...(caFile === undefined ? [] : [`    certificate-authority: ${quoted(caFile)}`]),
+    // plain HTTP: client-node refuses an http server unless the kubeconfig says to skip TLS checks
+    ...(caFile === undefined
+      ? ['    insecure-skip-tls-verify: true']
+      : [`    certificate-authority: ${quoted(caFile)}`]),
     'users:',
     ...contexts.flatMap((c) => [`- name: ${quoted(c.name)}`, '  user:', `    token: ${quoted(c.token)}`]),
     'contexts:',
