@@ -23,6 +23,14 @@ export type SecretVersion = Schemas['SecretVersion'];
 /** `use` < `read` < `write` < `manage`. */
 export type AccessLevel = Schemas['Share']['level'];
 export type Share = Schemas['Share'];
+/** A share link's metadata (never its key nor a value), with its `state`. */
+export type ShareLink = Schemas['ShareLink'];
+/** A new share link: `url` and `key` are in this answer only. */
+export type CreatedShareLink = Schemas['CreatedShareLink'];
+/** What a link holds before it is opened. */
+export type ShareLinkPreview = Schemas['ShareLinkPreview'];
+/** An opened link: the shared `values` and the views left. */
+export type OpenedShareLink = Schemas['OpenedShareLink'];
 export type Kind = Schemas['Kind'];
 export type KindField = Kind['fields'][number];
 export type ConnectionTestResult = Schemas['ConnectionTestResult'];
@@ -54,6 +62,8 @@ export type CreateSecretInput = Body<'POST /secrets'>;
 export type UpdateValuesInput = Body<'PATCH /secrets/{ref}/values'>;
 export type UpdateMetadataInput = Body<'PATCH /secrets/{ref}'>;
 export type ShareInput = Body<'POST /secrets/{ref}/shares'>;
+/** What a share link reveals, for how long and how often, and its optional passphrase. */
+export type CreateShareLinkInput = Body<'POST /secrets/{ref}/share-links'>;
 export type CreateUserInput = Body<'POST /users'>;
 export type UpdateUserInput = Body<'PATCH /users/{id}'>;
 export type SetPasswordInput = Body<'POST /users/{id}/password'>;

@@ -15,6 +15,7 @@ import { type KeyringApi, keyringApi } from './resources/keyring-api.js';
 import { type KindsApi, kindsApi } from './resources/kinds-api.js';
 import { type MigrationApi, migrationApi } from './resources/migration-api.js';
 import { type SecretsApi, secretsApi } from './resources/secrets-api.js';
+import { type ShareLinksApi, shareLinksApi } from './resources/share-links-api.js';
 import { type SharesApi, sharesApi } from './resources/shares-api.js';
 import { type TokensApi, tokensApi } from './resources/tokens-api.js';
 import { type UsersApi, usersApi } from './resources/users-api.js';
@@ -49,6 +50,8 @@ export interface CofferClient {
   readonly auth: AuthApi;
   readonly secrets: SecretsApi;
   readonly shares: SharesApi;
+  /** One-time share links: make, list and revoke them; preview and open one as a recipient. */
+  readonly shareLinks: ShareLinksApi;
   readonly kinds: KindsApi;
   readonly users: UsersApi;
   readonly groups: GroupsApi;
@@ -136,6 +139,7 @@ export function createClient(options: ClientOptions = {}): CofferClient {
     auth: authApi(transport),
     secrets,
     shares: sharesApi(transport),
+    shareLinks: shareLinksApi(transport),
     kinds: kindsApi(transport),
     users: usersApi(transport),
     groups: groupsApi(transport),

@@ -8,9 +8,11 @@ export {
   type BackendDefinition,
   type BackendInstance,
   type ConnectionTestResult,
+  type CreatedShareLink,
   type CreatedToken,
   type CreateGroupInput,
   type CreateSecretInput,
+  type CreateShareLinkInput,
   type CreateTokenInput,
   type CreateUserInput,
   type FieldValue,
@@ -29,6 +31,7 @@ export {
   type Me,
   type MigrationFailure,
   type MigrationStatus,
+  type OpenedShareLink,
   type Problem,
   type SecretFilter,
   type SecretMetadata,
@@ -37,6 +40,8 @@ export {
   type SetPasswordInput,
   type Share,
   type ShareInput,
+  type ShareLink,
+  type ShareLinkPreview,
   type StartMigrationInput,
   type TokenFilter,
   type TokenInfo,
@@ -72,6 +77,7 @@ export type { KindsApi } from './resources/kinds-api.js';
 export type { MigrationApi } from './resources/migration-api.js';
 export type { WriteOptions } from './resources/resource-support.js';
 export type { ModifyContext, ModifyOptions, ReadValuesOptions, SecretsApi } from './resources/secrets-api.js';
+export { parseShareLink, type ShareLinkRef, type ShareLinksApi } from './resources/share-links-api.js';
 export type { SharesApi } from './resources/shares-api.js';
 export type { TokensApi } from './resources/tokens-api.js';
 export type { UsersApi } from './resources/users-api.js';

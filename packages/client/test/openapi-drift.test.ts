@@ -96,6 +96,13 @@ describe('the OpenAPI document', () => {
         grant: (c) => c.shares.grant('s', { granteeType: 'user', granteeId: 'u' }),
         revoke: (c) => c.shares.revoke('s', 'user', 'u'),
       },
+      shareLinks: {
+        create: (c) => c.shareLinks.create('s'),
+        list: (c) => c.shareLinks.list('s'),
+        revoke: (c) => c.shareLinks.revoke('l'),
+        preview: (c) => c.shareLinks.preview('/s/l#k'),
+        open: (c) => c.shareLinks.open({ id: 'l', key: 'k' }, { passphrase: 'p' }),
+      },
       kinds: {
         list: (c) => c.kinds.list(),
         iterate: (c) => drain(c.kinds.iterate()),

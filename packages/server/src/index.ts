@@ -31,6 +31,7 @@ export type {
 export { scrubSecrets } from './connection-tests/scrub.js';
 export { HttpProblem, httpStatusOf, type Problem, problemOf, problemTitles } from './http/problem.js';
 export { type CofferPluginOptions, cofferPlugin } from './plugin/coffer-plugin.js';
+export type { ShareLinkRouteOptions } from './routes/share-link-routes.js';
 export {
   apiPrefix,
   type CofferServer,

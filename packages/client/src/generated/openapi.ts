@@ -289,6 +289,70 @@ export interface Schemas {
     durationMs: number;
     details?: Record<string, string | number | boolean>;
   };
+  /** A one-time share link: metadata only, never its key nor a value. */
+  ShareLink: {
+    id: string;
+    secretId: string;
+    /** The secret's name when the link was made */
+    secretName: string;
+    secretKind: string;
+    /** The fields the link reveals */
+    fields: string[];
+    createdBy: string;
+    createdByName: string;
+    createdAt: string;
+    expiresAt: string;
+    maxViews: number;
+    views: number;
+    /** Opening it needs a passphrase too */
+    passphrase: boolean;
+    /** Every state but `active` is final: the copy of the values is gone */
+    state: 'active' | 'used' | 'expired' | 'revoked';
+    revokeReason: ('revoked' | 'secret_deleted' | 'too_many_failures') | null;
+    revokedAt: string | null;
+    /** A user id, or `system` */
+    revokedBy: string | null;
+    lastViewedAt: string | null;
+    /** Wrong passphrases tried */
+    failedAttempts: number;
+  };
+  /** A new share link; the key is shown only here. */
+  CreatedShareLink: {
+    link: Schemas['ShareLink'];
+    /** The link key (the part after `#`): in this answer only, never stored */
+    key: string;
+    /** `/s/<id>#<key>` */
+    path: string;
+    /** The whole link: the web UI's address and `path` */
+    url: string;
+  };
+  /** What a link holds, before opening it (no view counted). */
+  ShareLinkPreview: {
+    id: string;
+    secretName: string;
+    secretKind: string;
+    fields: string[];
+    /** Who made the link */
+    createdByName: string;
+    createdAt: string;
+    expiresAt: string;
+    viewsLeft: number;
+    passphraseRequired: boolean;
+  };
+  /** The shared values; `viewsLeft` 0 means the copy is gone now. */
+  OpenedShareLink: {
+    id: string;
+    secretName: string;
+    secretKind: string;
+    fields: string[];
+    /** Who made the link */
+    createdByName: string;
+    createdAt: string;
+    expiresAt: string;
+    viewsLeft: number;
+    passphraseRequired: boolean;
+    values: Record<string, string | number | boolean>;
+  };
   CreatedToken: {
     token: string;
     info: Schemas['TokenInfo'];
@@ -697,6 +761,110 @@ export interface Operations {
     body: never;
     status: 204;
     response: undefined;
+  };
+  /**
+   * Make a share link
+   *
+   * Needs `read`: reveals the values (audited as `secret.reveal`), seals a copy of them (or of `fields`) under a fresh link key, and records `share_link.create`. The answer holds the key and the whole link (`url`) once; Coffer keeps neither.
+   */
+  'POST /secrets/{ref}/share-links': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: never;
+    headers: never;
+    body: {
+      /** The fields to share (default: every field) */
+      fields?: string[];
+      /** Seconds until it expires: 300 to 2592000 (30 days); default 86400 */
+      ttlSeconds?: number;
+      /** How many times it opens: 1 to 100; default 1 */
+      maxViews?: number;
+      /** Needed as well as the link; send it to the recipient another way */
+      passphrase?: string;
+    };
+    status: 201;
+    response: Schemas['CreatedShareLink'];
+  };
+  /**
+   * A secret's share links
+   *
+   * Newest first, with their state; metadata only, never a key or a value. Needs `read`.
+   */
+  'GET /secrets/{ref}/share-links': {
+    path: {
+      /** The secret id or name */
+      ref: string;
+    };
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['ShareLink'][];
+      nextCursor: string | null;
+    };
+  };
+  /**
+   * Revoke a share link
+   *
+   * Its copy of the values is destroyed at once and it opens no more. Its creator may, and whoever may `manage` the secret. A link that already ended is answered as it is.
+   */
+  'DELETE /share-links/{id}': {
+    path: {
+      /** The share link id */
+      id: string;
+    };
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: Schemas['ShareLink'];
+  };
+  /**
+   * What a share link holds (public)
+   *
+   * For the holder of the link, no account needed: whose secret, which fields, views left, whether a passphrase is needed. Counts no view. `410` for a link that expired (`share_link_expired`), was used (`share_link_used`) or revoked (`share_link_revoked`).
+   */
+  'POST /share-links/{id}/preview': {
+    path: {
+      /** The share link id */
+      id: string;
+    };
+    query: never;
+    headers: never;
+    body: {
+      /** The part of the link after `#` */
+      key: string;
+    };
+    status: 200;
+    response: Schemas['ShareLinkPreview'];
+  };
+  /**
+   * Open a share link (public)
+   *
+   * Counts one view and answers the values; after the last view the copy is destroyed. A wrong key (`share_link_wrong_key`) or passphrase (`share_link_wrong_passphrase`) counts no view; guesses are throttled (`429`). The key is used in memory for this request only and is never stored or logged.
+   */
+  'POST /share-links/{id}/open': {
+    path: {
+      /** The share link id */
+      id: string;
+    };
+    query: never;
+    headers: never;
+    body: {
+      /** The part of the link after `#` */
+      key: string;
+      passphrase?: string;
+    };
+    status: 200;
+    response: Schemas['OpenedShareLink'];
   };
   /** List kinds */
   'GET /kinds': {

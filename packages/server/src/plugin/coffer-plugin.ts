@@ -25,6 +25,7 @@ import { groupRoutes } from '../routes/group-routes.js';
 import { keyringRoutes } from '../routes/keyring-routes.js';
 import { kindRoutes } from '../routes/kind-routes.js';
 import { secretRoutes } from '../routes/secret-routes.js';
+import { type ShareLinkRouteOptions, shareLinkRoutes } from '../routes/share-link-routes.js';
 import { shareRoutes } from '../routes/share-routes.js';
 import { tokenRoutes } from '../routes/token-routes.js';
 import { userRoutes } from '../routes/user-routes.js';
@@ -54,6 +55,8 @@ export interface CofferPluginOptions {
   bodyLimit?: number;
   /** Serve the OpenAPI docs page at `<prefix>/docs` (default true). */
   docs?: boolean;
+  /** Where share links point (the web UI's address) and how guesses at them are throttled. */
+  shareLinks?: ShareLinkRouteOptions;
 }
 
 /** The CSP of the docs page: Swagger UI's bundled scripts and styles, nothing from elsewhere. */
@@ -176,6 +179,7 @@ export const cofferPlugin: FastifyPluginAsync<CofferPluginOptions> = async (fast
   authRoutes(app, context);
   secretRoutes(app, context);
   shareRoutes(app, context);
+  shareLinkRoutes(app, context, options.shareLinks);
   kindRoutes(app, context);
   userRoutes(app, context);
   groupRoutes(app, context);
