@@ -273,11 +273,17 @@ describe('the double on the wire', () => {
     const events: string[] = [];
     const url = new URL(`${base}?watch=true&labelSelector=w%3D1`, double.url);
     const ca = readFileSync(double.faults.caFile!);
+    let started!: () => void;
+    const watching = new Promise<void>((resolve) => {
+      started = resolve;
+    });
     const done = new Promise<void>((resolve, reject) => {
       const req = request(
         url,
         { ca, headers: { authorization: `Bearer ${double.faults.tokens.main}` } },
         (res) => {
+          // the headers come once the watch is registered
+          started();
           res.on('data', (chunk: Buffer) => {
             for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
               const event = JSON.parse(line) as { type: string; object: { metadata: { name: string } } };
@@ -293,7 +299,7 @@ describe('the double on the wire', () => {
       req.on('error', (err) => (events.length >= 3 ? resolve() : reject(err)));
       req.end();
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await watching;
     await call(double, 'POST', base, { body: secret('watched', {}, { labels: { w: '1' } }) });
     await call(double, 'PATCH', `${base}/watched`, {
       body: { metadata: { labels: { x: 'y' } } },

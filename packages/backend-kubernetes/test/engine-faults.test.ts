@@ -313,10 +313,10 @@ describe('kubernetes with wrong credentials, namespace, endpoint or throttling',
 
 describe('kubernetes throttled by the API server', () => {
   it('says throttled (TooManyRequests) when API Priority and Fairness keeps answering 429', async () => {
-    // each user's bucket holds 3 requests and refills at one every ten seconds
+    // each user's bucket holds 3 requests and refills at one every hundred seconds
     const made = await backendOnDouble(
       { writesPerSecond: 0, maxAttempts: 1 },
-      { throttle: { perSecond: 0.1, burst: 3 } },
+      { throttle: { perSecond: 0.01, burst: 3 } },
     );
     try {
       const ref = { secretId: '33333333-4444-4555-8666-777777777777', version: 1 };
