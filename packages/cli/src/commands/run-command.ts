@@ -227,6 +227,10 @@ async function runWatching(
   // The first poll takes the versions to compare with: start it before resolving, so a change
   // made in between restarts the child rather than going unnoticed.
   let nextChange = changes.next();
+  // If the server is down, that poll may fail while the values are still being resolved: it
+  // must not count as an unhandled rejection (which ends the process). Whoever awaits it later
+  // still sees the failure.
+  nextChange.catch(() => {});
   let env: NodeJS.ProcessEnv;
   try {
     const variables = await resolve(ctx, templates);
@@ -234,8 +238,6 @@ async function runWatching(
     env = { ...process.env, ...variables };
   } catch (err) {
     abort.abort();
-    // The first poll fails too when the server is down; nobody waits for it any more.
-    nextChange.catch(() => {});
     return offline(err);
   }
   let signalled = false;
