@@ -16,6 +16,7 @@ const commandModules: Record<string, () => Promise<Register>> = {
   login: async () => (await import('./commands/auth-commands.js')).registerAuthCommands,
   secret: async () => (await import('./commands/secret-commands.js')).registerSecretCommands,
   share: async () => (await import('./commands/share-commands.js')).registerShareCommands,
+  'share-link': async () => (await import('./commands/share-link-commands.js')).registerShareLinkCommands,
   kind: async () => (await import('./commands/kind-commands.js')).registerKindCommands,
   user: async () => (await import('./commands/user-commands.js')).registerUserCommands,
   group: async () => (await import('./commands/group-commands.js')).registerGroupCommands,
