@@ -430,13 +430,7 @@ export class SecretStore {
     const secret = this.#fromBody(namespace, body);
     if (!this.#namespaces.has(namespace)) throw notFound('namespaces', namespace);
     if (secret.metadata.resourceVersion !== '') {
-      throw invalid('Secret', secret.metadata.name, [
-        {
-          reason: 'FieldValueForbidden',
-          message: 'Forbidden: resourceVersion may not be set on objects to be created',
-          field: 'metadata.resourceVersion',
-        },
-      ]);
+      throw badRequest('resourceVersion should not be set on objects to be created');
     }
     const secrets = this.#in(namespace);
     if (secrets.has(secret.metadata.name)) throw alreadyExists('secrets', secret.metadata.name);
