@@ -5,29 +5,18 @@ import {
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
+import { sdkSettingsFor } from '@coffer/aws-store-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendOn, backendOnDouble } from './support.js';
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-
-function sdkFor(made: Awaited<ReturnType<typeof backendOnDouble>>): SSMClient {
-  return new SSMClient({
-    region: 'us-east-1',
-    endpoint: made.double.url,
-    credentials: {
-      accessKeyId: made.double.env.AWS_ACCESS_KEY_ID!,
-      secretAccessKey: made.double.env.AWS_SECRET_ACCESS_KEY!,
-    },
-    maxAttempts: 1,
-  });
-}
 
 describe('aws-ssm mapping onto Parameter Store', () => {
   let made: Awaited<ReturnType<typeof backendOnDouble>>;
   let sdk: SSMClient;
   beforeAll(async () => {
     made = await backendOnDouble({ writesPerSecond: 0 }, { throttle: false, clusterPrefix: 'map' });
-    sdk = sdkFor(made);
+    sdk = new SSMClient(sdkSettingsFor(made.double));
   });
   afterAll(async () => {
     sdk?.destroy();
@@ -168,10 +157,11 @@ describe('aws-ssm against the request quotas', () => {
     const made = await backendOnDouble({ writesPerSecond: 0, maxAttempts: 10 }, { throttle: true });
     try {
       made.double.faults.resetCounts();
-      const refs = Array.from({ length: 9 }, (_, i) => ({ secretId: id(200 + i), version: 1 }));
-      // nine PutParameter calls at once against 3 a second: the double throttles, the backend retries
+      // twelve PutParameter calls at once against 3 a second: they would have to be spread over
+      // more than 3 seconds to pass unthrottled; the double throttles, the backend retries
+      const refs = Array.from({ length: 12 }, (_, i) => ({ secretId: id(200 + i), version: 1 }));
       await Promise.all(refs.map((ref, i) => made.backend.put(ref, { i })));
-      expect(made.double.faults.requestCount('PutParameter')).toBeGreaterThan(9);
+      expect(made.double.faults.requestCount('PutParameter')).toBeGreaterThan(12);
       const back = await Promise.all(refs.map((ref) => made.backend.get(ref)));
       expect(back).toEqual(refs.map((_, i) => ({ i })));
     } finally {

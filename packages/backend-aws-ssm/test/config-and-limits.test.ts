@@ -1,5 +1,5 @@
 import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { rejectionOf } from '@coffer/aws-store-kit/testing';
+import { rejectionOf, sdkSettingsFor } from '@coffer/aws-store-kit/testing';
 import awsSsm, { awsSsmLimits, defaultWritesPerSecond } from '@coffer/backend-aws-ssm';
 import { doubleKmsKey } from '@coffer/backend-aws-ssm/double';
 import type { BackendDefinition } from '@coffer/core';
@@ -29,7 +29,7 @@ async function startError(
 
 /** Tier and key of each parameter, as DescribeParameters reports them. */
 async function describeAll(made: Awaited<ReturnType<typeof backendOnDouble>>) {
-  const sdk = new SSMClient({ region: 'us-east-1', endpoint: made.double.url, maxAttempts: 1 });
+  const sdk = new SSMClient(sdkSettingsFor(made.double));
   try {
     const out = await sdk.send(new DescribeParametersCommand({ MaxResults: 50 }));
     return new Map((out.Parameters ?? []).map((p) => [p.Name, { tier: p.Tier, keyId: p.KeyId }]));

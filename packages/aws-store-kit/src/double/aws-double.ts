@@ -83,6 +83,22 @@ export interface RunningAwsDouble {
   env: Record<string, string>;
   /** The fault controls common to every AWS double. */
   faults: AwsDoubleFaults;
+  /** Settings for an SDK client of the service that talks to the double directly (`rawPut`). */
+  sdkSettings: {
+    region: string;
+    endpoint: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+    maxAttempts: number;
+  };
+  /**
+   * The handle tests and the benchmark get: this server with the service's own `rawPut` and
+   * fault controls; `release` (closing the raw SDK client) runs before the server closes.
+   */
+  handle<Faults extends AwsDoubleFaults>(service: {
+    rawPut(name: string, value: string): Promise<void>;
+    faults: Omit<Faults, keyof AwsDoubleFaults>;
+    release?(): void;
+  }): AwsStoreDoubleHandle<Faults>;
   close(): Promise<void>;
 }
 
@@ -130,27 +146,47 @@ export async function startAwsDouble(
     throttle: throttle !== false,
     ...(options.port === undefined ? {} : { port: options.port }),
   });
+  const credentials = { accessKeyId: main.accessKeyId, secretAccessKey: main.secretAccessKey };
+  const settings = { region, endpoint: running.url };
+  const env = {
+    AWS_ACCESS_KEY_ID: main.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: main.secretAccessKey,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const faults: AwsDoubleFaults = {
+    inject: (action, opts) => plan.inject(action, opts),
+    clear: () => plan.clear(),
+    requestCount: (operation) => plan.requestCount(operation),
+    resetCounts: () => plan.resetCounts(),
+    readOnlyCredentials: { accessKeyId: readOnly.accessKeyId, secretAccessKey: readOnly.secretAccessKey },
+    accountId,
+  };
   return {
     url: running.url,
     region,
     accountId,
-    credentials: { accessKeyId: main.accessKeyId, secretAccessKey: main.secretAccessKey },
-    settings: { region, endpoint: running.url },
-    env: {
-      AWS_ACCESS_KEY_ID: main.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: main.secretAccessKey,
-      AWS_REGION: region,
-      AWS_DEFAULT_REGION: region,
-      AWS_EC2_METADATA_DISABLED: 'true',
-    },
-    faults: {
-      inject: (action, opts) => plan.inject(action, opts),
-      clear: () => plan.clear(),
-      requestCount: (operation) => plan.requestCount(operation),
-      resetCounts: () => plan.resetCounts(),
-      readOnlyCredentials: { accessKeyId: readOnly.accessKeyId, secretAccessKey: readOnly.secretAccessKey },
-      accountId,
-    },
+    credentials,
+    settings,
+    env,
+    faults,
+    sdkSettings: { region, endpoint: running.url, credentials, maxAttempts: 1 },
+    handle: <Faults extends AwsDoubleFaults>(service: {
+      rawPut(name: string, value: string): Promise<void>;
+      faults: Omit<Faults, keyof AwsDoubleFaults>;
+      release?(): void;
+    }): AwsStoreDoubleHandle<Faults> => ({
+      url: running.url,
+      settings,
+      env,
+      rawPut: (name, value) => service.rawPut(name, value),
+      faults: { ...faults, ...service.faults } as Faults,
+      async close() {
+        service.release?.();
+        await running.close();
+      },
+    }),
     close: () => running.close(),
   };
 }

@@ -73,6 +73,25 @@ export interface ReachableDouble {
   env: Record<string, string>;
 }
 
+/**
+ * Settings for an AWS SDK client that talks to a double directly, with the double's keys and
+ * region and no retries (a test sees every answer as it came).
+ *
+ * @example
+ * const sdk = new SSMClient(sdkSettingsFor(double));
+ */
+export function sdkSettingsFor(double: ReachableDouble) {
+  return {
+    region: double.env.AWS_REGION ?? 'us-east-1',
+    endpoint: double.url,
+    credentials: {
+      accessKeyId: double.env.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: double.env.AWS_SECRET_ACCESS_KEY ?? '',
+    },
+    maxAttempts: 1,
+  };
+}
+
 /** A client process's environment: the double's, no shared AWS config, no pager. */
 export function clientEnv(double: ReachableDouble, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {

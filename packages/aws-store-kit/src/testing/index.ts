@@ -13,6 +13,7 @@ export {
   type ReachableDouble,
   rejectionOf,
   runBoto3,
+  sdkSettingsFor,
   useAwsEnv,
 } from './aws-testing.js';
 export { type CredentialFailureDouble, describeCredentialFailures } from './credential-failures.js';

@@ -82,16 +82,8 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
     },
     options,
   );
-  const raw = new SecretsManagerClient({
-    region: running.region,
-    endpoint: running.url,
-    credentials: running.credentials,
-    maxAttempts: 1,
-  });
-  return {
-    url: running.url,
-    settings: running.settings,
-    env: running.env,
+  const raw = new SecretsManagerClient(running.sdkSettings);
+  return running.handle<SecretsManagerFaults>({
     async rawPut(name, value) {
       try {
         await raw.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
@@ -101,14 +93,10 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
       }
     },
     faults: {
-      ...running.faults,
       removeSecret: (name) => store.removeSecret(name),
       removeVersion: (name, stage) => store.removeVersion(name, stage),
       secretNames: () => store.names(),
     },
-    async close() {
-      raw.destroy();
-      await running.close();
-    },
-  };
+    release: () => raw.destroy(),
+  });
 }

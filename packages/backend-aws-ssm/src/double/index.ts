@@ -92,30 +92,18 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
     { ...ssmProtocol, handle: (operation, input) => store.handle(operation, input) },
     options,
   );
-  const raw = new SSMClient({
-    region: running.region,
-    endpoint: running.url,
-    credentials: running.credentials,
-    maxAttempts: 1,
-  });
-  return {
-    url: running.url,
-    settings: running.settings,
-    env: running.env,
+  const raw = new SSMClient(running.sdkSettings);
+  return running.handle<ParameterStoreFaults>({
     async rawPut(name, value) {
       await raw.send(
         new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true }),
       );
     },
     faults: {
-      ...running.faults,
       removeParameter: (name) => store.removeParameter(name),
       setTags: (name, tags) => store.setTags(name, tags),
       parameterNames: () => store.names(),
     },
-    async close() {
-      raw.destroy();
-      await running.close();
-    },
-  };
+    release: () => raw.destroy(),
+  });
 }
