@@ -7,8 +7,6 @@ import {
 } from '@coffer/backend-aws-secrets-manager/double';
 import { createContractContext } from '@coffer/backend-contract';
 
-export { useAwsEnv as useEnv } from '@coffer/aws-store-kit/testing';
-
 /** A double, its env set, and a backend instance on it made the way the engine makes one. */
 export async function backendOnDouble(
   settings: Record<string, unknown> = {},

@@ -1,271 +1,87 @@
-import {
-  describeCredentialFailures,
-  everythingIn,
-  rejectionOf,
-  useAwsEnv,
-} from '@coffer/aws-store-kit/testing';
+import { describeCredentialFailures, describeEngineFaults, rejectionOf } from '@coffer/aws-store-kit/testing';
 import awsSsm from '@coffer/backend-aws-ssm';
-import { type StoreDoubleHandle, startStoreDouble } from '@coffer/backend-aws-ssm/double';
+import { startStoreDouble } from '@coffer/backend-aws-ssm/double';
 import type { BackendDefinition } from '@coffer/core';
-import {
-  assertNoOrphans,
-  type CofferFixture,
-  createCofferFixture,
-  refsIn,
-  secretsPerBackend,
-} from '@coffer/core/test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assertNoOrphans, refsIn, secretsPerBackend } from '@coffer/core/test-support';
+import { expect, it } from 'vitest';
 
 // Engine-level faults: a Coffer on SQLite whose active backend is the Parameter Store double.
 // The double's request quotas and the write limit are off (the quota tests are in
-// backend-behaviour); faults are injected, with short timeouts and few attempts.
-const definitions = [awsSsm as BackendDefinition];
-const planted = `PLANTED-ssm-${Math.random().toString(36).slice(2)}`;
-
-async function fixtureOn(
-  double: StoreDoubleHandle,
-  settings: Record<string, unknown> = {},
-  more: { clusterPrefix?: string } = {},
-): Promise<CofferFixture> {
-  return createCofferFixture(
-    'sqlite',
-    {
-      ...more,
-      backends: {
-        store: {
-          type: 'aws-ssm',
-          ...double.settings,
-          writesPerSecond: 0,
-          maxAttempts: 3,
-          requestTimeoutMs: 5_000,
-          ...settings,
-        },
-      },
-      backend: 'store',
-    },
-    { backendDefinitions: definitions },
-  );
-}
-
-describe('aws-ssm under faults, through the engine', () => {
-  let double: StoreDoubleHandle;
-  let fx: CofferFixture;
-  let restoreEnv: () => void;
-  const errors: unknown[] = [];
-
-  beforeAll(async () => {
-    double = await startStoreDouble({ throttle: false });
-    restoreEnv = useAwsEnv(double.env);
-    fx = await fixtureOn(double);
-  });
-  afterEach(() => double.faults.clear());
-  afterAll(async () => {
-    await fx?.close();
-    await double?.close();
-    restoreEnv?.();
-  });
-
-  const nameOf = (secretId: string, version: number) => `/coffer/${secretId}/v${version}`;
-
-  it('retries a burst of throttling and succeeds', async () => {
-    double.faults.resetCounts();
-    double.faults.inject(
-      { kind: 'error', status: 400, code: 'ThrottlingException' },
-      { count: 2, operation: 'PutParameter' },
-    );
-    const made = await fx.coffer.secrets.create(fx.admin.actor, {
-      name: 'throttled',
-      kind: 'generic',
-      values: { token: `${planted}-throttled` },
-    });
-    expect(double.faults.requestCount('PutParameter')).toBe(3);
-    const read = await fx.coffer.secrets.readValues(fx.admin.actor, made.id, { reveal: true });
-    expect(read.values).toEqual({ token: `${planted}-throttled` });
-  });
-
-  it('gives backend_unavailable (throttled) when throttling outlasts the attempts', async () => {
-    double.faults.inject(
-      { kind: 'error', status: 400, code: 'ThrottlingException', retryAfterSeconds: 0 },
-      { count: 50, operation: 'PutParameter' },
-    );
-    const err = await rejectionOf(
-      fx.coffer.secrets.create(fx.admin.actor, {
-        name: 'always-throttled',
-        kind: 'generic',
-        values: { token: `${planted}-throttled-out` },
-      }),
-    );
-    errors.push(err);
-    expect(err.code).toBe('backend_unavailable');
-    expect(err.details).toMatchObject({
-      reason: 'throttled',
-      vendorCode: 'ThrottlingException',
-      attempts: 3,
-    });
-  });
-
-  it('gives backend_unavailable (server_error) on persistent 500s and writes nothing half', async () => {
-    const before = await fx.coffer.secrets.list(fx.admin.actor);
-    double.faults.inject(
-      { kind: 'error', status: 500, code: 'InternalServerError' },
-      { count: 50, operation: 'PutParameter' },
-    );
-    const err = await rejectionOf(
-      fx.coffer.secrets.create(fx.admin.actor, {
-        name: 'fails',
-        kind: 'generic',
-        values: { token: `${planted}-500` },
-      }),
-    );
-    errors.push(err);
-    expect(err.code).toBe('backend_unavailable');
-    expect(err.details).toMatchObject({
-      reason: 'server_error',
-      vendorCode: 'InternalServerError',
-      attempts: 3,
-    });
-    double.faults.clear();
-    const after = await fx.coffer.secrets.list(fx.admin.actor);
-    expect(after.items.map((s) => s.id)).toEqual(before.items.map((s) => s.id));
-    await assertNoOrphans(fx.coffer, ['store']);
-  });
-
-  it('fails an update on 500s and keeps the current version and its value', async () => {
-    const made = await fx.coffer.secrets.create(fx.admin.actor, {
-      name: 'kept',
-      kind: 'generic',
-      values: { token: `${planted}-v1` },
-    });
-    double.faults.inject(
-      { kind: 'error', status: 503, code: 'ServiceUnavailable' },
-      { count: 50, operation: 'PutParameter' },
-    );
-    const err = await rejectionOf(
-      fx.coffer.secrets.update(fx.admin.actor, made.id, { values: { token: `${planted}-v2` } }),
-    );
-    errors.push(err);
-    expect(err.code).toBe('backend_unavailable');
-    expect(err.details.reason).toBe('server_error');
-    double.faults.clear();
-    expect((await fx.coffer.secrets.get(fx.admin.actor, made.id)).currentVersion).toBe(1);
-    const read = await fx.coffer.secrets.readValues(fx.admin.actor, made.id, { reveal: true });
-    expect(read.values).toEqual({ token: `${planted}-v1` });
-    await assertNoOrphans(fx.coffer, ['store']);
-  });
-
-  it('gives backend_unavailable (timeout) when the store does not answer in time', async () => {
-    // an instance of its own with a short request timeout, under a prefix of its own
-    const slow = await fixtureOn(double, { requestTimeoutMs: 400 }, { clusterPrefix: 'slow' });
-    try {
-      double.faults.inject({ kind: 'delay', ms: 1_000 }, { count: 3, operation: 'PutParameter' });
-      const err = await rejectionOf(
-        slow.coffer.secrets.create(slow.admin.actor, {
-          name: 'slow',
-          kind: 'generic',
-          values: { token: `${planted}-slow` },
-        }),
-      );
-      errors.push(err);
-      expect(err.code).toBe('backend_unavailable');
-      expect(err.details.reason).toBe('timeout');
-      double.faults.clear();
-      // the delayed requests are answered late; let them land before checking nothing is left over
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
-      await assertNoOrphans(slow.coffer, ['store']);
-      expect(slow.logText()).not.toContain(planted);
-    } finally {
-      await slow.close();
-    }
-  });
-
-  it('retries a dropped connection and succeeds', async () => {
-    double.faults.inject({ kind: 'drop' }, { count: 1, operation: 'PutParameter' });
-    const made = await fx.coffer.secrets.create(fx.admin.actor, {
-      name: 'dropped',
-      kind: 'generic',
-      values: { token: `${planted}-dropped` },
-    });
-    const read = await fx.coffer.secrets.readValues(fx.admin.actor, made.id, { reveal: true });
-    expect(read.values).toEqual({ token: `${planted}-dropped` });
-  });
-
-  it('moves secrets from sql to the store and back, verified', async () => {
-    const back = await fx.reopen({ backendDefinitions: definitions }, { backend: 'sql' });
-    await back.migration.start(fx.admin.actor, { target: 'sql' });
-    await back.migration.wait();
-    const status = await back.migration.status(fx.admin.actor);
-    expect(status.failures ?? [], JSON.stringify(status.failures ?? [])).toEqual([]);
-    const count = (await back.secrets.list(fx.admin.actor)).items.length;
-    expect(count).toBeGreaterThan(2);
-    expect(await secretsPerBackend(back)).toEqual({ sql: count });
-    expect(await refsIn(back, 'store')).toEqual([]);
-    // Parameter Store deletes at once: nothing is left behind
-    expect(double.faults.parameterNames()).toEqual([]);
-    await back.migration.start(fx.admin.actor, { target: 'store' });
-    await back.migration.wait();
-    expect((await back.migration.status(fx.admin.actor)).failed).toBe(0);
-    expect(await secretsPerBackend(back)).toEqual({ store: count });
-    await assertNoOrphans(back, ['store', 'sql']);
-    for (const secret of (await back.secrets.list(fx.admin.actor)).items) {
-      const read = await back.secrets.readValues(fx.admin.actor, secret.id, { reveal: true });
-      expect(String(read.values.token)).toContain(planted);
-    }
-  });
-
-  it('reports a value deleted behind its back as value_not_found, for that secret only', async () => {
-    const gone = await fx.coffer.secrets.create(fx.admin.actor, {
-      name: 'gone',
-      kind: 'generic',
-      values: { token: `${planted}-gone` },
-    });
-    const stays = await fx.coffer.secrets.create(fx.admin.actor, {
-      name: 'stays',
-      kind: 'generic',
-      values: { token: `${planted}-stays` },
-    });
-    expect(double.faults.removeParameter(nameOf(gone.id, 1))).toBe(true);
-    const err = await rejectionOf(fx.coffer.secrets.readValues(fx.admin.actor, gone.id, { reveal: true }));
-    errors.push(err);
-    expect(err.code).toBe('value_not_found');
-    const read = await fx.coffer.secrets.readValues(fx.admin.actor, stays.id, { reveal: true });
-    expect(read.values).toEqual({ token: `${planted}-stays` });
-    // one version removed of a secret with two
-    await fx.coffer.secrets.update(fx.admin.actor, stays.id, { values: { token: `${planted}-stays-2` } });
-    expect(double.faults.removeParameter(nameOf(stays.id, 1))).toBe(true);
-    const old = await rejectionOf(
-      fx.coffer.secrets.readValues(fx.admin.actor, stays.id, { reveal: true, version: 1 }),
-    );
-    expect(old.code).toBe('value_not_found');
-    const current = await fx.coffer.secrets.readValues(fx.admin.actor, stays.id, { reveal: true });
-    expect(current.values).toEqual({ token: `${planted}-stays-2` });
-  });
-
-  it('refuses a value whose owner tags were changed behind its back (integrity)', async () => {
-    const made = await fx.coffer.secrets.create(fx.admin.actor, {
-      name: 'retagged',
-      kind: 'generic',
-      values: { token: `${planted}-retagged` },
-    });
-    double.faults.setTags(nameOf(made.id, 1), { 'coffer-deployment': 'someone-else' });
-    const err = await rejectionOf(fx.coffer.secrets.readValues(fx.admin.actor, made.id, { reveal: true }));
-    errors.push(err);
-    expect(err.code).toBe('integrity');
-  });
-
-  it('never lets a planted value into errors, the log or the audit records', async () => {
-    expect(errors.length).toBeGreaterThan(4);
-    for (const err of errors) expect(everythingIn(err)).not.toContain(planted);
-    expect(fx.logText()).not.toContain(planted);
-    let exported = '';
-    for await (const line of fx.coffer.audit.export(fx.admin.actor, {})) exported += line;
-    expect(exported.length).toBeGreaterThan(0);
-    expect(exported).not.toContain(planted);
-  });
-});
-
-describeCredentialFailures({
+// backend-behaviour); faults are injected, with few attempts.
+const ssm = {
   type: 'aws-ssm',
   definition: awsSsm as BackendDefinition,
   start: () => startStoreDouble({ throttle: false }),
-  storedNames: (double) => double.faults.parameterNames(),
-});
+};
+const nameOf = (secretId: string, version: number) => `/coffer/${secretId}/v${version}`;
+
+describeEngineFaults(
+  { ...ssm, writeOperation: 'PutParameter', serverErrorCode: 'InternalServerError' },
+  ({ double, fixture, definition, planted, errors }) => {
+    it('moves secrets from sql to the store and back, verified', async () => {
+      const fx = fixture();
+      const back = await fx.reopen({ backendDefinitions: [definition] }, { backend: 'sql' });
+      await back.migration.start(fx.admin.actor, { target: 'sql' });
+      await back.migration.wait();
+      const status = await back.migration.status(fx.admin.actor);
+      expect(status.failures ?? [], JSON.stringify(status.failures ?? [])).toEqual([]);
+      const count = (await back.secrets.list(fx.admin.actor)).items.length;
+      expect(count).toBeGreaterThan(2);
+      expect(await secretsPerBackend(back)).toEqual({ sql: count });
+      expect(await refsIn(back, 'store')).toEqual([]);
+      // Parameter Store deletes at once: nothing is left behind
+      expect(double().faults.parameterNames()).toEqual([]);
+      await back.migration.start(fx.admin.actor, { target: 'store' });
+      await back.migration.wait();
+      expect((await back.migration.status(fx.admin.actor)).failed).toBe(0);
+      expect(await secretsPerBackend(back)).toEqual({ store: count });
+      await assertNoOrphans(back, ['store', 'sql']);
+      for (const secret of (await back.secrets.list(fx.admin.actor)).items) {
+        const read = await back.secrets.readValues(fx.admin.actor, secret.id, { reveal: true });
+        expect(String(read.values.token)).toContain(planted);
+      }
+    });
+
+    it('reports a value deleted behind its back as value_not_found, for that secret only', async () => {
+      const { coffer, admin } = fixture();
+      const create = (name: string) =>
+        coffer.secrets.create(admin.actor, {
+          name,
+          kind: 'generic',
+          values: { token: `${planted}-${name}` },
+        });
+      const gone = await create('gone');
+      const stays = await create('stays');
+      expect(double().faults.removeParameter(nameOf(gone.id, 1))).toBe(true);
+      const err = await rejectionOf(coffer.secrets.readValues(admin.actor, gone.id, { reveal: true }));
+      errors.push(err);
+      expect(err.code).toBe('value_not_found');
+      const read = await coffer.secrets.readValues(admin.actor, stays.id, { reveal: true });
+      expect(read.values).toEqual({ token: `${planted}-stays` });
+      // one version removed of a secret with two
+      await coffer.secrets.update(admin.actor, stays.id, { values: { token: `${planted}-stays-2` } });
+      expect(double().faults.removeParameter(nameOf(stays.id, 1))).toBe(true);
+      const old = await rejectionOf(
+        coffer.secrets.readValues(admin.actor, stays.id, { reveal: true, version: 1 }),
+      );
+      expect(old.code).toBe('value_not_found');
+      const current = await coffer.secrets.readValues(admin.actor, stays.id, { reveal: true });
+      expect(current.values).toEqual({ token: `${planted}-stays-2` });
+    });
+
+    it('refuses a value whose owner tags were changed behind its back (integrity)', async () => {
+      const { coffer, admin } = fixture();
+      const made = await coffer.secrets.create(admin.actor, {
+        name: 'retagged',
+        kind: 'generic',
+        values: { token: `${planted}-retagged` },
+      });
+      double().faults.setTags(nameOf(made.id, 1), { 'coffer-deployment': 'someone-else' });
+      const err = await rejectionOf(coffer.secrets.readValues(admin.actor, made.id, { reveal: true }));
+      errors.push(err);
+      expect(err.code).toBe('integrity');
+    });
+  },
+);
+
+describeCredentialFailures({ ...ssm, storedNames: (double) => double.faults.parameterNames() });

@@ -1,14 +1,12 @@
-import type { BackendDefinition } from '@coffer/core';
-import { createCofferFixture } from '@coffer/core/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { everythingIn, rejectionOf, useAwsEnv } from './aws-testing.js';
+import { type EngineStore, type FaultableDouble, storeFixture } from './engine-faults.js';
 
 /** What the suite needs of a store's double. */
-export interface CredentialFailureDouble {
-  env: Record<string, string>;
-  settings: Record<string, unknown>;
-  faults: { readOnlyCredentials: { accessKeyId: string; secretAccessKey: string } };
-  close(): Promise<void>;
+export interface CredentialFailureDouble extends FaultableDouble {
+  faults: FaultableDouble['faults'] & {
+    readOnlyCredentials: { accessKeyId: string; secretAccessKey: string };
+  };
 }
 
 /**
@@ -18,15 +16,14 @@ export interface CredentialFailureDouble {
  * metadata and nothing in the store, and the planted value is in no error and no log line.
  *
  * @example
- * describeCredentialFailures({ type: 'aws-ssm', definition: awsSsm, start: () => startStoreDouble({ throttle: false }), storedNames: (d) => d.faults.parameterNames() });
+ * describeCredentialFailures({ ...ssmStore, storedNames: (d) => d.faults.parameterNames() });
  */
-export function describeCredentialFailures<Double extends CredentialFailureDouble>(options: {
-  type: string;
-  definition: BackendDefinition;
-  start(): Promise<Double>;
-  /** The names the store holds (to see that a failed create left nothing behind). */
-  storedNames(double: Double): string[];
-}): void {
+export function describeCredentialFailures<Double extends CredentialFailureDouble>(
+  options: EngineStore<Double> & {
+    /** The names the store holds (to see that a failed create left nothing behind). */
+    storedNames(double: Double): string[];
+  },
+): void {
   const planted = `PLANTED-credentials-${Math.random().toString(36).slice(2)}`;
 
   describe(`${options.type} with wrong credentials, region or endpoint`, () => {
@@ -38,23 +35,7 @@ export function describeCredentialFailures<Double extends CredentialFailureDoubl
 
     async function failureWith(env: Record<string, string>, settings: Record<string, unknown>) {
       const restore = useAwsEnv(env);
-      const fx = await createCofferFixture(
-        'sqlite',
-        {
-          backends: {
-            store: {
-              type: options.type,
-              ...double.settings,
-              writesPerSecond: 0,
-              maxAttempts: 3,
-              requestTimeoutMs: 5_000,
-              ...settings,
-            },
-          },
-          backend: 'store',
-        },
-        { backendDefinitions: [options.definition] },
-      );
+      const fx = await storeFixture(options, double, settings);
       try {
         const err = await rejectionOf(
           fx.coffer.secrets.create(fx.admin.actor, {

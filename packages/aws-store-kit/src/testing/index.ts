@@ -17,3 +17,10 @@ export {
   useAwsEnv,
 } from './aws-testing.js';
 export { type CredentialFailureDouble, describeCredentialFailures } from './credential-failures.js';
+export {
+  describeEngineFaults,
+  type EngineFaultContext,
+  type EngineStore,
+  type FaultableDouble,
+  storeFixture,
+} from './engine-faults.js';
