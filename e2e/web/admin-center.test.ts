@@ -365,7 +365,7 @@ describe.skipIf(unavailable !== undefined)('the web admin center in Chromium', (
   );
 
   it('shares with a group at use and a user at read in the share dialog', step, async () => {
-    await page.getByRole('button', { name: 'Share' }).click();
+    await page.getByRole('button', { name: 'Share', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Share “mail-relay”' });
     await dialog.getByText('Nobody yet.').waitFor();
     await dialog.getByRole('searchbox', { name: 'Find a user or group' }).fill('op');

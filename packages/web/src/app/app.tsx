@@ -2,10 +2,11 @@ import { useCallback, useEffect, useState } from 'react';
 import { client } from '../api/client';
 import type { User } from '../api/types';
 import { LoginPage } from '../pages/login-page';
+import { ShareLinkPage } from '../share-links/share-link-page';
 import { Loading } from '../ui/feedback';
 import { ToastProvider } from '../ui/toasts';
 import { Layout } from './layout';
-import { navigate, safeNext } from './router';
+import { matchPath, navigate, safeNext, useLocation } from './router';
 import { Routes } from './routes';
 import { SessionProvider } from './session';
 
@@ -14,8 +15,25 @@ type Auth =
   | { state: 'out'; message?: string | undefined }
   | { state: 'in'; user: User };
 
-/** Who is logged in decides between the login page and the app; a 401 anywhere comes back here. */
+/**
+ * A share link's page (`/s/<id>`) is for people without an account: it stands alone, with no
+ * login and no session. Everything else is the admin center.
+ */
 export function App() {
+  const { path } = useLocation();
+  const link = matchPath('/s/:id', path);
+  if (link !== undefined) {
+    return (
+      <ToastProvider>
+        <ShareLinkPage key={link.id} id={link.id!} />
+      </ToastProvider>
+    );
+  }
+  return <AdminCenter />;
+}
+
+/** Who is logged in decides between the login page and the app; a 401 anywhere comes back here. */
+function AdminCenter() {
   const [auth, setAuth] = useState<Auth>({ state: 'checking' });
   useEffect(() => {
     client.auth.me().then(

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { client, isCofferApiError } from '../api/client';
 import type { AccessLevel, Kind, SecretMetadata } from '../api/types';
 import { Link, navigate } from '../app/router';
+import { useSession } from '../app/session';
 import { useAction, useResource } from '../app/use-resource';
 import { type FormSpec, formOfSchema } from '../forms/schema-fields';
 import { ConnectionTest } from '../secrets/connection-test';
@@ -13,6 +14,8 @@ import { SecretValuesView } from '../secrets/secret-values-view';
 import { ShareDialog } from '../secrets/share-dialog';
 import { UserName } from '../secrets/user-name';
 import { VersionHistory } from '../secrets/version-history';
+import { ShareLinkDialog } from '../share-links/share-link-dialog';
+import { ShareLinksCard } from '../share-links/share-links-card';
 import { ConfirmDialog } from '../ui/confirm-dialog';
 import { ErrorMessage, Loading } from '../ui/feedback';
 import { KindLogo } from '../ui/kind-logo';
@@ -77,6 +80,8 @@ function SecretView({ initial, kind }: { initial: SecretMetadata; kind: Kind | u
   const [revealed, setRevealed] = useState(false);
   const [editing, setEditing] = useState(false);
   const [sharing, setSharing] = useState(false);
+  const [linking, setLinking] = useState(false);
+  const { user } = useSession();
   const [deleting, setDeleting] = useState(false);
   const [reloadKey, setReloadKey] = useState(0);
   const spec: FormSpec = useMemo(
@@ -99,6 +104,10 @@ function SecretView({ initial, kind }: { initial: SecretMetadata; kind: Kind | u
   // Revealed as asked and not failed: a failed reveal leaves the values masked and the button
   // at "Reveal" (which then tries again).
   const shown = revealed && values.state !== 'error';
+  const links = useResource(
+    async () => (canRead ? await client.shareLinks.list(secret.id) : undefined),
+    [secret.id, canRead, secret.deletedAt],
+  );
   const refresh = useAction(async () => await client.secrets.get(secret.id));
   const reloadAll = async () => {
     const result = await refresh.run();
@@ -109,6 +118,12 @@ function SecretView({ initial, kind }: { initial: SecretMetadata; kind: Kind | u
   const restore = useAction(async () => await client.secrets.restore(secret.id));
 
   const labelOf = (field: string) => spec.fields.find((f) => f.name === field)?.label ?? field;
+  // The fields a share link can carry: those the current version has, in the kind's order.
+  const present = values.data === undefined ? undefined : Object.keys(values.data.values);
+  const linkFields = [
+    ...spec.fields.map((f) => f.name).filter((n) => present === undefined || present.includes(n)),
+    ...(present ?? []).filter((n) => !spec.fields.some((f) => f.name === n)),
+  ].map((name) => ({ name, label: labelOf(name) }));
 
   return (
     <>
@@ -124,6 +139,11 @@ function SecretView({ initial, kind }: { initial: SecretMetadata; kind: Kind | u
         actions={
           deleted ? null : (
             <>
+              {canRead ? (
+                <button type="button" className="button" onClick={() => setLinking(true)}>
+                  Share link
+                </button>
+              ) : null}
               {holds(secret, 'manage') ? (
                 <button type="button" className="button" onClick={() => setSharing(true)}>
                   Share
@@ -281,6 +301,17 @@ function SecretView({ initial, kind }: { initial: SecretMetadata; kind: Kind | u
         />
       ) : null}
 
+      {canRead ? <ShareLinksCard links={links} userId={user.id} canManage={holds(secret, 'manage')} /> : null}
+
+      {linking ? (
+        <ShareLinkDialog
+          secretId={secret.id}
+          secretName={secret.name}
+          fields={linkFields}
+          onCreated={links.reload}
+          onClose={() => setLinking(false)}
+        />
+      ) : null}
       {sharing ? (
         <ShareDialog secretId={secret.id} secretName={secret.name} open onClose={() => setSharing(false)} />
       ) : null}
