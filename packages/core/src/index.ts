@@ -149,6 +149,7 @@ export {
   defineKeySource,
   type ExternalKey,
   type ExternalKeySource,
+  type ExternalKeySourceConfig,
   type ExternalKeySourceContext,
   externalKekId,
   isKeySourceOutage,

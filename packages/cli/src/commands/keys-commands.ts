@@ -9,7 +9,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function statusText(s: KeyringStatus): string {
   const source =
-    s.source.type === 'file' ? `file ${s.source.path}` : `environment variable ${s.source.variable}`;
+    s.source.type === 'file'
+      ? `file ${s.source.path}`
+      : s.source.type === 'env'
+        ? `environment variable ${s.source.variable}`
+        : `${s.source.provider} key ${s.source.key}`;
   const head = formatFields([
     ['source', source],
     ['current key', s.currentKeyId],

@@ -175,6 +175,10 @@ export interface Schemas {
     id: string;
     createdAt: string;
     current: boolean;
+    external?: {
+      keyId: string;
+      keyVersion?: string;
+    };
   };
   /** Key ids and dates; never key material. */
   KeyringStatus: {
@@ -186,6 +190,11 @@ export interface Schemas {
       | {
           type: 'env';
           variable: string;
+        }
+      | {
+          type: 'kms';
+          provider: string;
+          key: string;
         };
     currentKeyId: string;
     keys: Schemas['KeyInfo'][];

@@ -5,7 +5,13 @@ import { emptyBody, errorResponses, noQuery } from '../schemas/common-schemas.js
 const tags = ['keyring'];
 
 const keyInfoSchema = z
-  .object({ id: z.string(), createdAt: z.string(), current: z.boolean() })
+  .object({
+    id: z.string(),
+    createdAt: z.string(),
+    current: z.boolean(),
+    /** For a KMS key: the KMS's key id (e.g. its ARN) and key version (e.g. AWS's key material id). */
+    external: z.object({ keyId: z.string(), keyVersion: z.string().optional() }).optional(),
+  })
   .meta({ id: 'KeyInfo' });
 
 const keyringStatusSchema = z
@@ -13,6 +19,7 @@ const keyringStatusSchema = z
     source: z.union([
       z.object({ type: z.literal('file'), path: z.string() }),
       z.object({ type: z.literal('env'), variable: z.string() }),
+      z.object({ type: z.literal('kms'), provider: z.string(), key: z.string() }),
     ]),
     currentKeyId: z.string(),
     keys: z.array(keyInfoSchema),

@@ -64,9 +64,13 @@ export function KeyringPage() {
                   <>
                     key file <code>{s.source.path}</code>
                   </>
-                ) : (
+                ) : s.source.type === 'env' ? (
                   <>
                     environment variable <code>{s.source.variable}</code>
+                  </>
+                ) : (
+                  <>
+                    {s.source.provider} key <code>{s.source.key}</code>
                   </>
                 )}
               </dd>
