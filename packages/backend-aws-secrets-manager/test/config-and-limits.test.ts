@@ -1,24 +1,11 @@
+import { startFailure } from '@coffer/aws-store-kit/testing';
 import awsSecretsManager, { awsSecretsManagerLimits } from '@coffer/backend-aws-secrets-manager';
 import type { BackendDefinition } from '@coffer/core';
-import { createCofferFixture } from '@coffer/core/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendOnDouble } from './support.js';
 
-const definitions = [awsSecretsManager as BackendDefinition];
-
-async function startError(settings: Record<string, unknown>): Promise<{ code: string; message: string }> {
-  try {
-    const fx = await createCofferFixture(
-      'sqlite',
-      { backends: { aws: { type: 'aws-secrets-manager', ...settings } }, backend: 'aws' },
-      { backendDefinitions: definitions },
-    );
-    await fx.close();
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  throw new Error('expected the start to fail');
-}
+const startError = (settings: Record<string, unknown>, more: Record<string, unknown> = {}) =>
+  startFailure(awsSecretsManager as BackendDefinition, 'aws-secrets-manager', settings, more);
 
 describe('aws-secrets-manager settings', () => {
   it('refuses bad settings with invalid_config naming each one', async () => {
@@ -31,10 +18,10 @@ describe('aws-secrets-manager settings', () => {
     });
     expect(err.code).toBe('invalid_config');
     for (const path of [
-      'backends.aws.region',
-      'backends.aws.endpoint',
-      'backends.aws.recoveryWindowDays',
-      'backends.aws.writesPerSecond',
+      'backends.store.region',
+      'backends.store.endpoint',
+      'backends.store.recoveryWindowDays',
+      'backends.store.writesPerSecond',
     ]) {
       expect(err.message).toContain(path);
     }
@@ -46,7 +33,7 @@ describe('aws-secrets-manager settings', () => {
   it('needs a region', async () => {
     const err = await startError({});
     expect(err.code).toBe('invalid_config');
-    expect(err.message).toContain('backends.aws.region');
+    expect(err.message).toContain('backends.store.region');
   });
 
   it('refuses a recovery window together with forceDeleteWithoutRecovery', async () => {
@@ -56,7 +43,7 @@ describe('aws-secrets-manager settings', () => {
       forceDeleteWithoutRecovery: true,
     });
     expect(err.code).toBe('invalid_config');
-    expect(err.message).toContain('backends.aws.recoveryWindowDays');
+    expect(err.message).toContain('backends.store.recoveryWindowDays');
   });
 
   it('fills in the defaults', () => {
@@ -69,22 +56,9 @@ describe('aws-secrets-manager settings', () => {
   });
 
   it('refuses versions.keep above what the staging-label quota allows', async () => {
-    try {
-      const fx = await createCofferFixture(
-        'sqlite',
-        {
-          backends: { aws: { type: 'aws-secrets-manager', region: 'eu-central-1' } },
-          backend: 'aws',
-          versions: { keep: 17 },
-        },
-        { backendDefinitions: definitions },
-      );
-      await fx.close();
-      throw new Error('expected the start to fail');
-    } catch (err) {
-      expect((err as { code: string }).code).toBe('invalid_config');
-      expect((err as Error).message).toContain('versions.keep');
-    }
+    const err = await startError({ region: 'eu-central-1' }, { versions: { keep: 17 } });
+    expect(err.code).toBe('invalid_config');
+    expect(err.message).toContain('versions.keep');
   });
 });
 

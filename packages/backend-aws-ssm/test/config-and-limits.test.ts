@@ -1,5 +1,5 @@
 import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { rejectionOf, sdkSettingsFor } from '@coffer/aws-store-kit/testing';
+import { rejectionOf, sdkSettingsFor, startFailure } from '@coffer/aws-store-kit/testing';
 import awsSsm, { awsSsmLimits, defaultWritesPerSecond } from '@coffer/backend-aws-ssm';
 import { doubleKmsKey } from '@coffer/backend-aws-ssm/double';
 import type { BackendDefinition } from '@coffer/core';
@@ -10,22 +10,8 @@ import { backendOnDouble } from './support.js';
 const definitions = [awsSsm as BackendDefinition];
 const id = (n: number) => `22222222-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-async function startError(
-  settings: Record<string, unknown>,
-  more: Record<string, unknown> = {},
-): Promise<{ code: string; message: string }> {
-  try {
-    const fx = await createCofferFixture(
-      'sqlite',
-      { backends: { ssm: { type: 'aws-ssm', ...settings } }, backend: 'ssm', ...more },
-      { backendDefinitions: definitions },
-    );
-    await fx.close();
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  throw new Error('expected the start to fail');
-}
+const startError = (settings: Record<string, unknown>, more: Record<string, unknown> = {}) =>
+  startFailure(awsSsm as BackendDefinition, 'aws-ssm', settings, more);
 
 /** Tier and key of each parameter, as DescribeParameters reports them. */
 async function describeAll(made: Awaited<ReturnType<typeof backendOnDouble>>) {
@@ -50,11 +36,11 @@ describe('aws-ssm settings', () => {
     });
     expect(err.code).toBe('invalid_config');
     for (const path of [
-      'backends.ssm.region',
-      'backends.ssm.endpoint',
-      'backends.ssm.tier',
-      'backends.ssm.kmsKeyId',
-      'backends.ssm.writesPerSecond',
+      'backends.store.region',
+      'backends.store.endpoint',
+      'backends.store.tier',
+      'backends.store.kmsKeyId',
+      'backends.store.writesPerSecond',
     ]) {
       expect(err.message).toContain(path);
     }
@@ -66,7 +52,7 @@ describe('aws-ssm settings', () => {
   it('needs a region', async () => {
     const err = await startError({});
     expect(err.code).toBe('invalid_config');
-    expect(err.message).toContain('backends.ssm.region');
+    expect(err.message).toContain('backends.store.region');
   });
 
   it('fills in the defaults: Standard tier, 2 writes a second', () => {

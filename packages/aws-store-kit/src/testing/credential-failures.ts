@@ -16,13 +16,10 @@ export interface CredentialFailureDouble extends FaultableDouble {
  * metadata and nothing in the store, and the planted value is in no error and no log line.
  *
  * @example
- * describeCredentialFailures({ ...ssmStore, storedNames: (d) => d.faults.parameterNames() });
+ * describeCredentialFailures({ type: 'aws-ssm', definition, start, storedNames, keepsDeletedNames: false });
  */
 export function describeCredentialFailures<Double extends CredentialFailureDouble>(
-  options: EngineStore<Double> & {
-    /** The names the store holds (to see that a failed create left nothing behind). */
-    storedNames(double: Double): string[];
-  },
+  options: EngineStore<Double>,
 ): void {
   const planted = `PLANTED-credentials-${Math.random().toString(36).slice(2)}`;
 

@@ -1,5 +1,11 @@
 import type { BackendDefinition } from '@coffer/core';
-import { assertNoOrphans, type CofferFixture, createCofferFixture } from '@coffer/core/test-support';
+import {
+  assertNoOrphans,
+  type CofferFixture,
+  createCofferFixture,
+  refsIn,
+  secretsPerBackend,
+} from '@coffer/core/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultAction } from '../double/fault-plan.js';
 import { everythingIn, rejectionOf, useAwsEnv } from './aws-testing.js';
@@ -24,6 +30,10 @@ export interface EngineStore<Double extends FaultableDouble> {
   definition: BackendDefinition;
   /** Starts the store's double (request quotas off: these suites inject their faults). */
   start(): Promise<Double>;
+  /** The names the store holds, pending deletion included. */
+  storedNames(double: Double): string[];
+  /** Whether a deleted value's name stays in the store for a while (a recovery window). */
+  keepsDeletedNames: boolean;
 }
 
 /**
@@ -56,12 +66,36 @@ export function storeFixture<Double extends FaultableDouble>(
   );
 }
 
+/**
+ * The error a Coffer start fails with when its only backend `store` has these settings (the
+ * config tests read the setting the message names); fails when the start succeeds.
+ *
+ * @example
+ * const err = await startFailure(awsSsm, 'aws-ssm', { region: 'Mars-1' }); // err.message names backends.store.region
+ */
+export async function startFailure(
+  definition: BackendDefinition,
+  type: string,
+  settings: Record<string, unknown>,
+  more: Record<string, unknown> = {},
+): Promise<{ code: string; message: string }> {
+  try {
+    const fx = await createCofferFixture(
+      'sqlite',
+      { backends: { store: { type, ...settings } }, backend: 'store', ...more },
+      { backendDefinitions: [definition] },
+    );
+    await fx.close();
+  } catch (err) {
+    return err as { code: string; message: string };
+  }
+  throw new Error('expected the start to fail');
+}
+
 /** What a store's own engine tests get inside {@link describeEngineFaults}. */
 export interface EngineFaultContext<Double extends FaultableDouble> {
   double(): Double;
   fixture(): CofferFixture;
-  /** Reopens the fixture with the store's definition (e.g. with another active backend). */
-  definition: BackendDefinition;
   /** Part of every value written; the last test checks it reached no error, log or audit record. */
   planted: string;
   /** Errors the store's own tests provoked, for that check. */
@@ -71,9 +105,10 @@ export interface EngineFaultContext<Double extends FaultableDouble> {
 /**
  * Declares the engine-level fault tests every AWS store passes: a burst of throttling retried,
  * throttling and 500s past the attempts, a failed update keeping the current version, a timeout,
- * a dropped connection retried; each failure leaves nothing half-written. `storeTests` declares
- * the store's own (values deleted behind its back, migration) before the last test checks that
- * the planted value reached no error, log line or audit record.
+ * a dropped connection retried, each failure leaving nothing half-written; and every secret moved
+ * to `sql` and back, verified. `storeTests` declares the store's own (values deleted behind its
+ * back) before the last test checks that the planted value reached no error, log line or audit
+ * record.
  *
  * @example
  * describeEngineFaults({ type: 'aws-ssm', definition, start, writeOperation: 'PutParameter', serverErrorCode: 'InternalServerError' }, (ctx) => { it(...) });
@@ -205,13 +240,31 @@ export function describeEngineFaults<Double extends FaultableDouble>(
       expect(read.values).toEqual({ token: `${planted}-dropped` });
     });
 
-    storeTests({
-      double: () => double,
-      fixture: () => fx,
-      definition: store.definition,
-      planted,
-      errors,
+    it('moves secrets from sql to the store and back, verified', async () => {
+      const back = await fx.reopen({ backendDefinitions: [store.definition] }, { backend: 'sql' });
+      await back.migration.start(fx.admin.actor, { target: 'sql' });
+      await back.migration.wait();
+      const status = await back.migration.status(fx.admin.actor);
+      expect(status.failures ?? [], JSON.stringify(status.failures ?? [])).toEqual([]);
+      const count = (await back.secrets.list(fx.admin.actor)).items.length;
+      expect(count).toBeGreaterThan(2);
+      expect(await secretsPerBackend(back)).toEqual({ sql: count });
+      expect(await refsIn(back, 'store')).toEqual([]);
+      // a store with a recovery window still shows the names; one that deletes at once, none
+      if (store.keepsDeletedNames) expect(store.storedNames(double).length).toBeGreaterThan(0);
+      else expect(store.storedNames(double)).toEqual([]);
+      await back.migration.start(fx.admin.actor, { target: 'store' });
+      await back.migration.wait();
+      expect((await back.migration.status(fx.admin.actor)).failed).toBe(0);
+      expect(await secretsPerBackend(back)).toEqual({ store: count });
+      await assertNoOrphans(back, ['store', 'sql']);
+      for (const secret of (await back.secrets.list(fx.admin.actor)).items) {
+        const read = await back.secrets.readValues(fx.admin.actor, secret.id, { reveal: true });
+        expect(String(read.values.token)).toContain(planted);
+      }
     });
+
+    storeTests({ double: () => double, fixture: () => fx, planted, errors });
 
     it('never lets a planted value into errors, the log or the audit records', async () => {
       expect(errors.length).toBeGreaterThan(4);

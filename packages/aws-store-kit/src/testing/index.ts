@@ -22,5 +22,6 @@ export {
   type EngineFaultContext,
   type EngineStore,
   type FaultableDouble,
+  startFailure,
   storeFixture,
 } from './engine-faults.js';
