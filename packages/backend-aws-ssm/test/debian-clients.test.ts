@@ -81,10 +81,10 @@ describe('the double through awscli and boto3 (independent clients)', { timeout:
   });
 
   it.skipIf(!cliPresent)('awscli gets the errors the service answers', async () => {
-    await cliJson(double, ['put-parameter', '--name', 'cli-dup', '--value', 'x', '--type', 'String']);
     const [missing, duplicate, tooBig, denied] = await Promise.all([
       cli(double, ['get-parameter', '--name', '/cli/none']),
-      cli(double, ['put-parameter', '--name', 'cli-dup', '--value', 'y', '--type', 'String']),
+      // Coffer's own parameter exists already
+      cli(double, ['put-parameter', '--name', `/debian/${cofferId}/v2`, '--value', 'y', '--type', 'String']),
       cli(double, ['put-parameter', '--name', 'cli-big', '--value', 'x'.repeat(4097), '--type', 'String']),
       cli(double, ['put-parameter', '--name', 'cli-ro', '--value', 'x', '--type', 'String'], {
         AWS_ACCESS_KEY_ID: double.faults.readOnlyCredentials.accessKeyId,
