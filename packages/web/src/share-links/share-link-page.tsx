@@ -12,6 +12,16 @@ type View =
   | { state: 'opened'; opened: OpenedShareLink }
   | { state: 'closed'; title: string; message: string };
 
+/** The link key from `#...`; a fragment mangled past decoding is sent as it is (and refused). */
+function keyOfFragment(hash: string): string {
+  const raw = hash.slice(1);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 /** What a recipient is told when a link does not open, by the server's code. */
 function closedView(err: unknown): View {
   const message = describeError(err);
@@ -41,7 +51,7 @@ function closedView(err: unknown): View {
  * the page cannot use up a one-time link). The values are shown once, with copy buttons.
  */
 export function ShareLinkPage({ id }: { id: string }) {
-  const [key] = useState(() => decodeURIComponent(window.location.hash.slice(1)));
+  const [key] = useState(() => keyOfFragment(window.location.hash));
   const [view, setView] = useState<View>({ state: 'loading' });
   const [passphrase, setPassphrase] = useState('');
   const [failure, setFailure] = useState<string | undefined>();
