@@ -91,7 +91,7 @@ export {
 export { sqlBackendDefinition } from './backends/sql/sql-backend.js';
 export { storePackages } from './backends/store-packages.js';
 export { decodeValues, encodeValues } from './backends/value-codec.js';
-export { type Coffer, type CreateCofferOptions, createCoffer } from './coffer.js';
+export { type Coffer, type CofferEvents, type CreateCofferOptions, createCoffer } from './coffer.js';
 export {
   type CofferConfig,
   type CofferConfigInput,
@@ -113,6 +113,7 @@ export {
   type SecretEventType,
   secretEventTypes,
 } from './events/event-types.js';
+export type { ChangedEvent, VisibleEvent } from './events/event-visibility.js';
 export {
   type Actor,
   type AuditSource,
