@@ -19,6 +19,7 @@ import { type ShareLinksApi, shareLinksApi } from './resources/share-links-api.j
 import { type SharesApi, sharesApi } from './resources/shares-api.js';
 import { type TokensApi, tokensApi } from './resources/tokens-api.js';
 import { type UsersApi, usersApi } from './resources/users-api.js';
+import { type EventMessage, type EventsOptions, streamEvents } from './watch/event-stream.js';
 import { type SecretChange, type WatchOptions, watchSecrets } from './watch/secret-watcher.js';
 
 /** How {@link createClient} reaches and authenticates to a Coffer server. */
@@ -85,8 +86,18 @@ export interface CofferClient {
     options?: CallOptions,
   ): Promise<Record<K, string>>;
   /**
+   * The server's change events (`GET /events`) as they happen, from every server sharing its
+   * database: changes of the secrets the caller may see (values never), reconnecting after a
+   * dropped connection without missing any. Stop it with `options.signal` or `break`.
+   *
+   * @example
+   * for await (const e of client.events({ signal })) if (e.access === 'read') console.log(e.type, e.name, e.version);
+   */
+  events(options?: EventsOptions): AsyncGenerator<EventMessage, void, undefined>;
+  /**
    * Yields whenever a watched secret gets a new version (or goes to or comes back from the
-   * trash), by polling. Stop it with `options.signal` or by breaking out of the loop.
+   * trash): from the server's event stream, or by polling a server without one. Stop it with
+   * `options.signal` or by breaking out of the loop.
    *
    * @example
    * for await (const { ref, version } of client.watch(['mail'], { signal })) reload(ref, version);
@@ -124,11 +135,12 @@ export function createClient(options: ClientOptions = {}): CofferClient {
   if (options.token !== undefined && !/^[\x21-\x7e]+$/.test(options.token)) {
     throw new TypeError('createClient: the token is empty or holds characters a token never has');
   }
+  const retry = retryPolicyOf(options.retry);
   const transport = new Transport({
     baseUrl,
     token: options.token,
     fetch: options.fetch,
-    retry: retryPolicyOf(options.retry),
+    retry,
     clientName: options.clientName,
     timeoutMs: options.timeoutMs,
     csrfCookieName: options.csrfCookieName ?? 'coffer_csrf',
@@ -153,8 +165,9 @@ export function createClient(options: ClientOptions = {}): CofferClient {
       (await resolveTemplates({ template }, reveal, call)).template,
     resolveAll: <K extends string>(templates: Record<K, string>, call?: CallOptions) =>
       resolveTemplates(templates, reveal, call),
+    events: (eventsOptions?: EventsOptions) => streamEvents(transport, retry, eventsOptions),
     watch: (refs: readonly string[], watchOptions?: WatchOptions) =>
-      watchSecrets(transport, refs, watchOptions),
+      watchSecrets(transport, retry, refs, watchOptions),
     request: <N extends OperationName>(name: N, input: RequestInput<N>) => transport.call(name, input),
   });
 }

@@ -81,4 +81,10 @@ export { parseShareLink, type ShareLinkRef, type ShareLinksApi } from './resourc
 export type { SharesApi } from './resources/shares-api.js';
 export type { TokensApi } from './resources/tokens-api.js';
 export type { UsersApi } from './resources/users-api.js';
+export type {
+  EventMessage,
+  EventsOptions,
+  SecretChangedMessage,
+  SecretEventMessage,
+} from './watch/event-stream.js';
 export type { SecretChange, WatchOptions } from './watch/secret-watcher.js';

@@ -165,6 +165,8 @@ describe('the OpenAPI document', () => {
     for (const resource of Object.values(calls)) {
       for (const call of Object.values<(c: CofferClient) => Promise<unknown>>(resource)) await call(client);
     }
+    // The event stream: a JSON answer is not one, so the call fails after its one request.
+    await expect(drain(client.events())).rejects.toMatchObject({ code: 'unexpected_response' });
     const missing = operations.map((o) => o.name).filter((name) => !reached.has(name));
     expect(missing, 'operations no client method calls').toEqual([]);
     expect(

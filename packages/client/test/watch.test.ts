@@ -78,7 +78,7 @@ describe('watch', () => {
     );
     const client = createClient({ baseUrl: 'http://coffer.test', fetch, retry: { attempts: 1 } });
     const controller = new AbortController();
-    const next = taker(client.watch(['watched'], { intervalMs: 0, signal: controller.signal }));
+    const next = taker(client.watch(['watched'], { mode: 'poll', intervalMs: 0, signal: controller.signal }));
     expect((await next()).value).toMatchObject({ ref: 'watched', version: 5 });
     expect(fetch.requests.map((r) => r.headers['if-none-match'])).toEqual([
       undefined,
@@ -88,6 +88,32 @@ describe('watch', () => {
     ]);
     controller.abort();
     expect((await next()).done).toBe(true);
+  });
+
+  it('polls a server that has no event stream', async () => {
+    const meta = (version: number) => ({
+      id: 's1',
+      name: 'watched',
+      currentVersion: version,
+      deletedAt: null,
+    });
+    const fetch = scriptedFetch(
+      json(200, meta(1)),
+      problem(404, 'not_found'),
+      json(200, meta(1)),
+      json(200, meta(2)),
+    );
+    const client = createClient({ baseUrl: 'http://coffer.test', fetch, retry: { attempts: 1 } });
+    const controller = new AbortController();
+    const next = taker(client.watch(['watched'], { intervalMs: 0, signal: controller.signal }));
+    expect((await next()).value).toMatchObject({ ref: 'watched', version: 2 });
+    expect(fetch.requests.map((r) => new URL(r.url).pathname)).toEqual([
+      '/api/v1/secrets/watched',
+      '/api/v1/events',
+      '/api/v1/secrets/watched',
+      '/api/v1/secrets/watched',
+    ]);
+    controller.abort();
   });
 
   it('watching nothing ends at once', async () => {

@@ -26,7 +26,10 @@ import {
 import { CofferError } from './errors/coffer-error.js';
 import { createEventFeed, type EventBus, type EventFeed } from './events/event-feed.js';
 import { createEventOutbox, type EventWriter, pruneEvents } from './events/event-outbox.js';
+import type { SecretEvent } from './events/event-types.js';
+import { eventVisibility, type VisibleEvent } from './events/event-visibility.js';
 import { listenForEvents } from './events/pg-event-listener.js';
+import type { Actor } from './identity/actor.js';
 import type { SessionPolicy } from './identity/identity-context.js';
 import { createIdentityService, type IdentityService } from './identity/identity-service.js';
 import type { BootstrapResult } from './identity/identity-types.js';
@@ -102,7 +105,7 @@ export interface Coffer {
   readonly backends: BackendSet & BackendCatalog;
   /** Moving secrets' values between backends: status, start, progress. */
   readonly migration: MigrationService;
-  readonly events: EventBus;
+  readonly events: CofferEvents;
   /** What opening did to an empty database: the first admin's credentials, shown once. */
   readonly bootstrap: BootstrapResult;
   readonly maintenance: {
@@ -114,6 +117,18 @@ export interface Coffer {
     pruneEvents(): Promise<{ pruned: number }>;
   };
   close(): Promise<void>;
+}
+
+/** Change events of every server on the database, and what one caller may see of each. */
+export interface CofferEvents extends EventBus {
+  /**
+   * What `actor` may see of `event` now: all of it with `read`, only that the secret changed
+   * with `use`, nothing (null) otherwise. The server's event stream filters with this.
+   *
+   * @example
+   * coffer.events.subscribe(async (e) => { const v = await coffer.events.visible(actor, e); if (v) send(v.event); });
+   */
+  visible(actor: Actor, event: SecretEvent): Promise<VisibleEvent | null>;
 }
 
 /** How long a write may hold its journal entry before others treat it as crashed. */
@@ -395,7 +410,12 @@ export async function createCoffer(
         wait: migration.wait,
         dropKeptSources: migration.dropKeptSources,
       },
-      events: { subscribe: feed.subscribe, sync: feed.sync, cursor: feed.cursor } satisfies EventBus,
+      events: {
+        subscribe: feed.subscribe,
+        sync: feed.sync,
+        cursor: feed.cursor,
+        visible: eventVisibility({ database, resolveActor }).of,
+      } satisfies CofferEvents,
       bootstrap,
       maintenance,
       async close() {

@@ -1388,4 +1388,22 @@ export interface Operations {
       dropped: number;
     };
   };
+  /**
+   * Stream change events (Server-Sent Events)
+   *
+   * `text/event-stream`. One event per change of a secret the caller may see, from every server sharing the database, in order; never a value. With `read` or more, `data` holds `access: "read"`, `type`, `secretId`, `name`, `kind`, `version`, `actorId`, `ownerId` and `at`; with only `use`, `access: "use"` with `type`, `secretId`, `version` and `at`. The SSE `event` field is the type (`secret.updated`, ...) and `id` its position: reconnect with `Last-Event-ID` (or `?after=`) to get what was missed. Also sent: `ready` (with the current `cursor`) first, `reset` when the position asked for is older than what the server keeps (re-read what you track), and `error` (with a `code`) before the server ends a stream whose credentials stopped working.
+   */
+  'GET /events': {
+    path: never;
+    query: {
+      /** Resume after this event id (a `Last-Event-ID` header takes precedence). */
+      after?: number;
+      /** Only events of these secrets (repeat the parameter for several). */
+      secretId?: string | string[];
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: string;
+  };
 }

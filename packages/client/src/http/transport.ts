@@ -46,6 +46,8 @@ export interface TransportConfig {
 }
 
 type LooseInput = CallOptions & {
+  /** A long-lived streamed answer (Server-Sent Events): no per-request timeout applies. */
+  stream?: boolean;
   headers?: Record<string, string>;
   path?: Record<string, string>;
   query?: Record<string, unknown>;
@@ -114,6 +116,18 @@ export class Transport {
     return (await this.#exchange(name, input as LooseInput)).response;
   }
 
+  /** {@link send} for a stream that stays open (Server-Sent Events): no timeout, `text/event-stream` accepted. */
+  async stream<N extends OperationName>(name: N, input: RequestInput<N>): Promise<Response> {
+    const loose = input as LooseInput;
+    return (
+      await this.#exchange(name, {
+        ...loose,
+        stream: true,
+        headers: { accept: 'text/event-stream, application/problem+json', ...loose.headers },
+      })
+    ).response;
+  }
+
   async #exchange(
     name: string,
     input: LooseInput,
@@ -125,7 +139,7 @@ export class Transport {
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= this.#retry.attempts;
       let response: Response;
-      const signal = withTimeout(input.signal, this.#timeoutMs);
+      const signal = input.stream ? input.signal : withTimeout(input.signal, this.#timeoutMs);
       try {
         response = await this.#fetch(url, {
           method,

@@ -1,11 +1,18 @@
 import type { SecretMetadata } from '../api-types.js';
 import { isCofferApiError } from '../errors/api-error.js';
-import { sleep } from '../http/retry-policy.js';
+import { type RetryPolicy, sleep } from '../http/retry-policy.js';
 import { type CallOptions, parseBody, type Transport } from '../http/transport.js';
+import { streamEvents } from './event-stream.js';
 
-/** How {@link CofferClient.watch} polls. */
+/** How {@link CofferClient.watch} learns of changes. */
 export interface WatchOptions extends CallOptions {
-  /** Time between polls (default 5000 ms). Each poll reads each watched secret's metadata once. */
+  /**
+   * `stream` listens to the server's event stream (`GET /events`) and reads a secret's metadata
+   * only when it changed; `poll` reads every watched secret's metadata every `intervalMs`;
+   * `auto` (the default) streams, and polls when the server has no event stream.
+   */
+  mode?: 'auto' | 'stream' | 'poll';
+  /** Time between polls when polling (default 5000 ms). */
   intervalMs?: number;
   /** Yield every watched secret's current state first, before any change (default false). */
   initial?: boolean;
@@ -32,6 +39,7 @@ const transientStatuses = new Set([0, 429, 502, 503, 504]);
  */
 export async function* watchSecrets(
   transport: Transport,
+  retry: RetryPolicy,
   refs: readonly string[],
   options: WatchOptions = {},
 ): AsyncGenerator<SecretChange, void, undefined> {
@@ -62,21 +70,19 @@ export async function* watchSecrets(
     if (signal?.aborted) return;
     throw err;
   }
+  const ids = new Map<string, string[]>();
   for (const [i, ref] of watched.entries()) {
     const secret = first[i]!;
     known.set(ref, { version: secret.currentVersion, deletedAt: secret.deletedAt });
+    ids.set(secret.id, [...(ids.get(secret.id) ?? []), ref]);
     if (options.initial) yield { ref, secret, version: secret.currentVersion };
   }
 
-  for (;;) {
-    try {
-      await sleep(intervalMs, signal);
-    } catch {
-      return;
-    }
-    const results = await Promise.allSettled(watched.map(poll));
+  /** Reads these refs again and yields those whose version or trash state moved. */
+  async function* recheck(which: readonly string[]): AsyncGenerator<SecretChange, void, undefined> {
+    const results = await Promise.allSettled(which.map(poll));
     if (signal?.aborted) return;
-    for (const [i, ref] of watched.entries()) {
+    for (const [i, ref] of which.entries()) {
       const result = results[i]!;
       if (result.status === 'rejected') {
         if (isCofferApiError(result.reason) && transientStatuses.has(result.reason.status)) continue;
@@ -89,5 +95,43 @@ export async function* watchSecrets(
       known.set(ref, { version: secret.currentVersion, deletedAt: secret.deletedAt });
       yield { ref, secret, version: secret.currentVersion };
     }
+  }
+
+  if (options.mode !== 'poll') {
+    // Opened after the first read: once it is ready, everything is read once more, so a change
+    // made between the two is not missed; from then on only the events say what to read.
+    let ready = false;
+    try {
+      for await (const message of streamEvents(transport, retry, {
+        secretIds: [...ids.keys()],
+        ...(signal === undefined ? {} : { signal }),
+        onReady: () => {
+          ready = false;
+        },
+      })) {
+        if (!ready) {
+          ready = true;
+          yield* recheck(watched);
+        }
+        const affected = message.access === 'reset' ? watched : (ids.get(message.secretId) ?? []);
+        if (affected.length > 0) yield* recheck(affected);
+      }
+      return;
+    } catch (err) {
+      if (signal?.aborted) return;
+      // A server without the event stream: poll it instead (unless streaming was required).
+      const noStream = isCofferApiError(err, 'not_found') && options.mode !== 'stream';
+      if (!noStream) throw err;
+    }
+  }
+
+  for (;;) {
+    try {
+      await sleep(intervalMs, signal);
+    } catch {
+      return;
+    }
+    yield* recheck(watched);
+    if (signal?.aborted) return;
   }
 }

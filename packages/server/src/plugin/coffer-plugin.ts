@@ -21,6 +21,7 @@ import { zodValidatorCompiler } from '../http/zod-validation.js';
 import { auditRoutes } from '../routes/audit-routes.js';
 import { authRoutes } from '../routes/auth-routes.js';
 import { backendRoutes } from '../routes/backend-routes.js';
+import { eventRoutes } from '../routes/event-routes.js';
 import { groupRoutes } from '../routes/group-routes.js';
 import { keyringRoutes } from '../routes/keyring-routes.js';
 import { kindRoutes } from '../routes/kind-routes.js';
@@ -187,6 +188,7 @@ export const cofferPlugin: FastifyPluginAsync<CofferPluginOptions> = async (fast
   auditRoutes(app, context);
   keyringRoutes(app, context);
   backendRoutes(app, context);
+  eventRoutes(app, context);
 
   // The document does not change once the routes are registered: build it on first use.
   let openApiText: string | undefined;
