@@ -1,4 +1,3 @@
-import './node-compat.js';
 import { type BackendDefinition, CofferError, defineBackend } from '@coffer/core';
 import { KubernetesBackend, kubernetesCapabilities, kubernetesType } from './k8s-backend.js';
 import { connectKubernetes } from './k8s-client.js';

@@ -1,5 +1,6 @@
-import './node-compat.js';
 import { existsSync } from 'node:fs';
+import { Agent as HttpAgent, type AgentOptions as HttpAgentOptions } from 'node:http';
+import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CofferError } from '@coffer/core';
@@ -58,12 +59,8 @@ export interface ConnectOptions {
 
 const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-/** How long one TLS dispatcher (connection pool) is reused before the client's fresh one replaces it. */
-const dispatcherReuseMs = 300_000;
-
-interface Closable {
-  close?(): Promise<void>;
-}
+/** How long one TLS agent (connection pool) is reused before the client's fresh one replaces it. */
+const agentReuseMs = 300_000;
 
 function invalidConfig(name: string, setting: string | undefined, message: string): CofferError {
   const path = setting === undefined ? `backends.${name}` : `backends.${name}.${setting}`;
@@ -129,50 +126,62 @@ function loadKubeconfig(kc: KubeConfig, name: string, path: string | undefined):
   }
 }
 
+/** A request that took longer than `requestTimeoutMs`; the error translation reads its name. */
+class KubernetesRequestTimeout extends Error {
+  override readonly name = 'KubernetesRequestTimeout';
+  constructor(ms: number) {
+    super(`request timed out after ${ms} ms`);
+  }
+}
+
 /**
  * An HTTP library that puts a time limit on every request (the abort signal covers the body as
- * well) and reuses one TLS dispatcher: client-node makes a new undici Agent, so a new connection
+ * well) and reuses one keep-alive TLS agent: client-node makes a new agent, so a new connection
  * and TLS handshake, for every request. The fresh one replaces the kept one every few minutes, so
  * rotated client certificates are picked up.
  */
 function timedHttpLibrary(timeoutMs: number) {
   const inner = createConfiguration().httpApi;
-  let kept: { dispatcher: unknown; since: number } | undefined;
-  const retired = new Set<Closable>();
+  let kept: { agent: HttpAgent | HttpsAgent; since: number } | undefined;
   const library = wrapHttpLibrary({
     async send(request: RequestContext): Promise<ResponseContext> {
-      const fresh = request.getDispatcher() as (Closable & object) | undefined;
+      const fresh = request.getAgent();
       if (fresh !== undefined) {
-        if (kept === undefined || performance.now() - kept.since > dispatcherReuseMs) {
-          if (kept !== undefined) {
-            const old = kept.dispatcher as Closable;
-            retired.add(old);
-            // let requests on the old pool finish; it closes once they have
-            old
-              .close?.()
-              .finally(() => retired.delete(old))
-              .catch(() => {});
-          }
-          kept = { dispatcher: fresh, since: performance.now() };
-        } else if (kept.dispatcher !== fresh) {
-          // the fresh one never connected: it holds nothing and is left to the garbage collector
-          request.setDispatcher(kept.dispatcher as Parameters<RequestContext['setDispatcher']>[0]);
+        if (kept === undefined || performance.now() - kept.since > agentReuseMs) {
+          // requests on the old agent finish; its idle sockets close as they free up
+          const old = kept?.agent;
+          kept = { agent: keepAlive(fresh), since: performance.now() };
+          if (old !== undefined) setTimeout(() => old.destroy(), timeoutMs).unref();
         }
+        request.setAgent(kept.agent);
       }
       const timeout = AbortSignal.timeout(timeoutMs);
       const given = request.getSignal();
       request.setSignal(given === undefined ? timeout : AbortSignal.any([given, timeout]));
-      return inner.send(request).toPromise();
+      try {
+        return await inner.send(request).toPromise();
+      } catch (err) {
+        // node-fetch reports any abort as a plain AbortError: say that it was the time limit.
+        if (timeout.aborted) throw new KubernetesRequestTimeout(timeoutMs);
+        throw err;
+      }
     },
   });
   return {
     library,
     async close() {
-      const pools = [...retired, ...(kept === undefined ? [] : [kept.dispatcher as Closable])];
+      kept?.agent.destroy();
       kept = undefined;
-      await Promise.all(pools.map((p) => p.close?.().catch(() => {})));
     },
   };
+}
+
+/** The same agent options (CA, client certificate, server name), with connections kept alive. */
+function keepAlive(agent: HttpAgent | HttpsAgent): HttpAgent | HttpsAgent {
+  const options = (agent as { options?: HttpsAgentOptions }).options ?? {};
+  return agent instanceof HttpsAgent
+    ? new HttpsAgent({ ...options, keepAlive: true })
+    : new HttpAgent({ ...(options as HttpAgentOptions), keepAlive: true });
 }
 
 /**

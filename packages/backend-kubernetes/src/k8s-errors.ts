@@ -8,7 +8,7 @@ export interface KubernetesFailure {
    */
   kind: 'not_found' | 'already_exists' | 'conflict' | 'expired' | RemoteFailureReason;
   /**
-   * The Status `reason` (`Forbidden`, `TooManyRequests`), a Node or undici error code, or
+   * The Status `reason` (`Forbidden`, `TooManyRequests`), a Node error code, or
    * `NotKubernetes` for an answer that is no Kubernetes Status (a proxy's page).
    */
   vendorCode: string | undefined;
@@ -68,7 +68,7 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The first Node or undici error code on the error or its causes (fetch wraps socket errors). */
+/** The first Node error code on the error or its causes (fetch wraps socket errors). */
 function systemCode(err: unknown, depth = 0): string | undefined {
   const shape = asShape(err);
   const code = str(shape.code);
@@ -194,7 +194,7 @@ function classifyAnswer(http: number, body: unknown, headers: unknown): Kubernet
 
 /**
  * Classifies whatever a Kubernetes API call threw: an `ApiException` of client-node (the HTTP
- * status, the `Status` body as text, the headers), a network or TLS error from undici, the
+ * status, the `Status` body as text, the headers), a network or TLS error from node-fetch, the
  * backend's own request timeout, or a credential file that cannot be read. Only codes leave
  * this function, never a message: the API server's messages echo object names and the
  * exception's message repeats the whole body.
