@@ -250,3 +250,11 @@ export { type CofferDatabase, dialectOf, openDatabase, redactUrl } from './stora
 export type { DialectName } from './storage/dialect.js';
 export { migrateToLatest } from './storage/migrator.js';
 export { isUnstorableText } from './storage/sql-errors.js';
+export {
+  type AttemptThrottle,
+  type AttemptThrottleOptions,
+  type AttemptThrottleSettings,
+  createAttemptThrottle,
+  defaultAttemptThrottle,
+  pruneAttempts,
+} from './throttle/attempt-throttle.js';

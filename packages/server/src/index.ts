@@ -6,7 +6,7 @@ export {
   type HostAuthenticate,
 } from './auth/authenticator.js';
 export { csrfTokenFor } from './auth/csrf.js';
-export { defaultLoginThrottle, LoginThrottle, type LoginThrottleSettings } from './auth/login-throttle.js';
+export { defaultLoginThrottle, type LoginThrottleSettings } from './auth/login-throttle.js';
 export { type CookiePolicy, defaultCookiePolicy } from './auth/session-cookies.js';
 export { configFileVariable, loadServerConfig } from './config/load-server-config.js';
 export {

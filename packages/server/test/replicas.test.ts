@@ -3,7 +3,7 @@
 // take effect on the other at once.
 import { join } from 'node:path';
 import { createTestDatabase, probeDialect, type TestDatabase } from '@coffer/core/test-support';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiClient } from './support/api-client.js';
 import { cleanupServers, type ServerProcess, startServer, tempDir } from './support/server-process.js';
 
@@ -84,13 +84,62 @@ describe.skipIf(!postgres.available)(
       expect((await onA.get('/auth/me')).status).toBe(401);
     });
 
-    it('refuses a token on one server as soon as the other revoked it', async () => {
+    it('refuses a token on one server within a second of the other revoking it', async () => {
       const admin = await ApiClient.login(a.api, 'admin', password);
       const created = await admin.post('/tokens', { name: 'short-lived', scope: 'read-only' });
       const onB = new ApiClient(b.api, created.body.token);
+      // B now remembers who the token is (identityCacheSeconds); only A's event can make it forget.
       expect((await onB.get('/secrets')).status).toBe(200);
       expect((await admin.delete(`/tokens/${created.body.info.id}`)).status).toBe(200);
-      expect((await onB.get('/secrets')).status).toBe(401);
+      await vi.waitFor(async () => expect((await onB.get('/secrets')).status).toBe(401), {
+        timeout: 1000,
+        interval: 10,
+      });
+    });
+
+    it('refuses a disabled user and a removed member on the other server within a second', async () => {
+      const admin = await ApiClient.login(a.api, 'admin', password);
+      const ada = await admin.post('/users', { username: 'replica-ada', password: 'replica ada password' });
+      const team = await admin.post('/groups', { name: 'replica-team' });
+      await admin.put(`/groups/${team.body.id}/members/${ada.body.id}`);
+      await admin.post('/secrets', { name: 'team-secret', kind: 'generic', values: { v: 'x' } });
+      await admin.post('/secrets/team-secret/shares', {
+        granteeType: 'group',
+        granteeId: team.body.id,
+        level: 'read',
+      });
+      const adaOnA = await ApiClient.login(a.api, 'replica-ada', 'replica ada password');
+      const token = (await adaOnA.post('/tokens', { name: 'b', scope: 'read-write' })).body.token;
+      const adaOnB = new ApiClient(b.api, token);
+      expect((await adaOnB.get('/secrets/team-secret/values?reveal=true')).status).toBe(200);
+      await admin.delete(`/groups/${team.body.id}/members/${ada.body.id}`);
+      await vi.waitFor(
+        async () => expect((await adaOnB.get('/secrets/team-secret/values?reveal=true')).status).toBe(404),
+        { timeout: 1000, interval: 10 },
+      );
+      await admin.patch(`/users/${ada.body.id}`, { disabled: true });
+      await vi.waitFor(async () => expect((await adaOnB.get('/secrets')).status).toBe(401), {
+        timeout: 1000,
+        interval: 10,
+      });
+    });
+
+    it('counts failed logins across both servers: parallel guesses spread over them meet one limit', async () => {
+      const guesses = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          new ApiClient(i % 2 === 0 ? a.api : b.api).post('/auth/login', {
+            username: 'spread-guess',
+            password: `wrong guess ${i}`,
+          }),
+        ),
+      );
+      const statuses = guesses.map((g) => g.status);
+      // the default limit is 5 failures per username: at most five guesses were checked
+      expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(11);
+      expect(
+        (await new ApiClient(b.api).post('/auth/login', { username: 'spread-guess', password: 'x' })).status,
+      ).toBe(429);
     });
 
     // Last: it takes the database away from both servers.

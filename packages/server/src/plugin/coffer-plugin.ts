@@ -1,4 +1,4 @@
-import { type Coffer, CofferError } from '@coffer/core';
+import { type Coffer, CofferError, createAttemptThrottle } from '@coffer/core';
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -11,7 +11,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { type CofferAuth, createAuthenticator, type HostAuthenticate } from '../auth/authenticator.js';
 import { csrfHeader, csrfMatches, safeMethods } from '../auth/csrf.js';
-import { LoginThrottle, type LoginThrottleSettings } from '../auth/login-throttle.js';
+import type { LoginThrottleSettings } from '../auth/login-throttle.js';
 import { type CookiePolicy, clearSessionCookies, defaultCookiePolicy } from '../auth/session-cookies.js';
 import { builtinConnectionTesters } from '../connection-tests/connection-test-registry.js';
 import type { ConnectionTesterRegistry } from '../connection-tests/connection-tester.js';
@@ -94,7 +94,7 @@ export const cofferPlugin: FastifyPluginAsync<CofferPluginOptions> = async (fast
   const context: RouteContext = {
     coffer,
     cookies,
-    throttle: new LoginThrottle(options.login),
+    throttle: createAttemptThrottle(coffer.database, { scope: 'login', settings: options.login ?? {} }),
     testers: options.connectionTests?.testers ?? builtinConnectionTesters,
     connectionTestTimeoutMs: options.connectionTests?.timeoutMs ?? 10_000,
   };

@@ -1,4 +1,4 @@
-import { type Actor, type Coffer, CofferError } from '@coffer/core';
+import { type Actor, type AttemptThrottle, type Coffer, CofferError } from '@coffer/core';
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -9,7 +9,6 @@ import type {
 } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { CofferAuth } from '../auth/authenticator.js';
-import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { CookiePolicy } from '../auth/session-cookies.js';
 import type { ConnectionTesterRegistry } from '../connection-tests/connection-tester.js';
 
@@ -37,7 +36,8 @@ export type CofferApp = FastifyInstance<
 export interface RouteContext {
   coffer: Coffer;
   cookies: CookiePolicy;
-  throttle: LoginThrottle;
+  /** Failed logins per username and address, counted in the database for every server. */
+  throttle: AttemptThrottle;
   testers: ConnectionTesterRegistry;
   connectionTestTimeoutMs: number;
 }

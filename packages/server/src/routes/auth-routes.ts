@@ -39,7 +39,7 @@ export function authRoutes(app: CofferApp, { coffer, cookies, throttle }: RouteC
     async (request, reply) => {
       const { username, password } = request.body;
       const address = request.ip;
-      const wait = throttle.begin(username, address);
+      const wait = await throttle.begin(username, address);
       if (wait > 0) {
         throw new CofferError('rate_limited', `too many failed logins; try again in ${wait} s`, {
           details: { retryAfterSeconds: wait },
@@ -49,10 +49,10 @@ export function authRoutes(app: CofferApp, { coffer, cookies, throttle }: RouteC
       try {
         ({ user } = await coffer.identity.login(username, password, { source: 'web', address }));
       } catch (err) {
-        throttle.end(username, address, isCofferError(err, 'unauthenticated') ? 'failure' : 'error');
+        await throttle.end(username, address, isCofferError(err, 'unauthenticated') ? 'failure' : 'error');
         throw err;
       }
-      throttle.end(username, address, 'success');
+      await throttle.end(username, address, 'success');
       const session = await coffer.identity.createSession(user.id, { address });
       const csrfToken = setSessionCookies(cookies, request, reply, session);
       return { user, csrfToken, expiresAt: session.expiresAt };

@@ -1,6 +1,6 @@
-import { CofferError, isCofferError, type ShareLinkViewer } from '@coffer/core';
+import { CofferError, createAttemptThrottle, isCofferError, type ShareLinkViewer } from '@coffer/core';
 import type { FastifyRequest } from 'fastify';
-import { LoginThrottle, type LoginThrottleSettings } from '../auth/login-throttle.js';
+import type { LoginThrottleSettings } from '../auth/login-throttle.js';
 import { actorOf, type CofferApp, type RouteContext } from '../plugin/route-context.js';
 import { errorResponses, noQuery, pageOf } from '../schemas/common-schemas.js';
 import { refParams } from '../schemas/secret-schemas.js';
@@ -52,12 +52,15 @@ export function shareLinkRoutes(
   { coffer }: RouteContext,
   options: ShareLinkRouteOptions = {},
 ): void {
-  const throttle = new LoginThrottle({ maxFailures: 5, maxFailuresPerAddress: 20, ...options.throttle });
+  const throttle = createAttemptThrottle(coffer.database, {
+    scope: 'share-link',
+    settings: { maxFailures: 5, maxFailuresPerAddress: 20, ...options.throttle },
+  });
   const baseUrl = options.baseUrl?.replace(/\/+$/, '');
 
   /** Runs a public call under the throttle: a locked-out link or address gets 429 at once. */
   async function throttled<T>(request: FastifyRequest, id: string, call: () => Promise<T>): Promise<T> {
-    const wait = throttle.begin(id, request.ip);
+    const wait = await throttle.begin(id, request.ip);
     if (wait > 0) {
       throw new CofferError('rate_limited', 'too many wrong attempts at this link; wait and try again', {
         details: { retryAfterSeconds: wait },
@@ -65,10 +68,10 @@ export function shareLinkRoutes(
     }
     try {
       const result = await call();
-      throttle.end(id, request.ip, 'success');
+      await throttle.end(id, request.ip, 'success');
       return result;
     } catch (err) {
-      throttle.end(id, request.ip, isCofferError(err) && guesses.has(err.code) ? 'failure' : 'error');
+      await throttle.end(id, request.ip, isCofferError(err) && guesses.has(err.code) ? 'failure' : 'error');
       throw err;
     }
   }
