@@ -149,7 +149,7 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
       try {
         await raw.addSecretVersion({ parent: `${parent}/secrets/${name}`, payload: { data } });
       } catch (err) {
-        if ((err as { code?: unknown }).code !== 5) throw err;
+        if (![5, 404].includes((err as { code?: unknown }).code as number)) throw err; // NOT_FOUND: gRPC 5, REST 404
         await raw.createSecret({ parent, secretId: name, secret: { replication: { automatic: {} } } });
         await raw.addSecretVersion({ parent: `${parent}/secrets/${name}`, payload: { data } });
       }
