@@ -147,7 +147,7 @@ export async function startKeyVaultKeysDouble(
   };
   await launch();
   const url = running!.url;
-  store.createKey(doubleKeyName, { kty: 'RSA', key_size: 2048 });
+  await store.createKey(doubleKeyName, { kty: 'RSA', key_size: 2048 });
   const dir = mkdtempSync(join(tmpdir(), 'coffer-azure-keys-double-'));
   const caFile = join(dir, 'double-ca.pem');
   writeFileSync(caFile, certificate.certPem, { mode: 0o644 });

@@ -468,9 +468,9 @@ export async function startKeyVaultKeysServer(
     const { keyName, version } = operation;
     switch (operation.name) {
       case 'CreateKey':
-        return send(res, 200, store.createKey(keyName, input));
+        return send(res, 200, await store.createKey(keyName, input));
       case 'RotateKey':
-        return send(res, 200, store.rotateKey(keyName));
+        return send(res, 200, await store.rotateKey(keyName));
       case 'GetKey':
         return send(res, 200, store.getKey(keyName, version));
       case 'UpdateKey':

@@ -1,11 +1,12 @@
 import {
   constants,
-  generateKeyPairSync,
+  generateKeyPair,
   type KeyObject,
   privateDecrypt,
   publicEncrypt,
   randomBytes,
 } from 'node:crypto';
+import { promisify } from 'node:util';
 import { badParameter, KeyVaultError } from '@coffer/backend-azure-key-vault/double';
 
 /** Limits of Key Vault's keys that the double enforces, after the service's documentation. */
@@ -52,6 +53,9 @@ interface StoredKey {
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+// off the event loop: a 4096-bit key takes a while, and clients in the same process wait meanwhile
+const generateRsa = promisify(generateKeyPair);
 
 function b64url(bytes: Buffer): string {
   return bytes.toString('base64url');
@@ -111,7 +115,7 @@ export class KeyVaultKeyStore {
   readonly #keys = new Map<string, StoredKey>();
   #sequence = 0;
 
-  createKey(name: string, input: Input): object {
+  async createKey(name: string, input: Input): Promise<object> {
     checkName(name);
     const kty = input.kty;
     if (kty !== 'RSA' && kty !== 'RSA-HSM') {
@@ -126,7 +130,7 @@ export class KeyVaultKeyStore {
       throw badParameter('key_ops holds an unknown key operation.');
     }
     const attributes = (input.attributes ?? {}) as Input;
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: size });
+    const { publicKey, privateKey } = await generateRsa('rsa', { modulusLength: size });
     const now = nowSeconds();
     const version: StoredVersion = {
       version: randomBytes(16).toString('hex'),
@@ -150,7 +154,7 @@ export class KeyVaultKeyStore {
   }
 
   /** `rotate`: a new version with the current version's type, size and key operations. */
-  rotateKey(name: string): object {
+  rotateKey(name: string): Promise<object> {
     const key = this.#key(name);
     const current = key.versions.get(key.latest)!;
     const size = current.publicKey.asymmetricKeyDetails?.modulusLength ?? 2048;
