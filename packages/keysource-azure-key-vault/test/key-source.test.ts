@@ -27,7 +27,8 @@ describe('the azure-key-vault key source', () => {
     const config = azureKeyVaultKeysConfigSchema.parse({
       ...vault.settings,
       maxAttempts: 2,
-      requestTimeoutMs: 500,
+      // RSA key generation (create, rotate) takes the double a while on a busy machine
+      requestTimeoutMs: 5_000,
       ...settings,
     });
     return new AzureKeyVaultKeySource(createKeyVaultClients(config), config, {
@@ -155,8 +156,13 @@ describe('the azure-key-vault key source', () => {
       details: { reason: 'throttled', attempts: 2, vendorCode: 'Throttled' },
     });
 
-    vault.faults.inject({ kind: 'delay', ms: 1_500 }, { count: 2, operation: 'WrapKey' });
-    expect((await rejectionOf(source.generateDataKey(current, context))).details.reason).toBe('timeout');
+    const impatient = sourceWith({ requestTimeoutMs: 300 });
+    const impatientKey = await impatient.current();
+    vault.faults.inject({ kind: 'delay', ms: 1_000 }, { count: 2, operation: 'WrapKey' });
+    expect((await rejectionOf(impatient.generateDataKey(impatientKey, context))).details.reason).toBe(
+      'timeout',
+    );
+    await impatient.close?.();
 
     vault.faults.inject({ kind: 'drop' }, { count: 2, operation: 'UnwrapKey' });
     expect((await rejectionOf(source.unwrap(wrapped, context))).details.reason).toBe('unreachable');

@@ -14,8 +14,8 @@ import {
 /** The key source definition handed to the engine as code, as an embedding application would. */
 export const keySourceDefinitions = [azureKeyVault as KeySourceDefinition];
 
-/** Settings that keep fault tests quick: few attempts, short timeouts. */
-export const quickSettings = { maxAttempts: 2, requestTimeoutMs: 1_500 } as const;
+/** Settings that keep fault tests quick: few attempts (a timeout long enough for the double to make an RSA key). */
+export const quickSettings = { maxAttempts: 2, requestTimeoutMs: 5_000 } as const;
 
 /** The variables DefaultAzureCredential reads, so a test can set and put them back. */
 const azureEnvNames = [
