@@ -353,8 +353,25 @@ await describeEachDialect('Vault KV v2 API', (dialect) => {
       const wrongField = await v.alice.post('secret/data/relay', { data: { host: 'h', colour: 'red' } });
       expectVaultError(wrongField, 400);
       expect(wrongField.body.errors[0]).toMatch(/^data\.colour: unknown field/);
-      const nested = await v.alice.post('secret/data/nested', { data: { a: { b: 1 } } });
-      expectVaultError(nested, 400, 'data.a: expected a string, number or boolean');
+      // What Coffer's values have no type for (objects, lists, null) is kept as its JSON text and
+      // read back exactly as sent; a string that looks like JSON stays a string.
+      const sent = { a: { b: 1 }, list: [1, 'x'], none: null, text: '{"a":1}', n: 2 };
+      const nested = await v.alice.post('secret/data/nested', { data: sent });
+      expect(nested.status, nested.text).toBe(200);
+      expect((await v.alice.get('secret/data/nested')).body.data.data).toEqual(sent);
+      expectVaultError(
+        await v.alice.post('secret/data/nested', { data: { 'vault.json-fields': '[]' } }),
+        400,
+        'data.vault.json-fields: the field name is reserved by Coffer (it lists the fields that hold JSON)',
+      );
+      const deep = await v.alice.patch('secret/data/nested', { data: { a: { c: 2 }, list: null } });
+      expect(deep.status, deep.text).toBe(200);
+      expect((await v.alice.get('secret/data/nested')).body.data.data).toEqual({
+        a: { b: 1, c: 2 },
+        none: null,
+        text: '{"a":1}',
+        n: 2,
+      });
       expectVaultError(await v.alice.post('secret/data/nodata', { options: {} }), 400, 'no data provided');
       const kind = await v.alice.post('secret/data/nokind', {
         options: { kind: 'no-such-kind' },
@@ -467,11 +484,48 @@ await describeEachDialect('Vault KV v2 API', (dialect) => {
       const badKey = await v.alice.post('secret/metadata/many', { custom_metadata: { 'Not A Label': 'x' } });
       expectVaultError(badKey, 400);
       expect(badKey.body.errors[0]).toMatch(/^custom_metadata\.Not A Label: /);
-      expectVaultError(await v.alice.post('secret/metadata/many', { max_versions: 7 }), 400);
-      expectVaultError(await v.alice.post('secret/metadata/many', { cas_required: true }), 400);
+      expectVaultError(
+        await v.alice.post('secret/metadata/many', { custom_metadata: { 'vault.kv/x': '1' } }),
+        400,
+        'custom_metadata.vault.kv/x: keys starting with vault.kv/ are reserved by Coffer',
+      );
+      // Per-secret settings are Vault's: kept beside the labels, never shown as custom_metadata.
+      expectVaultError(await v.alice.post('secret/metadata/many', { max_versions: 4 }), 400);
+      expectVaultError(await v.alice.post('secret/metadata/many', { delete_version_after: '1h' }), 400);
+      const settings = await v.alice.post('secret/metadata/many', { max_versions: 2, cas_required: true });
+      expect(settings.status, settings.text).toBe(204);
+      const withSettings = (await v.alice.get('secret/metadata/many')).body.data;
+      expect(withSettings).toMatchObject({
+        max_versions: 2,
+        cas_required: true,
+        custom_metadata: { owner: 'web', tier: 'a' },
+      });
+      expect((await admin.get('/secrets/many')).body.labels).toEqual({
+        owner: 'web',
+        tier: 'a',
+        'vault.kv/max-versions': '2',
+        'vault.kv/cas-required': 'true',
+      });
+      expectVaultError(
+        await v.alice.post('secret/data/many', { data: { a: '1' } }),
+        400,
+        'check-and-set parameter required for this call',
+      );
+      const withCas = await v.alice.post('secret/data/many', {
+        options: { cas: withSettings.current_version },
+        data: { a: '1' },
+      });
+      expect(withCas.status, withCas.text).toBe(200);
       expect(
-        (await v.alice.post('secret/metadata/many', { max_versions: 0, delete_version_after: '0s' })).status,
+        (
+          await v.alice.post('secret/metadata/many', {
+            max_versions: 0,
+            cas_required: false,
+            delete_version_after: '0s',
+          })
+        ).status,
       ).toBe(204);
+      expect((await admin.get('/secrets/many')).body.labels).toEqual({ owner: 'web', tier: 'a' });
     });
 
     it('creates a secret with no values when metadata comes first (as External Secrets pushes)', async () => {
@@ -543,14 +597,26 @@ await describeEachDialect('Vault KV v2 API', (dialect) => {
       expectVaultError(await v.alice.post('secret/delete/tmp/one', {}), 400, 'no version number provided');
     });
 
-    it('purges only when every kept version is destroyed', async () => {
-      for (let i = 0; i < 4; i++) await v.alice.post('secret/data/tmp/two', { data: { n: i } });
-      const partial = await v.alice.post('secret/destroy/tmp/two', { versions: [2, 3] });
-      expectVaultError(partial, 400);
-      expect(partial.body.errors[0]).toMatch(/destroy every kept version \(2, 3, 4\)/);
-      expect((await v.alice.post('secret/destroy/tmp/two', { versions: [1] })).status).toBe(204);
-      expect((await v.alice.get('secret/data/tmp/two')).status).toBe(200);
-      expect((await v.alice.post('secret/destroy/tmp/two', { versions: [2, 3, 4] })).status).toBe(204);
+    it('destroys single versions, keeps the others, and purges once every kept version is named', async () => {
+      for (let i = 0; i < 3; i++) await v.alice.post('secret/data/tmp/two', { data: { n: i } });
+      expect((await v.alice.post('secret/destroy/tmp/two', { versions: [2] })).status).toBe(204);
+      expectVaultError(await v.alice.get('secret/data/tmp/two?version=2'), 404);
+      expect((await v.alice.get('secret/data/tmp/two?version=1')).body.data.data).toEqual({ n: 0 });
+      const destroyed = (await v.alice.get('secret/metadata/tmp/two')).body.data.versions as Record<
+        string,
+        { destroyed: boolean }
+      >;
+      expect(Object.fromEntries(Object.entries(destroyed).map(([k, x]) => [k, x.destroyed]))).toEqual({
+        1: false,
+        2: true,
+        3: false,
+      });
+      // The latest version can go too; the next write starts from nothing.
+      expect((await v.alice.post('secret/destroy/tmp/two', { versions: [3, 9] })).status).toBe(204);
+      expectVaultError(await v.alice.get('secret/data/tmp/two'), 404);
+      expect((await v.alice.post('secret/data/tmp/two', { data: { n: 5 } })).body.data.version).toBe(4);
+      expect((await v.alice.get('secret/data/tmp/two')).body.data.data).toEqual({ n: 5 });
+      expect((await v.alice.post('secret/destroy/tmp/two', { versions: [1, 4] })).status).toBe(204);
       expectVaultError(await v.alice.get('secret/data/tmp/two'), 404);
       const anywhere = await admin.get('/secrets?state=all&namePrefix=tmp__two');
       expect(anywhere.body.items).toEqual([]);

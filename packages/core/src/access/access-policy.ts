@@ -79,6 +79,7 @@ export const secretOperationLevels = {
   updateMetadata: 'write',
   rename: 'write',
   rollback: 'write',
+  destroyVersions: 'write',
   share: 'manage',
   unshare: 'manage',
   revokeShareLink: 'manage',

@@ -32,6 +32,7 @@ const required = {
   updateMetadata: 'write',
   rename: 'write',
   rollback: 'write',
+  destroyVersions: 'write',
   share: 'manage',
   unshare: 'manage',
   // revoking a link someone else made (its creator may always revoke it)
@@ -185,6 +186,8 @@ await describeEachDialect('permission matrix', (dialect) => {
         return secrets.rename(actor, id, `renamed-${randomUUID().slice(0, 8)}`);
       case 'rollback':
         return secrets.rollback(actor, id, 1);
+      case 'destroyVersions':
+        return secrets.destroyVersions(actor, id, [1]);
       case 'share':
         return shares.share(actor, id, { granteeType: 'user', granteeId: outsider.id, level: 'read' });
       case 'unshare':

@@ -11,6 +11,7 @@ export const auditActions = [
   'secret.update_metadata',
   'secret.rename',
   'secret.rollback',
+  'secret.destroy_versions',
   'secret.delete',
   'secret.restore',
   'secret.purge',

@@ -37,6 +37,7 @@ export const auditActionOf = {
   updateMetadata: 'secret.update_metadata',
   rename: 'secret.rename',
   rollback: 'secret.rollback',
+  destroyVersions: 'secret.destroy_versions',
   share: 'share.grant',
   unshare: 'share.revoke',
   revokeShareLink: 'share_link.revoke',

@@ -186,6 +186,19 @@ export function createSecretService(deps: SecretServiceDeps) {
   }
 
   /**
+   * The values of a version, telling a destroyed version (its row is gone, see
+   * `destroyVersions`) from a value its backend lost: the first is `not_found`.
+   */
+  async function readKept(row: SecretRow, version: number): Promise<SecretValues> {
+    try {
+      return await readStored(row, version);
+    } catch (err) {
+      if (isCofferError(err, 'value_not_found')) await assertVersionKept(row, version);
+      throw err;
+    }
+  }
+
+  /**
    * A change of a live secret's record that makes no version (metadata, rename): claims the
    * next revision with a conditional update, so concurrent changes never overwrite each other
    * unnoticed. With an expectation that no longer holds it fails with `version_conflict`;
@@ -194,7 +207,7 @@ export function createSecretService(deps: SecretServiceDeps) {
   async function changeRecord(
     who: ResolvedActor,
     ref: string,
-    operation: 'updateMetadata' | 'rename',
+    operation: 'updateMetadata' | 'rename' | 'destroyVersions',
     expect: { expectedVersion?: number | undefined; expectedRevision?: number | undefined },
     apply: (tx: Tx, row: SecretRow, now: string) => Promise<Partial<SecretRow>>,
     isNoChange: (row: SecretRow) => boolean = () => false,
@@ -278,7 +291,11 @@ export function createSecretService(deps: SecretServiceDeps) {
           { details: { expectedVersion, currentVersion: row.current_version } },
         );
       }
-      const stored = await readStored(row, row.current_version);
+      // A destroyed current version has no values left to change: the next one starts empty.
+      const stored = await readKept(row, row.current_version).catch((err: unknown) => {
+        if (isCofferError(err, 'not_found')) return {};
+        throw err;
+      });
       const next = await prepare(row, stored);
       if (next === null) return toMetadata(row, access);
       const changed = changedFields(stored, next.values);
@@ -535,7 +552,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       if (version !== row.current_version) await assertVersionKept(row, version);
       let stored: SecretValues;
       try {
-        stored = await readStored(row, version);
+        stored = await readKept(row, version);
       } catch (err) {
         await audit.appendStandalone(
           secretAudit(who, reveal ? 'secret.reveal' : 'secret.read', row, {
@@ -593,7 +610,7 @@ export function createSecretService(deps: SecretServiceDeps) {
           { path: 'kind', message: `secret "${row.name}" is of kind ${row.kind}, not ${options.kind.id}` },
         ]);
       }
-      const values = await readStored(row, row.current_version);
+      const values = await readKept(row, row.current_version);
       await audit.appendStandalone(
         secretAudit(who, 'secret.use', row, {
           purpose: options.purpose,
@@ -774,6 +791,94 @@ export function createSecretService(deps: SecretServiceDeps) {
         },
         () => ({ rollbackOf: toVersion }),
       );
+    },
+
+    /**
+     * Destroys the values of some kept versions for good (needs `write`, like writing enough new
+     * versions to push old ones out), keeping the secret and its other versions: Vault's KV
+     * `destroy`. Versions that are not kept are ignored; the current version may be destroyed too
+     * (reads of it are then `not_found`, and the next write starts from empty values). The version
+     * rows go in one transaction with the audit record (`secret.destroy_versions`) and the
+     * `secret.updated` event; the values are deleted from the backend right after, journaled so a
+     * crash in between finishes later. Resolves with the versions destroyed.
+     *
+     * @example
+     * await coffer.secrets.destroyVersions(asUser(alice), 'smtp', [1, 2]);
+     */
+    async destroyVersions(
+      actor: Actor,
+      ref: string,
+      versions: readonly number[],
+      expect: WriteExpectation = {},
+    ): Promise<{ secret: SecretMetadata; destroyed: number[] }> {
+      const who = await resolve(actor);
+      const issues = expectationIssues(expect);
+      if (
+        !Array.isArray(versions) ||
+        versions.length === 0 ||
+        versions.length > 1000 ||
+        !versions.every((v) => Number.isInteger(v) && v >= 1)
+      ) {
+        issues.push({ path: 'versions', message: 'must be a list of 1 to 1000 version numbers' });
+      }
+      if (issues.length > 0) throw CofferError.validation(issues);
+      const wanted = [...new Set(versions)];
+      let destroyed: number[] = [];
+      let backendName = '';
+      const { updated, access } = await changeRecord(
+        who,
+        ref,
+        'destroyVersions',
+        expect,
+        async (tx, row, now) => {
+          // Read in the transaction that claimed the row: a migration may have moved the values.
+          const current = await tx
+            .selectFrom('secrets')
+            .select('backend')
+            .where('id', '=', row.id)
+            .executeTakeFirstOrThrow();
+          backendName = current.backend;
+          destroyed = (
+            await tx
+              .selectFrom('secret_versions')
+              .select('version')
+              .where('secret_id', '=', row.id)
+              .where('version', 'in', wanted)
+              .execute()
+          )
+            .map((r) => r.version)
+            .sort((a, b) => a - b);
+          if (destroyed.length > 0) {
+            await tx
+              .deleteFrom('secret_versions')
+              .where('secret_id', '=', row.id)
+              .where('version', 'in', destroyed)
+              .execute();
+            await journalDeletes(tx, row.id, backendName, destroyed, now);
+          }
+          await tx
+            .updateTable('secrets')
+            .set({ updated_at: now, updated_by: who.id })
+            .where('id', '=', row.id)
+            .execute();
+          const position = await audit.append(
+            tx,
+            secretAudit(who, 'secret.destroy_versions', row, {
+              details: { versions: destroyed.map(String) },
+            }),
+          );
+          if (destroyed.length > 0) {
+            await recordEvent(tx, position, 'secret.updated', row, who, row.current_version);
+          }
+          return {};
+        },
+      );
+      events.changed();
+      const backend = backends.get(backendName);
+      if (backend !== undefined && destroyed.length > 0) {
+        await deleteJournaledValues(writerDeps, backend, updated.id, destroyed);
+      }
+      return { secret: await toMetadata(updated, access), destroyed };
     },
 
     /**

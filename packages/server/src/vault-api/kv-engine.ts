@@ -1,7 +1,15 @@
 import { type Actor, type Coffer, isCofferError, type SecretMetadata } from '@coffer/core';
 import { listKeys, listPrefixOf, namePrefixOf } from './kv-paths.js';
+import { customLabelsOf, labelsWith, parseSettings, settingsOf } from './kv-settings.js';
+import {
+  fromCofferValues,
+  jsonFieldsField,
+  mergePatch,
+  needsDeepMerge,
+  toCofferValues,
+} from './kv-values.js';
 import { customMetadataOf, type KvVersionMetadata } from './vault-envelope.js';
-import { casMismatch, VaultHttpError } from './vault-errors.js';
+import { casMismatch, casRequired, VaultHttpError } from './vault-errors.js';
 
 /** The kind a secret created through the Vault door gets unless the write names another. */
 export const defaultKvKind = 'generic';
@@ -97,8 +105,42 @@ export function kvEngine(coffer: Coffer) {
     };
   }
 
-  async function create(actor: Actor, name: string, data: Record<string, unknown>, kind?: string) {
-    return secrets.create(actor, { name, kind: kind ?? defaultKvKind, values: data });
+  async function create(actor: Actor, name: string, values: Record<string, unknown>, kind?: string) {
+    return secrets.create(actor, { name, kind: kind ?? defaultKvKind, values });
+  }
+
+  /** The live secret a name means, or undefined when there is none. */
+  async function liveOrNone(actor: Actor, name: string): Promise<SecretMetadata | undefined> {
+    try {
+      return await resolveLive(actor, name);
+    } catch (err) {
+      if (isCofferError(err, 'not_found')) return undefined;
+      throw err;
+    }
+  }
+
+  /** Refuses a write without `cas` to a secret whose `cas_required` is set, as Vault does. */
+  async function assertCasNotRequired(actor: Actor, name: string): Promise<void> {
+    const secret = await liveOrNone(actor, name);
+    if (secret !== undefined && settingsOf(secret.labels).casRequired) throw casRequired();
+  }
+
+  /**
+   * A secret's `max_versions`: after a write, the versions older than the newest `max_versions`
+   * are destroyed, as Vault drops them (0: only Coffer's `versions.keep` applies).
+   */
+  async function applyMaxVersions(actor: Actor, secret: SecretMetadata): Promise<void> {
+    const { maxVersions } = settingsOf(secret.labels);
+    if (maxVersions === 0 || secret.currentVersion <= maxVersions) return;
+    const cut = secret.currentVersion - maxVersions;
+    const old = (await secrets.versions(actor, secret.id)).map((v) => v.version).filter((v) => v <= cut);
+    if (old.length > 0) await secrets.destroyVersions(actor, secret.id, old);
+  }
+
+  /** A write's answer, once the secret's `max_versions` was applied. */
+  async function madeVersion(actor: Actor, secret: SecretMetadata): Promise<KvWrite> {
+    await applyMaxVersions(actor, secret);
+    return { metadata: written(secret), unchanged: false };
   }
 
   return {
@@ -109,7 +151,10 @@ export function kvEngine(coffer: Coffer) {
         ...(version === undefined ? {} : { version }),
       });
       const secret = await secrets.get(actor, view.secretId);
-      return { data: view.values, metadata: await versionMetadata(actor, secret, view.version) };
+      return {
+        data: fromCofferValues(view.values),
+        metadata: await versionMetadata(actor, secret, view.version),
+      };
     },
 
     /**
@@ -124,15 +169,12 @@ export function kvEngine(coffer: Coffer) {
       options: { cas?: number; kind?: string },
     ): Promise<KvWrite> {
       const { cas, kind } = options;
+      const values = toCofferValues(data);
+      if (cas === undefined) await assertCasNotRequired(actor, name);
       if (cas === 0) {
+        if ((await liveOrNone(actor, name)) !== undefined) throw casMismatch();
         try {
-          const existing = await secrets.get(actor, name);
-          if (existing.deletedAt === null) throw casMismatch();
-        } catch (err) {
-          if (!isCofferError(err, 'not_found')) throw err;
-        }
-        try {
-          return { metadata: written(await create(actor, name, data, kind)), unchanged: false };
+          return await madeVersion(actor, await create(actor, name, values, kind));
         } catch (err) {
           if (isCofferError(err, 'already_exists')) throw casMismatch();
           throw err;
@@ -145,27 +187,33 @@ export function kvEngine(coffer: Coffer) {
           current = { secretId: view.secretId, version: view.version, fields: Object.keys(view.values) };
         } catch (err) {
           if (!isCofferError(err, 'not_found')) throw err;
-          if (cas !== undefined) throw casMismatch();
-          try {
-            return { metadata: written(await create(actor, name, data, kind)), unchanged: false };
-          } catch (createErr) {
-            // Created by someone else in between: replace their values like any other write.
-            if (isCofferError(createErr, 'already_exists') && attempt < maxReplaceAttempts) continue;
-            throw createErr;
+          // A live secret whose latest version was destroyed: there are no fields to remove.
+          const live = await liveOrNone(actor, name);
+          if (live !== undefined) {
+            current = { secretId: live.id, version: live.currentVersion, fields: [] };
+          } else {
+            if (cas !== undefined) throw casMismatch();
+            try {
+              return await madeVersion(actor, await create(actor, name, values, kind));
+            } catch (createErr) {
+              // Created by someone else in between: replace their values like any other write.
+              if (isCofferError(createErr, 'already_exists') && attempt < maxReplaceAttempts) continue;
+              throw createErr;
+            }
           }
         }
         if (cas !== undefined && cas !== current.version) throw casMismatch();
         try {
           const updated = await secrets.update(actor, current.secretId, {
-            values: data,
-            removeKeys: current.fields.filter((field) => !Object.hasOwn(data, field)),
+            values,
+            removeKeys: current.fields.filter((field) => !Object.hasOwn(values, field)),
             // The read's version, so a write in between makes this one start over, not merge.
             expectedVersion: current.version,
           });
           if (updated.currentVersion === current.version) {
             return { metadata: await versionMetadata(actor, updated, current.version), unchanged: true };
           }
-          return { metadata: written(updated), unchanged: false };
+          return await madeVersion(actor, updated);
         } catch (err) {
           if (!isCofferError(err, 'version_conflict')) throw err;
           if (cas !== undefined) throw casMismatch();
@@ -177,8 +225,9 @@ export function kvEngine(coffer: Coffer) {
     },
 
     /**
-     * `PATCH data/<path>`: a JSON merge patch of the current values (null removes a field).
-     * The secret must exist.
+     * `PATCH data/<path>`: a JSON merge patch of the current values (null removes a field). The
+     * secret must exist and its latest version must be readable. A patch that merges into a
+     * nested value (or touches a secret holding some) reads the current values, which needs `read`.
      */
     async patch(
       actor: Actor,
@@ -186,62 +235,91 @@ export function kvEngine(coffer: Coffer) {
       data: Record<string, unknown>,
       options: { cas?: number },
     ): Promise<KvWrite> {
-      if (options.cas === 0) {
-        await resolveLive(actor, name);
-        throw casMismatch();
-      }
-      const values = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null));
-      const removeKeys = Object.entries(data)
-        .filter(([, v]) => v === null)
-        .map(([k]) => k);
-      try {
-        const updated = await secrets.update(actor, name, {
-          values,
-          removeKeys,
-          ...(options.cas === undefined ? {} : { expectedVersion: options.cas }),
-        });
-        return { metadata: written(updated), unchanged: false };
-      } catch (err) {
-        if (isCofferError(err, 'version_conflict')) throw casMismatch();
-        throw err;
+      const secret = await resolveLive(actor, name);
+      if (options.cas === 0) throw casMismatch();
+      if (options.cas === undefined && settingsOf(secret.labels).casRequired) throw casRequired();
+      if (Object.hasOwn(data, jsonFieldsField)) toCofferValues(data); // refuses the reserved field
+      for (let attempt = 1; ; attempt++) {
+        const view = await secrets.readValues(actor, secret.id, { reveal: false });
+        if (options.cas !== undefined && options.cas !== view.version) throw casMismatch();
+        try {
+          let updated: SecretMetadata;
+          if (!Object.hasOwn(view.values, jsonFieldsField) && !needsDeepMerge(data)) {
+            updated = await secrets.update(actor, secret.id, {
+              values: Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null)),
+              removeKeys: Object.entries(data)
+                .filter(([, v]) => v === null)
+                .map(([k]) => k),
+              expectedVersion: view.version,
+            });
+          } else {
+            const full = await secrets.readValues(actor, secret.id, { reveal: true, version: view.version });
+            const values = toCofferValues(
+              mergePatch(fromCofferValues(full.values), data) as Record<string, unknown>,
+            );
+            updated = await secrets.update(actor, secret.id, {
+              values,
+              removeKeys: Object.keys(full.values).filter((field) => !Object.hasOwn(values, field)),
+              expectedVersion: view.version,
+            });
+          }
+          if (updated.currentVersion === view.version) {
+            return { metadata: await versionMetadata(actor, updated, view.version), unchanged: true };
+          }
+          return await madeVersion(actor, updated);
+        } catch (err) {
+          if (!isCofferError(err, 'version_conflict')) throw err;
+          if (options.cas !== undefined) throw casMismatch();
+          if (attempt >= maxReplaceAttempts) {
+            throw new VaultHttpError(412, ['the secret is being written by someone else; retry']);
+          }
+        }
       }
     },
 
-    /** `GET metadata/<path>`: the secret's versions and labels (needs `read`). */
+    /**
+     * `GET metadata/<path>`: the secret's versions and labels (needs `read`). As in Vault, the
+     * versions listed are the newest `max_versions` (or `versions.keep`) version numbers and any
+     * older one still kept; one of them that Coffer does not keep was destroyed (versions are only
+     * ever pruned from the oldest end, so a gap above a kept version is a destroyed one).
+     */
     async metadata(actor: Actor, name: string): Promise<KvSecretMetadata> {
       const secret = await resolveLive(actor, name);
-      const kept = await secrets.versions(actor, secret.id);
-      const versions = Object.fromEntries(
-        [...kept]
-          .sort((a, b) => a.version - b.version)
-          .map((v) => [
-            String(v.version),
-            { created_time: v.createdAt, deletion_time: '', destroyed: false },
-          ]),
-      );
+      const kept = new Map((await secrets.versions(actor, secret.id)).map((v) => [v.version, v.createdAt]));
+      const window = settingsOf(secret.labels).maxVersions || keep;
+      const oldest = Math.min(...kept.keys(), Math.max(1, secret.currentVersion - window + 1));
+      const versions: KvSecretMetadata['versions'] = {};
+      for (let v = oldest; v <= secret.currentVersion; v++) {
+        const created = kept.get(v);
+        versions[String(v)] =
+          created === undefined
+            ? // Coffer keeps no record of a destroyed version; the secret's creation bounds it.
+              { created_time: secret.createdAt, deletion_time: '', destroyed: true }
+            : { created_time: created, deletion_time: '', destroyed: false };
+      }
+      const settings = settingsOf(secret.labels);
       return {
-        cas_required: false,
+        cas_required: settings.casRequired,
         created_time: secret.createdAt,
         current_version: secret.currentVersion,
         custom_metadata: customMetadataOf(secret.labels),
         delete_version_after: '0s',
         // 0: the mount's setting applies (Coffer's versions.keep, shown by `config`).
-        max_versions: 0,
-        oldest_version: Math.min(...kept.map((v) => v.version), secret.currentVersion),
+        max_versions: settings.maxVersions,
+        oldest_version: oldest,
         updated_time: secret.updatedAt,
         versions,
       };
     },
 
     /**
-     * `POST`/`PATCH metadata/<path>`: custom_metadata is the secret's labels. Vault keeps
-     * metadata without values; Coffer does not, so writing metadata for a path with no secret
-     * creates one with no values (version 1). Per-secret `max_versions`, `cas_required` and
-     * `delete_version_after` have no Coffer counterpart and are refused unless they ask for
-     * what Coffer does anyway.
+     * `POST`/`PATCH metadata/<path>`: custom_metadata is the secret's labels, `max_versions` and
+     * `cas_required` are kept as labels of their own (see kv-settings.ts). Vault keeps metadata
+     * without values; Coffer does not, so writing metadata for a path with no secret creates one
+     * with no values (version 1). Settings not sent stay as they are.
      */
     async writeMetadata(actor: Actor, name: string, input: KvMetadataInput, merge: boolean): Promise<void> {
-      assertCofferMetadataSettings(input, keep);
+      const settings = parseSettings(input, keep);
       const custom = input.customMetadata;
       let secret: SecretMetadata;
       try {
@@ -252,13 +330,16 @@ export function kvEngine(coffer: Coffer) {
           name,
           kind: defaultKvKind,
           values: {},
-          ...(custom === undefined ? {} : { labels: labelsOf(custom) }),
+          labels: labelsWith({}, labelsOf(custom ?? {}), settings),
         });
         return;
       }
-      if (custom === undefined) return;
       for (let attempt = 1; ; attempt++) {
-        const labels = merge ? mergeLabels(secret.labels, custom) : labelsOf(custom);
+        const current = customLabelsOf(secret.labels);
+        const nextCustom =
+          custom === undefined ? current : merge ? mergeLabels(current, custom) : labelsOf(custom);
+        const labels = labelsWith(secret.labels, nextCustom, settings);
+        if (sameLabels(labels, secret.labels)) return;
         try {
           await secrets.updateMetadata(actor, secret.id, { labels, expectedRevision: secret.revision });
           return;
@@ -347,9 +428,10 @@ export function kvEngine(coffer: Coffer) {
     },
 
     /**
-     * `POST destroy/<path>`: Coffer cannot destroy some versions and keep others, so the secret
-     * is purged for good (live or in the trash) when every kept version is named; naming only
-     * some of them is refused, naming none that exists changes nothing.
+     * `POST destroy/<path>`: the named kept versions' values are destroyed for good, the others
+     * stay (Coffer's `destroyVersions`, which needs `write`). Naming every kept version purges the
+     * secret instead (live or in the trash; Coffer keeps no secret without a readable version,
+     * which needs `manage`); naming none that exists changes nothing.
      */
     async destroy(actor: Actor, name: string, versions: readonly number[]): Promise<void> {
       let secret: SecretMetadata;
@@ -371,10 +453,14 @@ export function kvEngine(coffer: Coffer) {
         await secrets.purge(actor, secret.id, { expectedVersion: secret.currentVersion });
         return;
       }
-      if (!versions.some((v) => kept.includes(v))) return;
-      throw new VaultHttpError(400, [
-        `Coffer cannot destroy single versions: destroy every kept version (${[...kept].sort((a, b) => a - b).join(', ')}) to purge the secret`,
-      ]);
+      const named = kept.filter((v) => versions.includes(v));
+      if (named.length === 0) return;
+      if (secret.deletedAt !== null) {
+        throw new VaultHttpError(400, [
+          `the secret is in the trash: undelete its latest version (${secret.currentVersion}) first, or destroy every kept version (${[...kept].sort((a, b) => a - b).join(', ')}) to purge it`,
+        ]);
+      }
+      await secrets.destroyVersions(actor, secret.id, named);
     },
 
     /**
@@ -440,6 +526,11 @@ export function assertCofferMetadataSettings(
     );
   }
   if (errors.length > 0) throw new VaultHttpError(400, errors);
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
 }
 
 function labelsOf(custom: Record<string, unknown>): Record<string, string> {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { customLabelsOf } from './kv-settings.js';
 
 /**
  * Vault's response envelope around `data`: no leases (Coffer's values are not leased), no
@@ -22,7 +23,7 @@ export function vaultEnvelope(data: unknown, warnings: readonly string[] = [], m
   };
 }
 
-/** Vault's version metadata of one KV v2 version (never deleted or destroyed through Coffer's door). */
+/** Vault's version metadata of one KV v2 version (never soft-deleted through Coffer's door). */
 export interface KvVersionMetadata {
   created_time: string;
   custom_metadata: Record<string, string> | null;
@@ -31,7 +32,11 @@ export interface KvVersionMetadata {
   version: number;
 }
 
-/** Labels as Vault's `custom_metadata`: null when there are none, as Vault answers. */
+/**
+ * Labels as Vault's `custom_metadata`, without the door's own settings labels: null when there are
+ * none, as Vault answers.
+ */
 export function customMetadataOf(labels: Readonly<Record<string, string>>): Record<string, string> | null {
-  return Object.keys(labels).length === 0 ? null : { ...labels };
+  const custom = customLabelsOf(labels);
+  return Object.keys(custom).length === 0 ? null : custom;
 }

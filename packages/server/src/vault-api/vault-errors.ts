@@ -31,6 +31,11 @@ export function casMismatch(): VaultHttpError {
   return new VaultHttpError(400, [casMismatchMessage]);
 }
 
+/** A write without `options.cas` to a secret (or mount) whose `cas_required` is set: Vault's words. */
+export function casRequired(): VaultHttpError {
+  return new VaultHttpError(400, ['check-and-set parameter required for this call']);
+}
+
 /**
  * The Vault status of every core error code. Typed as `Record<ErrorCode, number>`, so a new
  * code does not compile until it has a status here. Vault answers 403 to a missing or bad
