@@ -16,6 +16,7 @@ import {
   type KeySourceFailureReason,
   keyEnvSource,
   keySourceFailure,
+  keySourcePackages,
   loadKeySourceDefinition,
   openKeyring,
   openKeySource,
@@ -447,11 +448,15 @@ describe('KMS key source settings and packages', () => {
     }
   });
 
-  it('loads key sources by type from their packages, with a clear error for coming or unknown ones', async () => {
-    const coming = await rejection(loadKeySourceDefinition('gcp-kms'));
-    expect(coming.code).toBe('invalid_config');
-    expect(coming.message).toContain('@coffer/keysource-gcp-kms');
+  it('maps key source types to their packages, and refuses an unknown type naming keyring.source', async () => {
+    expect(keySourcePackages).toEqual({
+      'aws-kms': '@coffer/keysource-aws-kms',
+      'gcp-kms': '@coffer/keysource-gcp-kms',
+      'azure-key-vault': '@coffer/keysource-azure-key-vault',
+      'vault-transit': '@coffer/keysource-vault-transit',
+    });
     const unknown = await rejection(loadKeySourceDefinition('hsm-9000'));
+    expect(unknown.code).toBe('invalid_config');
     expect(unknown.message).toContain('unknown key source hsm-9000');
     expect(unknown.details.issues?.[0]?.path).toBe('keyring.source');
   });
