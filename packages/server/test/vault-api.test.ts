@@ -533,13 +533,37 @@ await describeEachDialect('Vault KV v2 API', (dialect) => {
         custom_metadata: { 'managed-by': 'external-secrets' },
       });
       expect(meta.status, meta.text).toBe(204);
-      const read = await v.alice.get('secret/data/pushed');
-      expect(read.body.data).toMatchObject({ data: {}, metadata: { version: 1 } });
-      const written = await v.alice.post('secret/data/pushed', { data: { a: '1' } });
+      // As in Vault: metadata and no version yet, so no data to read and check-and-set 0 writes.
+      expectVaultError(await v.alice.get('secret/data/pushed'), 404);
+      expectVaultError(await v.alice.patch('secret/data/pushed', { data: { a: '0' } }), 404);
+      expect((await v.alice.get('secret/metadata/pushed')).body.data).toMatchObject({
+        current_version: 0,
+        oldest_version: 0,
+        versions: {},
+        custom_metadata: { 'managed-by': 'external-secrets' },
+      });
+      expectVaultError(
+        await v.alice.post('secret/data/pushed', { options: { cas: 1 }, data: { a: '1' } }),
+        400,
+        'check-and-set parameter did not match the current version',
+      );
+      const written = await v.alice.post('secret/data/pushed', { options: { cas: 0 }, data: { a: '1' } });
       expect(written.body.data).toMatchObject({
         version: 2,
         custom_metadata: { 'managed-by': 'external-secrets' },
       });
+      const after = (await v.alice.get('secret/metadata/pushed')).body.data;
+      expect(after).toMatchObject({ current_version: 2, oldest_version: 1 });
+      expect(
+        Object.fromEntries(
+          Object.entries(after.versions).map(([k, x]) => [k, (x as { destroyed: boolean }).destroyed]),
+        ),
+      ).toEqual({
+        1: true,
+        2: false,
+      });
+      expect((await v.alice.get('secret/data/pushed')).body.data.data).toEqual({ a: '1' });
+      expect((await admin.get('/secrets/pushed')).body.labels).toEqual({ 'managed-by': 'external-secrets' });
     });
 
     it('lists keys and sub-folders, by LIST and by ?list=true', async () => {

@@ -1,6 +1,13 @@
 import { type Actor, type Coffer, isCofferError, type SecretMetadata } from '@coffer/core';
 import { listKeys, listPrefixOf, namePrefixOf } from './kv-paths.js';
-import { customLabelsOf, labelsWith, parseSettings, settingsOf } from './kv-settings.js';
+import {
+  customLabelsOf,
+  hasNoData,
+  labelsWith,
+  noDataLabel,
+  parseSettings,
+  settingsOf,
+} from './kv-settings.js';
 import {
   fromCofferValues,
   jsonFieldsField,
@@ -119,10 +126,28 @@ export function kvEngine(coffer: Coffer) {
     }
   }
 
-  /** Refuses a write without `cas` to a secret whose `cas_required` is set, as Vault does. */
-  async function assertCasNotRequired(actor: Actor, name: string): Promise<void> {
-    const secret = await liveOrNone(actor, name);
-    if (secret !== undefined && settingsOf(secret.labels).casRequired) throw casRequired();
+  /**
+   * The first data written to a secret a metadata write made: its empty version 1 gives way to
+   * the data (a new version; version 1 is destroyed), and the secret stops being data-less.
+   */
+  async function firstData(
+    actor: Actor,
+    secret: SecretMetadata,
+    values: Record<string, unknown>,
+  ): Promise<KvWrite> {
+    const updated = await secrets.update(actor, secret.id, {
+      values,
+      expectedVersion: secret.currentVersion,
+    });
+    const labels = Object.fromEntries(Object.entries(updated.labels).filter(([k]) => k !== noDataLabel));
+    const marked = await secrets.updateMetadata(actor, secret.id, {
+      labels,
+      expectedRevision: updated.revision,
+    });
+    if (updated.currentVersion !== secret.currentVersion) {
+      await secrets.destroyVersions(actor, secret.id, [secret.currentVersion]);
+    }
+    return madeVersion(actor, marked);
   }
 
   /**
@@ -151,6 +176,8 @@ export function kvEngine(coffer: Coffer) {
         ...(version === undefined ? {} : { version }),
       });
       const secret = await secrets.get(actor, view.secretId);
+      // Made by a metadata write, no data yet: Vault has no version to read.
+      if (hasNoData(secret.labels)) throw new VaultHttpError(404, []);
       return {
         data: fromCofferValues(view.values),
         metadata: await versionMetadata(actor, secret, view.version),
@@ -170,41 +197,46 @@ export function kvEngine(coffer: Coffer) {
     ): Promise<KvWrite> {
       const { cas, kind } = options;
       const values = toCofferValues(data);
-      if (cas === undefined) await assertCasNotRequired(actor, name);
-      if (cas === 0) {
-        if ((await liveOrNone(actor, name)) !== undefined) throw casMismatch();
-        try {
-          return await madeVersion(actor, await create(actor, name, values, kind));
-        } catch (err) {
-          if (isCofferError(err, 'already_exists')) throw casMismatch();
-          throw err;
-        }
-      }
       for (let attempt = 1; ; attempt++) {
-        let current: { secretId: string; version: number; fields: string[] };
-        try {
-          const view = await secrets.readValues(actor, name, { reveal: false });
-          current = { secretId: view.secretId, version: view.version, fields: Object.keys(view.values) };
-        } catch (err) {
-          if (!isCofferError(err, 'not_found')) throw err;
-          // A live secret whose latest version was destroyed: there are no fields to remove.
-          const live = await liveOrNone(actor, name);
+        const live = await liveOrNone(actor, name);
+        if (live === undefined || hasNoData(live.labels)) {
+          // Vault's current version is 0 here: only `cas` 0 (or none) writes.
+          if (cas !== undefined && cas !== 0) throw casMismatch();
           if (live !== undefined) {
-            current = { secretId: live.id, version: live.currentVersion, fields: [] };
-          } else {
-            if (cas !== undefined) throw casMismatch();
+            if (cas === undefined && settingsOf(live.labels).casRequired) throw casRequired();
             try {
-              return await madeVersion(actor, await create(actor, name, values, kind));
-            } catch (createErr) {
-              // Created by someone else in between: replace their values like any other write.
-              if (isCofferError(createErr, 'already_exists') && attempt < maxReplaceAttempts) continue;
-              throw createErr;
+              return await firstData(actor, live, values);
+            } catch (err) {
+              if (!isCofferError(err, 'version_conflict')) throw err;
+              if (cas !== undefined) throw casMismatch();
+              if (attempt >= maxReplaceAttempts) throw beingWritten();
+              continue;
             }
           }
+          try {
+            return await madeVersion(actor, await create(actor, name, values, kind));
+          } catch (err) {
+            if (!isCofferError(err, 'already_exists')) throw err;
+            // Created by someone else in between: replace their values like any other write.
+            if (cas === 0) throw casMismatch();
+            if (attempt >= maxReplaceAttempts) throw beingWritten();
+            continue;
+          }
+        }
+        if (cas === undefined && settingsOf(live.labels).casRequired) throw casRequired();
+        if (cas === 0) throw casMismatch();
+        let current: { version: number; fields: string[] };
+        try {
+          const view = await secrets.readValues(actor, live.id, { reveal: false });
+          current = { version: view.version, fields: Object.keys(view.values) };
+        } catch (err) {
+          if (!isCofferError(err, 'not_found')) throw err;
+          // The latest version was destroyed: there are no fields to remove.
+          current = { version: live.currentVersion, fields: [] };
         }
         if (cas !== undefined && cas !== current.version) throw casMismatch();
         try {
-          const updated = await secrets.update(actor, current.secretId, {
+          const updated = await secrets.update(actor, live.id, {
             values,
             removeKeys: current.fields.filter((field) => !Object.hasOwn(values, field)),
             // The read's version, so a write in between makes this one start over, not merge.
@@ -215,11 +247,9 @@ export function kvEngine(coffer: Coffer) {
           }
           return await madeVersion(actor, updated);
         } catch (err) {
-          if (!isCofferError(err, 'version_conflict')) throw err;
+          if (!isCofferError(err, 'version_conflict') && !isCofferError(err, 'not_found')) throw err;
           if (cas !== undefined) throw casMismatch();
-          if (attempt >= maxReplaceAttempts) {
-            throw new VaultHttpError(412, ['the secret is being written by someone else; retry']);
-          }
+          if (attempt >= maxReplaceAttempts) throw beingWritten();
         }
       }
     },
@@ -236,6 +266,7 @@ export function kvEngine(coffer: Coffer) {
       options: { cas?: number },
     ): Promise<KvWrite> {
       const secret = await resolveLive(actor, name);
+      if (hasNoData(secret.labels)) throw new VaultHttpError(404, []);
       if (options.cas === 0) throw casMismatch();
       if (options.cas === undefined && settingsOf(secret.labels).casRequired) throw casRequired();
       if (Object.hasOwn(data, jsonFieldsField)) toCofferValues(data); // refuses the reserved field
@@ -270,9 +301,7 @@ export function kvEngine(coffer: Coffer) {
         } catch (err) {
           if (!isCofferError(err, 'version_conflict')) throw err;
           if (options.cas !== undefined) throw casMismatch();
-          if (attempt >= maxReplaceAttempts) {
-            throw new VaultHttpError(412, ['the secret is being written by someone else; retry']);
-          }
+          if (attempt >= maxReplaceAttempts) throw beingWritten();
         }
       }
     },
@@ -298,17 +327,19 @@ export function kvEngine(coffer: Coffer) {
             : { created_time: created, deletion_time: '', destroyed: false };
       }
       const settings = settingsOf(secret.labels);
+      const noData = hasNoData(secret.labels);
       return {
         cas_required: settings.casRequired,
         created_time: secret.createdAt,
-        current_version: secret.currentVersion,
+        // Made by a metadata write with no data yet: Vault's current version is 0.
+        current_version: noData ? 0 : secret.currentVersion,
         custom_metadata: customMetadataOf(secret.labels),
         delete_version_after: '0s',
         // 0: the mount's setting applies (Coffer's versions.keep, shown by `config`).
         max_versions: settings.maxVersions,
-        oldest_version: oldest,
+        oldest_version: noData ? 0 : oldest,
         updated_time: secret.updatedAt,
-        versions,
+        versions: noData ? {} : versions,
       };
     },
 
@@ -330,7 +361,7 @@ export function kvEngine(coffer: Coffer) {
           name,
           kind: defaultKvKind,
           values: {},
-          labels: labelsWith({}, labelsOf(custom ?? {}), settings),
+          labels: labelsWith({ [noDataLabel]: 'true' }, labelsOf(custom ?? {}), settings),
         });
         return;
       }
@@ -499,6 +530,10 @@ export function kvEngine(coffer: Coffer) {
 }
 
 export type KvEngine = ReturnType<typeof kvEngine>;
+
+function beingWritten(): VaultHttpError {
+  return new VaultHttpError(412, ['the secret is being written by someone else; retry']);
+}
 
 /** Refuses per-secret settings Coffer does not have, unless they ask for what Coffer does anyway. */
 export function assertCofferMetadataSettings(

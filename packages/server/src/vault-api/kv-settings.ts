@@ -11,6 +11,16 @@ export const settingsLabelPrefix = 'vault.kv/';
 export const maxVersionsLabel = `${settingsLabelPrefix}max-versions`;
 /** `cas_required: true`. */
 export const casRequiredLabel = `${settingsLabelPrefix}cas-required`;
+/**
+ * Marks a secret made by a metadata write before any data: Vault has metadata without versions
+ * there (current_version 0), Coffer an empty version 1 that the first data write replaces.
+ */
+export const noDataLabel = `${settingsLabelPrefix}no-data`;
+
+/** Whether the secret was made by a metadata write and has had no data written yet. */
+export function hasNoData(labels: Readonly<Labels>): boolean {
+  return labels[noDataLabel] === 'true';
+}
 
 /** Labels a secret may hold in all (Coffer's limit). */
 const maxLabels = 64;
@@ -110,10 +120,11 @@ export function labelsWith(
   const casRequired = settings.casRequired ?? settingsOf(current).casRequired;
   if (maxVersions > 0) next[maxVersionsLabel] = String(maxVersions);
   if (casRequired) next[casRequiredLabel] = 'true';
+  if (hasNoData(current)) next[noDataLabel] = 'true';
   const room = maxLabels - (Object.keys(next).length - Object.keys(custom).length);
   if (Object.keys(custom).length > room) {
     throw new VaultHttpError(400, [
-      `custom_metadata: at most ${room} keys${room < maxLabels ? ' while max_versions or cas_required is set (each takes one of the 64)' : ''}`,
+      `custom_metadata: at most ${room} keys${room < maxLabels ? ' while max_versions or cas_required is set, or before the first data write (each takes one of the 64 labels)' : ''}`,
     ]);
   }
   return next;
