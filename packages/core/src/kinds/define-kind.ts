@@ -42,6 +42,11 @@ interface KindOptionsBase {
   logo?: string;
   /** Where the kind comes from; defaults to `app` (defined by the embedding application). */
   source?: string;
+  /**
+   * The rotation interval new secrets of this kind get by default, in days (1 to 3650), e.g.
+   * 90 for an API token. Omit it for kinds whose values are not rotated on a schedule.
+   */
+  rotateEveryDays?: number;
 }
 
 /** Options of {@link defineKind} for a kind with declared fields. */
@@ -98,6 +103,7 @@ export function defineKind(options: KindOptions<Record<string, FieldBuilder>> | 
       logo: options.logo,
       freeForm: options.freeForm === true,
       source: options.source ?? 'app',
+      ...(options.rotateEveryDays === undefined ? {} : { rotateEveryDays: options.rotateEveryDays }),
     },
     entries,
   );

@@ -91,6 +91,7 @@ const kindDefinitionSchema = z.strictObject({
   description: z.string().optional(),
   logo: z.string().optional(),
   freeForm: z.boolean().optional(),
+  rotateEveryDays: z.number().optional(),
   fields: z.array(z.unknown()).optional(),
 });
 
@@ -245,6 +246,7 @@ export function kindFromDefinition(input: unknown, options: KindFromDefinitionOp
   for (const key of ['id', 'displayName', 'description', 'logo'] as const) {
     if (typeof raw[key] === 'string') meta[key] = raw[key];
   }
+  if (typeof raw.rotateEveryDays === 'number') meta.rotateEveryDays = raw.rotateEveryDays;
   // Missing or mistyped properties were reported by zod above.
   issues.push(...metaIssues(meta).filter((issue) => issue.path in meta));
 
@@ -294,6 +296,7 @@ export function kindFromDefinition(input: unknown, options: KindFromDefinitionOp
       logo: meta.logo,
       freeForm,
       source: options.source ?? 'app',
+      ...(meta.rotateEveryDays === undefined ? {} : { rotateEveryDays: meta.rotateEveryDays }),
     },
     entries,
   );

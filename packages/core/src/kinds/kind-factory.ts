@@ -37,6 +37,8 @@ export interface KindMeta {
   logo?: string | undefined;
   freeForm: boolean;
   source: string;
+  /** The default rotation interval of the kind's secrets, in days. */
+  rotateEveryDays?: number | undefined;
 }
 
 /** A field waiting to be checked, with the paths its definition problems are reported at. */
@@ -421,6 +423,10 @@ export function metaIssues(meta: Partial<KindMeta>): FieldIssue[] {
     const problem = logoProblem(meta.logo);
     if (problem !== undefined) issues.push({ path: 'logo', message: problem });
   }
+  const every = meta.rotateEveryDays;
+  if (every !== undefined && !(Number.isInteger(every) && every >= 1 && every <= 3650)) {
+    issues.push({ path: 'rotateEveryDays', message: 'must be a whole number of days from 1 to 3650' });
+  }
   return issues;
 }
 
@@ -587,6 +593,7 @@ export function createKind<V extends SecretValues>(meta: KindMeta, entries: read
     fields,
     freeForm: meta.freeForm,
     source: meta.source,
+    rotateEveryDays: meta.rotateEveryDays ?? null,
     schema: (meta.freeForm ? freeFormZodSchema() : declaredZodSchema(compiled)) as unknown as z.ZodType<V>,
     jsonSchema: deepFreeze(buildKindJsonSchema({ ...meta, logo, fields })),
     isSecretField: (name: string) => meta.freeForm || secretNames.has(name),

@@ -16,6 +16,7 @@ interface SchemaSource {
   description: string;
   logo: string;
   freeForm: boolean;
+  rotateEveryDays?: number | undefined;
   fields: readonly FieldDefinition[];
 }
 
@@ -68,6 +69,7 @@ export function buildKindJsonSchema(kind: SchemaSource): Record<string, unknown>
     type: 'object',
     'x-coffer-kind': kind.id,
     'x-coffer-logo': kind.logo,
+    ...(kind.rotateEveryDays === undefined ? {} : { 'x-coffer-rotate-every-days': kind.rotateEveryDays }),
   };
   if (kind.freeForm) {
     return {

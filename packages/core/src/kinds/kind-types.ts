@@ -54,6 +54,12 @@ export interface Kind<V extends SecretValues = SecretValues> {
    * code), or the absolute path of the file an operator's kind was loaded from.
    */
   readonly source: string;
+  /**
+   * How often secrets of this kind should get new values, in days, or null when there is no
+   * such habit. A new secret takes it as its `rotateEveryDays` unless its creator says
+   * otherwise (docs/reminders.md).
+   */
+  readonly rotateEveryDays: number | null;
   /** The zod schema of a complete set of values (defaults applied). */
   readonly schema: z.ZodType<V>;
   /** A JSON Schema (draft 2020-12) of the values, with UI hints a form renderer uses. */

@@ -64,6 +64,17 @@ describe('docs/kinds.md', () => {
     ).toEqual([]);
   });
 
+  it('lists the default rotation interval of every built-in kind as it is', () => {
+    const rows = new Set(tableRows(doc));
+    const missing = builtinKinds
+      .map(
+        (kind) =>
+          `\`${kind.id}\` | ${kind.rotateEveryDays === null ? 'none' : `${kind.rotateEveryDays} days`}`,
+      )
+      .filter((row) => !rows.has(row));
+    expect(missing, `update the rotation table in docs/kinds.md with:\n${missing.join('\n')}`).toEqual([]);
+  });
+
   it('has examples that load without a problem', async () => {
     const examples = [...doc.matchAll(EXAMPLE)].map(([, name, text]) => [name ?? '', text ?? ''] as const);
     expect(examples.map(([name]) => name)).toEqual(['grafana.json', 'grafana.svg', 'netbox.ts']);

@@ -15,6 +15,7 @@ export const apiTokenKind = defineKind({
   displayName: 'API token',
   description: 'A token for an HTTP API, sent in a request header.',
   source: 'builtin',
+  rotateEveryDays: 90,
   // A token with angle brackets.
   logo: tileLogo(
     '#6d28d9',

@@ -13,6 +13,7 @@ export const awsCredentialsKind = defineKind({
   displayName: 'AWS credentials',
   description: 'An AWS access key pair, optionally with a session token, and a region.',
   source: 'builtin',
+  rotateEveryDays: 90,
   // A cloud.
   logo: tileLogo(
     '#b45309',

@@ -13,6 +13,7 @@ export const jiraKind = defineKind({
   displayName: 'Jira',
   description: 'A Jira Cloud site reached with an account email and an API token.',
   source: 'builtin',
+  rotateEveryDays: 90,
   // A ticket with a perforated stub.
   logo: tileLogo(
     '#1d4ed8',

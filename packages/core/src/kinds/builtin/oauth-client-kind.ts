@@ -13,6 +13,7 @@ export const oauthClientKind = defineKind({
   displayName: 'OAuth client',
   description: 'OAuth 2.0 client credentials and the token endpoint they are exchanged at.',
   source: 'builtin',
+  rotateEveryDays: 180,
   // A shield with a tick.
   logo: tileLogo(
     '#0e7490',

@@ -13,6 +13,7 @@ export const sshKeyKind = defineKind({
   displayName: 'SSH key',
   description: 'An SSH private key and the account it logs in to.',
   source: 'builtin',
+  rotateEveryDays: 365,
   // A terminal prompt.
   logo: tileLogo(
     '#1e293b',
