@@ -8,17 +8,10 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);
-const all = readdirSync(here)
+const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.js'))
+  .filter((f) => filters.length === 0 || filters.some((w) => f.includes(w)))
   .sort();
-// A word that names a benchmark exactly (`migration` → migration.bench.js) picks only that one;
-// otherwise every benchmark whose name contains the word (`store` → store-migration.bench.js).
-const files =
-  filters.length === 0
-    ? all
-    : all.filter((f) =>
-        filters.some((w) => (all.includes(`${w}.bench.js`) ? f === `${w}.bench.js` : f.includes(w))),
-      );
 if (files.length === 0) {
   console.error(`no benchmark matches ${filters.join(', ')}`);
   process.exit(2);
