@@ -47,6 +47,8 @@ import type { Kind } from './kinds/kind-types.js';
 import { type Logger, silentLogger } from './logging/logger.js';
 import { createMigrationService, type MigrationService } from './migration/migration-service.js';
 import type { MigrationStep } from './migration/migration-types.js';
+import { createReminderService, type ReminderService } from './reminders/reminder-service.js';
+import type { Mailer, ReminderRunResult } from './reminders/reminder-types.js';
 import { createSecretService, type SecretService } from './secrets/secret-service.js';
 import { type ReconcileResult, reconcileValueJournal } from './secrets/value-reconciler.js';
 import type { WriteStep } from './secrets/value-writer.js';
@@ -83,6 +85,11 @@ export interface CreateCofferOptions {
    * link keeps the cost it was made with.
    */
   shareLinkPassphraseCost?: { N: number; r: number; p: number };
+  /**
+   * Sends the expiry and rotation reminders (docs/reminders.md); without one nothing is
+   * mailed. `@coffer/server` passes `smtpMailer()`; an embedding application may too.
+   */
+  mailer?: Mailer;
   /** Crash tests only: called at each step of a value write. */
   onWriteStep?: (step: WriteStep, ref: { secretId: string; version: number }) => void;
   /** Crash tests only: called at each step of moving a secret to another backend. */
@@ -98,6 +105,8 @@ export interface Coffer {
   readonly shares: ShareService;
   /** One-time share links to a secret's values for people without an account (docs/share-links.md). */
   readonly shareLinks: ShareLinkService;
+  /** What expires or is due for rotation, and the job that mails owners about it (docs/reminders.md). */
+  readonly reminders: ReminderService;
   readonly identity: IdentityService;
   readonly audit: AuditService;
   readonly keyring: KeyringService;
@@ -115,6 +124,8 @@ export interface Coffer {
     sweepShareLinks(): Promise<{ expired: number; revoked: number }>;
     /** Drops change events older than `events.retentionHours`. */
     pruneEvents(): Promise<{ pruned: number }>;
+    /** Mails owners about what expires or is due for rotation (the reminder job, once). */
+    sendReminders(): Promise<ReminderRunResult>;
   };
   close(): Promise<void>;
 }
@@ -305,6 +316,18 @@ export async function createCoffer(
       });
     });
     closers.push(async () => unsubscribeLinks());
+    const reminders = createReminderService({
+      database,
+      resolveActor,
+      audit: auditLog,
+      kinds,
+      use: (actor, ref, o) => secrets.use(actor, ref, o),
+      systemGroupId: () => identity.systemGroupId(),
+      mailer: options.mailer,
+      clock,
+      logger,
+      settings: config.reminders,
+    });
     const audit = createAuditService({ database, audit: auditLog, identity });
     const keyringService = createKeyringService({
       keyring,
@@ -356,6 +379,7 @@ export async function createCoffer(
           new Date(clock().getTime() - config.events.retentionHours * 3_600_000).toISOString(),
         ),
       }),
+      sendReminders: () => reminders.run(),
     };
 
     if (options.maintenance !== false) {
@@ -383,6 +407,14 @@ export async function createCoffer(
         setInterval(purge, purgeEveryMs),
         setInterval(resumeRewrap, reconcileEveryMs),
       ];
+      if (config.reminders.enabled) {
+        const remind = run('sending expiry and rotation reminders', () => maintenance.sendReminders());
+        // Not at once: a server that restarts in a loop should not hammer the mail server.
+        timers.push(
+          setTimeout(remind, 60_000),
+          setInterval(remind, config.reminders.intervalMinutes * 60_000),
+        );
+      }
       for (const t of timers) t.unref();
       closers.push(async () => {
         for (const t of timers) clearInterval(t);
@@ -399,6 +431,7 @@ export async function createCoffer(
       secrets,
       shares,
       shareLinks,
+      reminders,
       identity,
       audit,
       keyring: keyringService,

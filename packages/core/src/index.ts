@@ -218,6 +218,19 @@ export type {
   MigrationStep,
   StartMigrationOptions,
 } from './migration/migration-types.js';
+export { maxReminderDays } from './reminders/reminder-schedule.js';
+export type { ReminderService } from './reminders/reminder-service.js';
+export {
+  type DueCounts,
+  type DueSecret,
+  type DueSecretsQuery,
+  type Mailer,
+  type MailMessage,
+  type ReminderReason,
+  type ReminderRunResult,
+  reminderReasons,
+  type SmtpSettings,
+} from './reminders/reminder-types.js';
 export { MASK } from './secrets/masking.js';
 export { secretNamePattern } from './secrets/secret-names.js';
 export type { SecretService, UsedSecret } from './secrets/secret-service.js';

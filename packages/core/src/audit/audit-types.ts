@@ -23,6 +23,8 @@ export const auditActions = [
   'share_link.view',
   'share_link.revoke',
   'share_link.expire',
+  'reminder.sent',
+  'reminder.run',
   'auth.login',
   'auth.login_failed',
   'auth.logout',

@@ -93,6 +93,27 @@ export const cofferConfigSchema = z
      * 0 turns the cache off.
      */
     identityCacheSeconds: z.number().min(0).max(300).default(10),
+    /** Expiry and rotation reminders mailed to owners (docs/reminders.md). */
+    reminders: z
+      .object({
+        /** Mail owners about what expires or is due; listing what is due works either way. */
+        enabled: z.boolean().default(true),
+        /** The `smtp` secret the mails go through; it must be shared with the `system` group at `use`. */
+        smtpSecret: z.string().min(1).max(256).default('system-smtp'),
+        /** Days ahead a reminder goes out, and the default window of the due lists and the metric. */
+        withinDays: z.number().int().min(0).max(3650).default(30),
+        /** How often the mail job looks for what is due. */
+        intervalMinutes: z.number().int().min(1).max(1440).default(60),
+        /** The sender address; default: the SMTP secret's `from`, else its username. */
+        from: z.email().max(320).optional(),
+        /** The web UI's address, for a link to the secret in each mail (e.g. `https://coffer.example.com`). */
+        webUrl: z
+          .url({ protocol: /^https?$/ })
+          .max(2048)
+          .optional(),
+      })
+      .strict()
+      .default({ enabled: true, smtpSecret: 'system-smtp', withinDays: 30, intervalMinutes: 60 }),
     /** The first admin's password on an empty database; generated and shown once when absent. */
     adminPassword: z.string().min(12).max(1024).optional(),
   })

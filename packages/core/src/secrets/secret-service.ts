@@ -9,6 +9,12 @@ import type { SecretEventType } from '../events/event-types.js';
 import type { Actor, ResolvedActor } from '../identity/actor.js';
 import type { Kind, SecretValues } from '../kinds/kind-types.js';
 import type { Logger } from '../logging/logger.js';
+import {
+  afterValuesChange,
+  parseExpiresAt,
+  reminderColumns,
+  rotateEveryIssues,
+} from '../reminders/reminder-schedule.js';
 import { type Clock, isoNow } from '../shared/clock.js';
 import { hasControlCharacters } from '../shared/control-characters.js';
 import { decodeCursor, encodeCursor, type Page, type PageRequest, pageLimit } from '../shared/page.js';
@@ -127,8 +133,22 @@ export function createSecretService(deps: SecretServiceDeps) {
       updatedBy: row.updated_by,
       deletedAt: row.deleted_at,
       purgeAfter: row.purge_after,
+      expiresAt: row.expires_at,
+      rotateEveryDays: row.rotate_every_days,
+      rotationDueAt: row.rotation_due_at,
       access: { level: access.level, basis: access.basis },
     };
+  }
+
+  /** When the current values were written: the current version's creation. */
+  async function valuesChangedAt(tx: Tx, row: SecretRow): Promise<string> {
+    const current = await tx
+      .selectFrom('secret_versions')
+      .select('created_at')
+      .where('secret_id', '=', row.id)
+      .where('version', '=', row.current_version)
+      .executeTakeFirst();
+    return current?.created_at ?? row.created_at;
   }
 
   /** Records a change's event in its transaction, with its audit record's position. */
@@ -303,6 +323,8 @@ export function createSecretService(deps: SecretServiceDeps) {
       const version = row.current_version + 1;
       const backend = backends.require(row.backend);
       const now = isoNow(clock);
+      // New values restart the rotation clock (docs/reminders.md).
+      const reminders = afterValuesChange(row, now);
       try {
         await writeVersion(writerDeps, backend, { secretId: row.id, version }, next.values, async (tx) => {
           const result = await tx
@@ -312,6 +334,7 @@ export function createSecretService(deps: SecretServiceDeps) {
               revision: row.revision + 1,
               updated_at: now,
               updated_by: who.id,
+              ...reminders,
             })
             .where('id', '=', row.id)
             .where('current_version', '=', row.current_version)
@@ -355,6 +378,7 @@ export function createSecretService(deps: SecretServiceDeps) {
         revision: row.revision + 1,
         updated_at: now,
         updated_by: who.id,
+        ...reminders,
       };
       events.changed();
       return toMetadata(updated, access);
@@ -425,7 +449,10 @@ export function createSecretService(deps: SecretServiceDeps) {
         ...secretNameIssues(input.name),
         ...descriptionIssues(input.description ?? ''),
         ...labelIssues(input.labels ?? {}),
+        ...(input.rotateEveryDays === undefined ? [] : rotateEveryIssues(input.rotateEveryDays)),
       ];
+      const expiry = parseExpiresAt(input.expiresAt ?? null);
+      if (!expiry.ok) issues.push(expiry.issue);
       let kind: Kind | undefined;
       let values: SecretValues | undefined;
       try {
@@ -479,6 +506,12 @@ export function createSecretService(deps: SecretServiceDeps) {
         updated_by: who.id,
         deleted_at: null,
         purge_after: null,
+        // Without a word from the creator, the kind's habit applies (an API token: 90 days).
+        ...reminderColumns({
+          expiresAt: expiry.ok ? expiry.value : null,
+          rotateEveryDays: input.rotateEveryDays === undefined ? kind.rotateEveryDays : input.rotateEveryDays,
+          valuesChangedAt: now,
+        }),
       };
       const labels = input.labels ?? {};
       await writeVersion(writerDeps, backend, { secretId: row.id, version: 1 }, values, async (tx) => {
@@ -667,12 +700,17 @@ export function createSecretService(deps: SecretServiceDeps) {
       const issues: FieldIssue[] = [
         ...(input.description === undefined ? [] : descriptionIssues(input.description)),
         ...(input.labels === undefined ? [] : labelIssues(input.labels)),
+        ...(input.rotateEveryDays === undefined ? [] : rotateEveryIssues(input.rotateEveryDays)),
         ...expectationIssues(input),
       ];
+      const expiry = input.expiresAt === undefined ? undefined : parseExpiresAt(input.expiresAt);
+      if (expiry !== undefined && !expiry.ok) issues.push(expiry.issue);
       if (issues.length > 0) throw CofferError.validation(issues);
       const changed = [
         ...(input.description !== undefined ? ['description'] : []),
         ...(input.labels !== undefined ? ['labels'] : []),
+        ...(input.expiresAt !== undefined ? ['expiresAt'] : []),
+        ...(input.rotateEveryDays !== undefined ? ['rotateEveryDays'] : []),
       ];
       const { updated, access } = await changeRecord(
         who,
@@ -680,12 +718,23 @@ export function createSecretService(deps: SecretServiceDeps) {
         'updateMetadata',
         input,
         async (tx, row, now) => {
+          const reminders =
+            expiry === undefined && input.rotateEveryDays === undefined
+              ? {}
+              : reminderColumns({
+                  expiresAt: expiry?.ok === true ? expiry.value : row.expires_at,
+                  rotateEveryDays:
+                    input.rotateEveryDays === undefined ? row.rotate_every_days : input.rotateEveryDays,
+                  // The rotation clock runs from the last values change, not from this edit.
+                  valuesChangedAt: await valuesChangedAt(tx, row),
+                });
           await tx
             .updateTable('secrets')
             .set({
               updated_at: now,
               updated_by: who.id,
               ...(input.description === undefined ? {} : { description: input.description }),
+              ...reminders,
             })
             .where('id', '=', row.id)
             .execute();
@@ -695,7 +744,7 @@ export function createSecretService(deps: SecretServiceDeps) {
             secretAudit(who, 'secret.update_metadata', row, { details: { fields: changed } }),
           );
           await recordEvent(tx, position, 'secret.updated', row, who, row.current_version);
-          return { description: input.description ?? row.description };
+          return { description: input.description ?? row.description, ...reminders };
         },
       );
       events.changed();

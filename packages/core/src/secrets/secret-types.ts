@@ -30,6 +30,12 @@ export interface SecretMetadata {
   deletedAt: string | null;
   /** When a deleted secret is purged for good. */
   purgeAfter: string | null;
+  /** When the secret's credentials expire (its owner says so), or null (docs/reminders.md). */
+  expiresAt: string | null;
+  /** How often the values should be rotated, in days, or null. */
+  rotateEveryDays: number | null;
+  /** When they are due for rotation: the last values change plus `rotateEveryDays`, or null. */
+  rotationDueAt: string | null;
   /** The caller's level on this secret, and why it holds it. */
   access: { level: AccessLevel | null; basis: AccessBasis };
 }
@@ -64,6 +70,10 @@ export interface CreateSecretInput {
   values: Record<string, unknown>;
   /** Admins may create a secret owned by another user. */
   ownerId?: string;
+  /** When its credentials expire: an ISO-8601 date or date and time; null or absent for none. */
+  expiresAt?: string | null;
+  /** Rotate its values every this many days (1 to 3650); absent: the kind's default; null: none. */
+  rotateEveryDays?: number | null;
 }
 
 export interface UpdateValuesInput {
@@ -79,6 +89,10 @@ export interface UpdateMetadataInput {
   description?: string;
   /** Replaces all labels. */
   labels?: Labels;
+  /** A new expiry (ISO-8601 date or date and time), or null to clear it. */
+  expiresAt?: string | null;
+  /** A new rotation interval in days (1 to 3650), or null for none; the clock keeps running from the last values change. */
+  rotateEveryDays?: number | null;
   /** Check-and-set: fail with `version_conflict` unless this is still the current version. */
   expectedVersion?: number;
   /** Check-and-set: fail with `version_conflict` unless nothing changed since this revision. */

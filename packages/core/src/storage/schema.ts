@@ -28,6 +28,7 @@ export interface CofferTables {
   events_horizon: EventsHorizonRow;
   login_throttle: LoginThrottleRow;
   job_leases: JobLeaseRow;
+  reminders_sent: ReminderSentRow;
 }
 
 export interface UserRow {
@@ -103,6 +104,14 @@ export interface SecretRow {
   updated_by: string;
   deleted_at: string | null;
   purge_after: string | null;
+  /** When the secret's credentials expire (set by its owner); see 0008-reminders. */
+  expires_at: string | null;
+  /** Rotate the values every this many days (null: no rotation is expected). */
+  rotate_every_days: number | null;
+  /** The last values change plus `rotate_every_days`; kept by every write. */
+  rotation_due_at: string | null;
+  /** The earlier of `expires_at` and `rotation_due_at`: what "due within N days" looks up. */
+  due_at: string | null;
 }
 
 export interface SecretLabelRow {
@@ -317,4 +326,18 @@ export interface JobLeaseRow {
   started_at: string | null;
   updated_at: string | null;
   progress: string | null;
+}
+
+/**
+ * A reminder mail claimed (and, once `sent_at` is set, sent) about one secret, for one reason
+ * (`expiring`, `expired`, `rotation`) and one period (the due date it is about); see 0008-reminders.
+ */
+export interface ReminderSentRow {
+  secret_id: string;
+  reason: string;
+  period_key: string;
+  claimed_at: string;
+  /** The engine instance that claimed it (a random id per process). */
+  claimed_by: string;
+  sent_at: string | null;
 }
