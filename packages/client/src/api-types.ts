@@ -31,6 +31,10 @@ export type CreatedShareLink = Schemas['CreatedShareLink'];
 export type ShareLinkPreview = Schemas['ShareLinkPreview'];
 /** An opened link: the shared `values` and the views left. */
 export type OpenedShareLink = Schemas['OpenedShareLink'];
+/** A secret that expired, expires or is due for rotation, with its `reasons` and `dueAt`. */
+export type DueSecret = Schemas['DueSecret'];
+/** What a run of the reminder job did: mails `sent`, `failed`, owners without an address... */
+export type ReminderRun = Schemas['ReminderRun'];
 export type Kind = Schemas['Kind'];
 export type KindField = Kind['fields'][number];
 export type ConnectionTestResult = Schemas['ConnectionTestResult'];
@@ -74,6 +78,8 @@ export type StartMigrationInput = NonNullable<Body<'POST /migration'>>;
 
 /** Filters of `GET /secrets`: `kind`, `label` (one or several), `namePrefix`, `state`, `view`, `access`. */
 export type SecretFilter = Filter<'GET /secrets'>;
+/** Filters of `GET /reminders/due`: `within` (`30d`), `reason`, `view`. */
+export type DueFilter = Filter<'GET /reminders/due'>;
 export type UserFilter = Filter<'GET /users'>;
 export type GroupFilter = Filter<'GET /groups'>;
 export type TokenFilter = Filter<'GET /tokens'>;

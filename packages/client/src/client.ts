@@ -14,6 +14,7 @@ import { type GroupsApi, groupsApi } from './resources/groups-api.js';
 import { type KeyringApi, keyringApi } from './resources/keyring-api.js';
 import { type KindsApi, kindsApi } from './resources/kinds-api.js';
 import { type MigrationApi, migrationApi } from './resources/migration-api.js';
+import { type RemindersApi, remindersApi } from './resources/reminders-api.js';
 import { type SecretsApi, secretsApi } from './resources/secrets-api.js';
 import { type ShareLinksApi, shareLinksApi } from './resources/share-links-api.js';
 import { type SharesApi, sharesApi } from './resources/shares-api.js';
@@ -61,6 +62,8 @@ export interface CofferClient {
   readonly backends: BackendsApi;
   readonly migration: MigrationApi;
   readonly keyring: KeyringApi;
+  /** What expires or is due for rotation, and mailing the owners now (admins). */
+  readonly reminders: RemindersApi;
   /** The API's base URL, e.g. `http://127.0.0.1:8470/api/v1`. */
   readonly apiUrl: string;
   /**
@@ -160,6 +163,7 @@ export function createClient(options: ClientOptions = {}): CofferClient {
     backends: backendsApi(transport),
     migration: migrationApi(transport),
     keyring: keyringApi(transport),
+    reminders: remindersApi(transport),
     apiUrl: transport.apiUrl,
     resolve: async (template: string, call?: CallOptions) =>
       (await resolveTemplates({ template }, reveal, call)).template,

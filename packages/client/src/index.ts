@@ -15,6 +15,8 @@ export {
   type CreateShareLinkInput,
   type CreateTokenInput,
   type CreateUserInput,
+  type DueFilter,
+  type DueSecret,
   type FieldValue,
   type FieldValues,
   type Group,
@@ -33,6 +35,7 @@ export {
   type MigrationStatus,
   type OpenedShareLink,
   type Problem,
+  type ReminderRun,
   type SecretFilter,
   type SecretMetadata,
   type SecretValues,
@@ -75,6 +78,7 @@ export type { GroupsApi } from './resources/groups-api.js';
 export type { KeyringApi } from './resources/keyring-api.js';
 export type { KindsApi } from './resources/kinds-api.js';
 export type { MigrationApi } from './resources/migration-api.js';
+export type { DueQuery, RemindersApi } from './resources/reminders-api.js';
 export type { WriteOptions } from './resources/resource-support.js';
 export type { ModifyContext, ModifyOptions, ReadValuesOptions, SecretsApi } from './resources/secrets-api.js';
 export { parseShareLink, type ShareLinkRef, type ShareLinksApi } from './resources/share-links-api.js';

@@ -156,6 +156,11 @@ describe('the OpenAPI document', () => {
         status: (c) => c.keyring.status(),
         rotate: (c) => c.keyring.rotate(),
       },
+      reminders: {
+        due: (c) => c.reminders.due({ within: '30d' }),
+        iterateDue: (c) => drain(c.reminders.iterateDue()),
+        run: (c) => c.reminders.run(),
+      },
     };
 
     // Every method of every resource is in the table above (a new method must be added there).

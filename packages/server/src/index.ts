@@ -30,6 +30,7 @@ export type {
 } from './connection-tests/connection-tester.js';
 export { scrubSecrets } from './connection-tests/scrub.js';
 export { HttpProblem, httpStatusOf, type Problem, problemOf, problemTitles } from './http/problem.js';
+export { type SmtpMailerOptions, smtpMailer } from './mail/smtp-mailer.js';
 export { type CofferPluginOptions, cofferPlugin } from './plugin/coffer-plugin.js';
 export type { ShareLinkRouteOptions } from './routes/share-link-routes.js';
 export {

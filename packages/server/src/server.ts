@@ -12,6 +12,7 @@ import Fastify, {
 } from 'fastify';
 import type { ServerSettings } from './config/server-config.js';
 import { HttpProblem, problemContentType, problemOf } from './http/problem.js';
+import { smtpMailer } from './mail/smtp-mailer.js';
 import { createHttpMetrics, type HttpMetrics, type SecretCount } from './metrics/http-metrics.js';
 import { type CofferPluginOptions, cofferPlugin } from './plugin/coffer-plugin.js';
 import { vaultListBridge } from './vault-api/list-method-bridge.js';
@@ -65,6 +66,8 @@ export async function createCofferServer(
     logger,
     sessions: settings.sessions,
     ...(options.env === undefined ? {} : { env: options.env }),
+    // Expiry and rotation reminders go out through the SMTP secret the system group may use.
+    mailer: smtpMailer(),
   });
   try {
     const app = buildApp(coffer, settings, logger, options.plugin ?? {});
@@ -227,6 +230,7 @@ function metricSources(coffer: Coffer) {
   return {
     activeBackend: coffer.backends.active.name,
     onMigrationProgress: (listener) => coffer.migration.onProgress(listener),
+    dueCounts: () => coffer.reminders.counts(),
     async secretCounts(): Promise<SecretCount[]> {
       const rows = await coffer.database.db
         .selectFrom('secrets')

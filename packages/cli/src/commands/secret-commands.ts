@@ -8,6 +8,12 @@ import { confirm, promptHidden, promptVisible } from '../input/prompt.js';
 import { fillAskedValues, parseAssignments, parseLabels, readValuesFile } from '../input/values.js';
 import { cellText, formatFields, formatTable } from '../output/table.js';
 import { findUser } from './principals.js';
+import {
+  expiresOption,
+  registerSecretDueCommand,
+  rotateEveryOption,
+  type Setting,
+} from './reminder-commands.js';
 
 const mask = '••••••••';
 
@@ -76,6 +82,13 @@ function metadataFields(s: SecretMetadata): [string, unknown][] {
     ['access', s.access.level === null ? '-' : `${s.access.level} (${s.access.basis})`],
     ['created', `${s.createdAt} by ${s.createdBy}`],
     ['updated', `${s.updatedAt} by ${s.updatedBy}`],
+    ...(s.expiresAt === null ? [] : ([['expires', s.expiresAt]] as [string, unknown][])),
+    ...(s.rotateEveryDays === null
+      ? []
+      : ([['rotation', `every ${s.rotateEveryDays} days, next due ${s.rotationDueAt}`]] as [
+          string,
+          unknown,
+        ][])),
     ...(s.deletedAt === null
       ? []
       : ([
@@ -122,6 +135,8 @@ interface CreateOptions extends ValueInputOptions {
   description?: string;
   label?: string[];
   owner?: string;
+  expires?: Setting<string>;
+  rotateEvery?: Setting<number>;
 }
 
 async function create(ctx: CommandContext, [name, ...assignments]: string[], options: CreateOptions) {
@@ -135,6 +150,8 @@ async function create(ctx: CommandContext, [name, ...assignments]: string[], opt
       ...(options.description === undefined ? {} : { description: options.description }),
       ...(options.label === undefined ? {} : { labels: parseLabels(options.label) }),
       ...(options.owner === undefined ? {} : { ownerId: (await findUser(client, options.owner)).id }),
+      ...(options.expires === undefined ? {} : { expiresAt: options.expires.value }),
+      ...(options.rotateEvery === undefined ? {} : { rotateEveryDays: options.rotateEvery.value }),
     })
     .catch((err: unknown) => {
       throw unknownKindAsNotFound(err);
@@ -218,6 +235,8 @@ interface UpdateOptions extends ValueInputOptions {
   label?: string[];
   removeLabel?: string[];
   ifVersion?: number;
+  expires?: Setting<string>;
+  rotateEvery?: Setting<number>;
 }
 
 async function update(ctx: CommandContext, [ref, ...assignments]: string[], options: UpdateOptions) {
@@ -236,11 +255,15 @@ async function update(ctx: CommandContext, [ref, ...assignments]: string[], opti
   const removeKeys = options.removeKey ?? [];
   const changesValues = Object.keys(values).length > 0 || removeKeys.length > 0;
   const changesMetadata =
-    options.description !== undefined || options.label !== undefined || options.removeLabel !== undefined;
+    options.description !== undefined ||
+    options.label !== undefined ||
+    options.removeLabel !== undefined ||
+    options.expires !== undefined ||
+    options.rotateEvery !== undefined;
   if (!changesValues && !changesMetadata) {
     throw new CliError(
       'usage',
-      'nothing to change: give field=value, --remove-key, --description or --label',
+      'nothing to change: give field=value, --remove-key, --description, --label, --expires or --rotate-every',
     );
   }
   const ifVersion = options.ifVersion === undefined ? {} : { ifVersion: options.ifVersion };
@@ -266,6 +289,8 @@ async function update(ctx: CommandContext, [ref, ...assignments]: string[], opti
       {
         ...(options.description === undefined ? {} : { description: options.description }),
         ...(labels === undefined ? {} : { labels }),
+        ...(options.expires === undefined ? {} : { expiresAt: options.expires.value }),
+        ...(options.rotateEvery === undefined ? {} : { rotateEveryDays: options.rotateEvery.value }),
       },
       // The values write already moved the version on; its check was made there.
       changesValues ? {} : ifVersion,
@@ -384,7 +409,17 @@ export function registerSecretCommands(program: Command): void {
       .option('-l, --label <name=value>', 'a label (repeatable)', collect)
       .option('-f, --from-file <file>', 'values from a JSON, YAML or dotenv file (- for standard input)')
       .option('-i, --interactive', 'ask for every field of the kind (secret ones without echo)')
-      .option('--owner <user>', 'admins: create it for another user (username or id)'),
+      .option('--owner <user>', 'admins: create it for another user (username or id)')
+      .option(
+        '--expires <date>',
+        'when its credentials expire: 2026-12-31 or 2026-12-31T18:00:00Z',
+        expiresOption,
+      )
+      .option(
+        '--rotate-every <days>',
+        "rotate its values every 90, 90d or 12w days, or never (default: the kind's)",
+        rotateEveryOption,
+      ),
   );
   examples(createCommand, [
     'coffer secret create mail --kind smtp host=smtp.example.com port=587 username=app password=-',
@@ -445,6 +480,12 @@ export function registerSecretCommands(program: Command): void {
       .option('-d, --description <text>', 'a new description')
       .option('-l, --label <name=value>', 'set a label (repeatable)', collect)
       .option('--remove-label <name>', 'remove a label (repeatable)', collect)
+      .option('--expires <date>', 'a new expiry: 2026-12-31 or 2026-12-31T18:00:00Z, or never', expiresOption)
+      .option(
+        '--rotate-every <days>',
+        'rotate its values every 90, 90d or 12w days, or never',
+        rotateEveryOption,
+      )
       .option('--if-version <n>', 'only if the current version is still n (check-and-set)', positiveInt),
   );
   examples(updateCommand, [
@@ -453,6 +494,7 @@ export function registerSecretCommands(program: Command): void {
     'coffer secret update api --remove-key legacyToken',
     'coffer secret update mail --label env=prod --remove-label draft',
     'coffer secret update mail password=- --if-version 3',
+    'coffer secret update github-token token=- --expires 2027-06-30',
   ]);
   act<UpdateOptions>(updateCommand, update);
 
@@ -537,4 +579,6 @@ export function registerSecretCommands(program: Command): void {
   );
   examples(testCommand, ['coffer secret test mail']);
   act(testCommand, test);
+
+  registerSecretDueCommand(secret);
 }

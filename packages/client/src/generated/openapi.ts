@@ -220,6 +220,8 @@ export interface Schemas {
     source: 'builtin' | 'app' | 'file';
     /** Whether POST /secrets/{ref}/test can check secrets of this kind */
     connectionTest: boolean;
+    /** The rotation interval new secrets of this kind get by default, in days */
+    rotateEveryDays: number | null;
     fields: Array<{
       name: string;
       type: 'string' | 'number' | 'integer' | 'boolean' | 'enum';
@@ -240,6 +242,42 @@ export interface Schemas {
     /** JSON Schema (2020-12) of the values, with form hints */
     jsonSchema: Record<string, unknown>;
   };
+  /** A secret that expired, expires or is due for rotation; never its values. */
+  DueSecret: {
+    id: string;
+    name: string;
+    kind: string;
+    description: string;
+    ownerId: string;
+    /** When its credentials expire */
+    expiresAt: string | null;
+    /** Its rotation interval in days */
+    rotateEveryDays: number | null;
+    /** The last values change plus the interval */
+    rotationDueAt: string | null;
+    /** The earliest date among its reasons; the list is sorted by it */
+    dueAt: string;
+    /** `expired`, `expiring` (within the window), `rotation` (due within the window, or overdue) */
+    reasons: Array<'expired' | 'expiring' | 'rotation'>;
+    access: {
+      level: ('use' | 'read' | 'write' | 'manage') | null;
+      basis: 'admin' | 'owner' | 'share' | 'none';
+    };
+  };
+  /** What one run of the reminder job did. */
+  ReminderRun: {
+    /** Reminders due and not sent before (one per secret, reason and due date) */
+    due: number;
+    sent: number;
+    /** Sent by another server on the database */
+    claimedElsewhere: number;
+    /** Owners without an email address (or disabled): not sent */
+    noRecipient: number;
+    /** Mails that failed; tried again on the next run */
+    failed: number;
+    /** Why nothing could be sent, e.g. no usable SMTP secret */
+    warning?: string;
+  };
   /** A secret's metadata; never its values. */
   SecretMetadata: {
     id: string;
@@ -259,6 +297,12 @@ export interface Schemas {
     updatedBy: string;
     deletedAt: string | null;
     purgeAfter: string | null;
+    /** When its credentials expire (docs/reminders.md) */
+    expiresAt: string | null;
+    /** How often its values should be rotated, in days */
+    rotateEveryDays: number | null;
+    /** The last values change plus `rotateEveryDays` */
+    rotationDueAt: string | null;
     access: {
       level: ('use' | 'read' | 'write' | 'manage') | null;
       basis: 'admin' | 'owner' | 'share' | 'none';
@@ -467,6 +511,10 @@ export interface Operations {
       values: Record<string, string | number | boolean>;
       /** Admins only: create it for another user */
       ownerId?: string;
+      /** When its credentials expire: `2026-12-31` or `2026-12-31T18:00:00Z`; null for none */
+      expiresAt?: string | null;
+      /** Rotate its values every this many days; absent: the kind's default; null: never */
+      rotateEveryDays?: number | null;
     };
     status: 201;
     response: Schemas['SecretMetadata'];
@@ -524,6 +572,10 @@ export interface Operations {
       description?: string;
       /** Replaces every label */
       labels?: Record<string, string>;
+      /** When its credentials expire: `2026-12-31` or `2026-12-31T18:00:00Z`; null for none */
+      expiresAt?: string | null;
+      /** Rotate its values every this many days; null: never */
+      rotateEveryDays?: number | null;
     };
     status: 200;
     response: Schemas['SecretMetadata'];
@@ -1405,5 +1457,45 @@ export interface Operations {
     body: never;
     status: 200;
     response: string;
+  };
+  /**
+   * Secrets that expired, expire or are due for rotation
+   *
+   * Live secrets whose expiry passed or comes within `within` days, or whose values are due for rotation within it (or overdue), earliest first. Only what the caller may read (admins: all): a secret held at `use` alone is never listed.
+   */
+  'GET /reminders/due': {
+    path: never;
+    query: {
+      /** `nextCursor` of the previous page */
+      cursor?: string;
+      /** Items per page, 1 to 1000 (default 100) */
+      limit?: number;
+      /** Days ahead, e.g. `30d` (default: the server's `reminders.withinDays`, 30) */
+      within?: string;
+      /** Only secrets due for this reason */
+      reason?: 'expired' | 'expiring' | 'rotation';
+      /** `mine`: only what you own or was shared with you */
+      view?: 'accessible' | 'mine';
+    };
+    headers: never;
+    body: never;
+    status: 200;
+    response: {
+      items: Schemas['DueSecret'][];
+      nextCursor: string | null;
+    };
+  };
+  /**
+   * Mail the reminders that are due now (admins)
+   *
+   * Runs the reminder job at once instead of waiting for its timer: each owner gets one mail per secret, reason and due date, through the SMTP secret shared with the `system` group. Audited as `reminder.run`, each mail as `reminder.sent`.
+   */
+  'POST /reminders/run': {
+    path: never;
+    query: never;
+    headers: never;
+    body: Record<string, never>;
+    status: 200;
+    response: Schemas['ReminderRun'];
   };
 }

@@ -14,6 +14,11 @@ export interface MetricSources {
   activeBackend: string;
   /** Calls back with migration progress made in this process; returns an unsubscribe function. */
   onMigrationProgress(listener: (status: MigrationProgress) => void): () => void;
+  /**
+   * Live secrets due by reason (`expired`, `expiring`, `rotation`) within the reminder window
+   * (docs/reminders.md); absent when the engine has no reminders.
+   */
+  dueCounts?(): Promise<Record<string, number>>;
 }
 
 /** The part of a migration's status the metrics show. */
@@ -106,6 +111,22 @@ export function createHttpMetrics(sources: MetricSources) {
       this.set(pending);
     },
   });
+
+  const dueCounts = sources.dueCounts;
+  if (dueCounts !== undefined) {
+    new Gauge({
+      name: 'coffer_secrets_due',
+      help: 'Live secrets that expired (expired), expire within the reminder window (expiring) or are due for rotation within it or overdue (rotation)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        // A database that is down shows in coffer_database_up; this gauge is then empty.
+        const counts = await dueCounts().catch(() => undefined);
+        for (const [reason, count] of Object.entries(counts ?? {})) this.set({ reason }, count);
+      },
+    });
+  }
 
   let migration: MigrationProgress | undefined;
   const unsubscribe = sources.onMigrationProgress((status) => {

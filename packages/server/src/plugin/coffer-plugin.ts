@@ -25,6 +25,7 @@ import { eventRoutes } from '../routes/event-routes.js';
 import { groupRoutes } from '../routes/group-routes.js';
 import { keyringRoutes } from '../routes/keyring-routes.js';
 import { kindRoutes } from '../routes/kind-routes.js';
+import { reminderRoutes } from '../routes/reminder-routes.js';
 import { secretRoutes } from '../routes/secret-routes.js';
 import { type ShareLinkRouteOptions, shareLinkRoutes } from '../routes/share-link-routes.js';
 import { shareRoutes } from '../routes/share-routes.js';
@@ -189,6 +190,7 @@ export const cofferPlugin: FastifyPluginAsync<CofferPluginOptions> = async (fast
   keyringRoutes(app, context);
   backendRoutes(app, context);
   eventRoutes(app, context);
+  reminderRoutes(app, context);
 
   // The document does not change once the routes are registered: build it on first use.
   let openApiText: string | undefined;

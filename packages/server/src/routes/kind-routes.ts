@@ -15,6 +15,11 @@ const kindSchema = z
     freeForm: z.boolean().describe('Accepts any field names; every field is secret'),
     source: z.enum(['builtin', 'app', 'file']).describe('Where the kind was defined'),
     connectionTest: z.boolean().describe('Whether POST /secrets/{ref}/test can check secrets of this kind'),
+    rotateEveryDays: z
+      .number()
+      .int()
+      .nullable()
+      .describe('The rotation interval new secrets of this kind get by default, in days'),
     fields: z.array(
       z.object({
         name: z.string(),
@@ -50,6 +55,7 @@ function kindView(kind: Kind, testers: RouteContext['testers']) {
     freeForm: kind.freeForm,
     source: sourceOf(kind.source),
     connectionTest: Object.hasOwn(testers, kind.id),
+    rotateEveryDays: kind.rotateEveryDays,
     fields: kind.fields.map((f) => ({ ...f, options: f.options === undefined ? undefined : [...f.options] })),
     jsonSchema: kind.jsonSchema,
   };

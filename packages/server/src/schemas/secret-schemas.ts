@@ -9,6 +9,21 @@ export const valuesInput = z
   .record(z.string().max(256), fieldValue)
   .describe('Field name → value; a secret field sent back as the mask keeps its stored value');
 
+/** An expiry in a request: checked (and normalized) by the engine. */
+const expiresAtInput = z
+  .string()
+  .max(40)
+  .nullable()
+  .describe('When its credentials expire: `2026-12-31` or `2026-12-31T18:00:00Z`; null for none');
+
+const rotateEvery = 'must be a whole number of days from 1 to 3650, or null';
+const rotateEveryDaysInput = z
+  .number({ error: rotateEvery })
+  .int(rotateEvery)
+  .min(1, rotateEvery)
+  .max(3650, rotateEvery)
+  .nullable();
+
 export const labelsSchema = z
   .record(z.string().max(63), z.string().max(255))
   .describe('Label name → value, e.g. `{"env": "prod"}`');
@@ -35,6 +50,9 @@ export const secretMetadataSchema = z
     updatedBy: z.string(),
     deletedAt: z.string().nullable(),
     purgeAfter: z.string().nullable(),
+    expiresAt: z.string().nullable().describe('When its credentials expire (docs/reminders.md)'),
+    rotateEveryDays: z.number().int().nullable().describe('How often its values should be rotated, in days'),
+    rotationDueAt: z.string().nullable().describe('The last values change plus `rotateEveryDays`'),
     access: z.object({
       level: accessLevel.nullable(),
       basis: z.enum(['admin', 'owner', 'share', 'none']),
@@ -96,6 +114,10 @@ export const createSecretBody = z.strictObject({
   labels: labelsSchema.optional(),
   values: valuesInput,
   ownerId: z.string().max(64).optional().describe('Admins only: create it for another user'),
+  expiresAt: expiresAtInput.optional(),
+  rotateEveryDays: rotateEveryDaysInput
+    .optional()
+    .describe("Rotate its values every this many days; absent: the kind's default; null: never"),
 });
 
 export const readValuesQuery = z.strictObject({
@@ -122,11 +144,22 @@ export const updateMetadataBody = z
   .strictObject({
     description: z.string().max(2000).optional(),
     labels: labelsSchema.optional().describe('Replaces every label'),
+    expiresAt: expiresAtInput.optional(),
+    rotateEveryDays: rotateEveryDaysInput
+      .optional()
+      .describe('Rotate its values every this many days; null: never'),
   })
-  .refine((b) => b.description !== undefined || b.labels !== undefined, {
-    message: 'give a description or labels to change',
-    path: ['description'],
-  });
+  .refine(
+    (b) =>
+      b.description !== undefined ||
+      b.labels !== undefined ||
+      b.expiresAt !== undefined ||
+      b.rotateEveryDays !== undefined,
+    {
+      message: 'give a description, labels, expiresAt or rotateEveryDays to change',
+      path: ['description'],
+    },
+  );
 
 export const renameBody = z.strictObject({ newName: z.string().max(256) });
 
