@@ -36,6 +36,7 @@ const commonActions = [
   'share_link.view',
   'share_link.revoke',
   'share_link.expire',
+  'reminder.sent',
   'user.create',
   'user.update',
   'user.disable',

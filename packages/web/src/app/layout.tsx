@@ -13,6 +13,7 @@ interface NavItem {
 const mainNav: NavItem[] = [
   { href: '/', label: 'My secrets', prefix: '/secrets' },
   { href: '/new', label: 'New secret' },
+  { href: '/due', label: 'Due soon' },
   { href: '/trash', label: 'Trash' },
   { href: '/tokens', label: 'API tokens' },
 ];

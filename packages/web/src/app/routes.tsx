@@ -11,6 +11,7 @@ import { SecretPage } from '../pages/secret-page';
 import { SecretsPage } from '../pages/secrets-page';
 import { TokensPage } from '../pages/tokens-page';
 import { TrashPage } from '../pages/trash-page';
+import { DuePage } from '../reminders/due-page';
 import { matchPath, navigate, safeNext, useLocation } from './router';
 import { useSession } from './session';
 
@@ -29,6 +30,7 @@ const routes: Route[] = [
   { path: '/new', title: 'New secret', render: () => <NewSecretPage kindId={undefined} /> },
   { path: '/new/:kind', title: 'New secret', render: (p) => <NewSecretPage kindId={p.kind} /> },
   { path: '/secrets/:id', title: 'Secret', render: (p) => <SecretPage key={p.id} id={p.id!} /> },
+  { path: '/due', title: 'Due soon', render: () => <DuePage /> },
   { path: '/trash', title: 'Trash', render: () => <TrashPage /> },
   { path: '/tokens', title: 'API tokens', render: () => <TokensPage /> },
   { path: '/admin/users', title: 'Users', admin: true, render: () => <UsersPage /> },

@@ -7,6 +7,7 @@ import { useAction } from '../app/use-resource';
 import { FreeFormFields, type FreeFormRow } from '../forms/free-form-fields';
 import { type FormState, formOfSchema, initialFormState, valuesOfForm } from '../forms/schema-fields';
 import { SchemaFields } from '../forms/schema-form';
+import { ReminderFields, reminderSettings } from '../reminders/reminder-fields';
 import { KindGallery } from '../secrets/kind-gallery';
 import { useKinds } from '../secrets/kinds';
 import { parseLabels } from '../secrets/labels';
@@ -58,6 +59,10 @@ function NewSecretForm({ kind }: { kind: Kind }) {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [labels, setLabels] = useState('');
+  const [expires, setExpires] = useState('');
+  const [rotateEvery, setRotateEvery] = useState(
+    kind.rotateEveryDays === null ? '' : String(kind.rotateEveryDays),
+  );
   const [state, setState] = useState<FormState>(() => initialFormState(spec.fields));
   const [rows, setRows] = useState<FreeFormRow[]>([{ key: '', value: '' }]);
   const create = useAction(
@@ -67,6 +72,7 @@ function NewSecretForm({ kind }: { kind: Kind }) {
         kind: kind.id,
         ...(description.trim() === '' ? {} : { description: description.trim() }),
         ...(labels.trim() === '' ? {} : { labels: parseLabels(labels) }),
+        ...reminderSettings(expires, rotateEvery),
         values: spec.freeForm ? valuesOfRows(rows) : valuesOfForm(spec.fields, state),
       }),
   );
@@ -116,6 +122,14 @@ function NewSecretForm({ kind }: { kind: Kind }) {
           issues={issues}
           onDescription={setDescription}
           onLabels={setLabels}
+        />
+        <ReminderFields
+          expires={expires}
+          rotateEvery={rotateEvery}
+          issues={issues}
+          kindDefault={kind.rotateEveryDays}
+          onExpires={setExpires}
+          onRotateEvery={setRotateEvery}
         />
         <h2 className="form-section">Values</h2>
         {spec.freeForm ? (

@@ -5,6 +5,7 @@ import { Link, navigate } from '../app/router';
 import { useSession } from '../app/session';
 import { useAction, useResource } from '../app/use-resource';
 import { type FormSpec, formOfSchema } from '../forms/schema-fields';
+import { DueBadges, dueDate } from '../reminders/due-badges';
 import { ConnectionTest } from '../secrets/connection-test';
 import { EditSecretForm } from '../secrets/edit-secret-form';
 import { loadKinds } from '../secrets/kinds';
@@ -228,6 +229,7 @@ function SecretView({ initial, kind }: { initial: SecretMetadata; kind: Kind | u
               fields={spec.fields}
               freeForm={spec.freeForm}
               maxFields={spec.maxFields}
+              kindRotateEveryDays={kind?.rotateEveryDays ?? null}
               onCancel={() => setEditing(false)}
               onReload={() => {
                 setEditing(false);
@@ -276,6 +278,22 @@ function SecretView({ initial, kind }: { initial: SecretMetadata; kind: Kind | u
             </dd>
             <dt>Stored in</dt>
             <dd>{secret.backend}</dd>
+            <dt>Expires</dt>
+            <dd>
+              {secret.expiresAt === null ? <span className="muted">never</span> : dueDate(secret.expiresAt)}
+              <DueBadges secret={{ expiresAt: secret.expiresAt, rotationDueAt: null }} />
+            </dd>
+            <dt>Rotation</dt>
+            <dd>
+              {secret.rotateEveryDays === null || secret.rotationDueAt === null ? (
+                <span className="muted">none</span>
+              ) : (
+                <>
+                  every {secret.rotateEveryDays} days, next {dueDate(secret.rotationDueAt)}
+                  <DueBadges secret={{ expiresAt: null, rotationDueAt: secret.rotationDueAt }} />
+                </>
+              )}
+            </dd>
             <dt>Labels</dt>
             <dd>
               {Object.keys(secret.labels).length === 0 ? <span className="muted">none</span> : null}

@@ -6,6 +6,7 @@ import { useAction } from '../app/use-resource';
 import { FreeFormFields, type FreeFormRow } from '../forms/free-form-fields';
 import { changesOfForm, type FieldSpec, type FormState, formStateOf } from '../forms/schema-fields';
 import { SchemaFields } from '../forms/schema-form';
+import { expiryInput, ReminderFields, reminderSettings, rotationInput } from '../reminders/reminder-fields';
 import { ErrorMessage } from '../ui/feedback';
 import { useFocusFirstInvalid } from '../ui/use-focus-invalid';
 import { ConflictDialog } from './conflict-dialog';
@@ -25,6 +26,8 @@ export function EditSecretForm(props: {
   fields: readonly FieldSpec[];
   freeForm: boolean;
   maxFields: number | undefined;
+  /** The kind's default rotation interval, as a hint beside the input. */
+  kindRotateEveryDays?: number | null;
   onSaved: (secret: SecretMetadata) => void;
   /** Description and labels were saved, though the values may still be refused. */
   onMetadataSaved: (secret: SecretMetadata) => void;
@@ -47,6 +50,8 @@ export function EditSecretForm(props: {
   const [rows, setRows] = useState<FreeFormRow[]>(loadedRows);
   const [description, setDescription] = useState(secret.description);
   const [labels, setLabels] = useState(formatLabels(secret.labels));
+  const [expires, setExpires] = useState(expiryInput(secret.expiresAt));
+  const [rotateEvery, setRotateEvery] = useState(rotationInput(secret.rotateEveryDays));
   const saveRef = useRef<HTMLButtonElement>(null);
   const [conflict, setConflict] = useState<{ currentVersion: number | undefined } | undefined>();
   const masked = useMemo(
@@ -70,10 +75,23 @@ export function EditSecretForm(props: {
     // condition, and a refused description or label (a 422) has saved nothing yet. Were the
     // values first, their new version would make the next Save a false conflict.
     const newLabels = parseLabels(labels);
-    if (description !== secret.description || formatLabels(newLabels) !== formatLabels(secret.labels)) {
+    // Expiry and rotation are sent only when touched, so an expiry with a time of day (set over
+    // the API) survives an edit of the values.
+    const reminders = reminderSettings(expires, rotateEvery);
+    const reminderChanges = {
+      ...(expires === expiryInput(secret.expiresAt) ? {} : { expiresAt: reminders.expiresAt }),
+      ...(rotateEvery === rotationInput(secret.rotateEveryDays)
+        ? {}
+        : { rotateEveryDays: reminders.rotateEveryDays }),
+    };
+    if (
+      description !== secret.description ||
+      formatLabels(newLabels) !== formatLabels(secret.labels) ||
+      Object.keys(reminderChanges).length > 0
+    ) {
       current = await client.secrets.updateMetadata(
         secret.id,
-        { description, labels: newLabels },
+        { description, labels: newLabels, ...reminderChanges },
         metadataCondition,
       );
       // Saved even if the values below are refused: the page (and this form's baseline) moves on.
@@ -122,6 +140,14 @@ export function EditSecretForm(props: {
         issues={issues}
         onDescription={setDescription}
         onLabels={setLabels}
+      />
+      <ReminderFields
+        expires={expires}
+        rotateEvery={rotateEvery}
+        issues={issues}
+        kindDefault={props.kindRotateEveryDays ?? null}
+        onExpires={setExpires}
+        onRotateEvery={setRotateEvery}
       />
       {props.freeForm ? (
         <FreeFormFields rows={rows} issues={valueIssues} maxFields={props.maxFields} onChange={setRows} />

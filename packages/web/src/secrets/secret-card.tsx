@@ -1,5 +1,6 @@
 import type { Kind, SecretMetadata } from '../api/types';
 import { Link } from '../app/router';
+import { DueBadges } from '../reminders/due-badges';
 import { KindLogo } from '../ui/kind-logo';
 import { Time } from '../ui/time';
 import { LabelChips } from './label-chips';
@@ -21,6 +22,7 @@ export function SecretCard({ secret, kind }: { secret: SecretMetadata; kind: Kin
         Changed <Time value={secret.updatedAt} />
         <br />
         <AccessBadge secret={secret} />
+        <DueBadges secret={secret} />
       </p>
     </li>
   );
