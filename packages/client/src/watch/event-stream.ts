@@ -33,6 +33,13 @@ export type EventMessage =
   | SecretChangedMessage
   | { access: 'reset'; type: 'reset'; prunedThrough: number };
 
+/** Internal to the client: the stream is open (again), at this position. */
+export interface ReadyMessage {
+  access: 'ready';
+  type: 'ready';
+  cursor: number;
+}
+
 export interface EventsOptions extends CallOptions {
   /** Resume after this `seq`; by default only changes from now on. */
   after?: number;
@@ -51,11 +58,25 @@ const transientStatuses = new Set([0, 429, 502, 503, 504]);
  * `Last-Event-ID`), and ends when the signal aborts. Credentials that stop working, or a
  * server without the stream (404), end it with the error.
  */
-export async function* streamEvents(
+export function streamEvents(
   transport: Transport,
   retry: RetryPolicy,
   options: EventsOptions = {},
 ): AsyncGenerator<EventMessage, void, undefined> {
+  return streamWithReady(transport, retry, options, false) as AsyncGenerator<EventMessage, void, undefined>;
+}
+
+/**
+ * {@link streamEvents}, also yielding a `ready` message each time the stream opens when
+ * `withReady` is set: `watch` reads its secrets again then, so a change made while no stream
+ * was open is not missed.
+ */
+export async function* streamWithReady(
+  transport: Transport,
+  retry: RetryPolicy,
+  options: EventsOptions,
+  withReady: boolean,
+): AsyncGenerator<EventMessage | ReadyMessage, void, undefined> {
   let last = options.after;
   let failures = 0;
   for (;;) {
@@ -88,7 +109,9 @@ export async function* streamEvents(
       for await (const frame of framesOf(response)) {
         failures = 0;
         if (frame.event === 'ready') {
-          options.onReady?.(Number((frame.data as { cursor?: number }).cursor ?? 0));
+          const cursor = Number((frame.data as { cursor?: number }).cursor ?? 0);
+          options.onReady?.(cursor);
+          if (withReady) yield { access: 'ready', type: 'ready', cursor };
           continue;
         }
         if (frame.event === 'error') {

@@ -2,7 +2,7 @@ import type { SecretMetadata } from '../api-types.js';
 import { isCofferApiError } from '../errors/api-error.js';
 import { type RetryPolicy, sleep } from '../http/retry-policy.js';
 import { type CallOptions, parseBody, type Transport } from '../http/transport.js';
-import { streamEvents } from './event-stream.js';
+import { streamWithReady } from './event-stream.js';
 
 /** How {@link CofferClient.watch} learns of changes. */
 export interface WatchOptions extends CallOptions {
@@ -98,22 +98,19 @@ export async function* watchSecrets(
   }
 
   if (options.mode !== 'poll') {
-    // Opened after the first read: once it is ready, everything is read once more, so a change
-    // made between the two is not missed; from then on only the events say what to read.
-    let ready = false;
+    // Opened after the first read: each time it is (re)opened, everything is read once more, so
+    // a change made while no stream was open is not missed; otherwise only events say what to read.
     try {
-      for await (const message of streamEvents(transport, retry, {
-        secretIds: [...ids.keys()],
-        ...(signal === undefined ? {} : { signal }),
-        onReady: () => {
-          ready = false;
-        },
-      })) {
-        if (!ready) {
-          ready = true;
-          yield* recheck(watched);
-        }
-        const affected = message.access === 'reset' ? watched : (ids.get(message.secretId) ?? []);
+      for await (const message of streamWithReady(
+        transport,
+        retry,
+        { secretIds: [...ids.keys()], ...(signal === undefined ? {} : { signal }) },
+        true,
+      )) {
+        const affected =
+          message.access === 'ready' || message.access === 'reset'
+            ? watched
+            : (ids.get(message.secretId) ?? []);
         if (affected.length > 0) yield* recheck(affected);
       }
       return;
