@@ -51,7 +51,7 @@ describe('loadServerConfig', () => {
       COFFER_HOST: '',
       COFFER_METRICS: 'sometimes',
       COFFER_DATABASE_URL: 'postgres://u:hunter2@db',
-      COFFER_KEYRING_SOURCE: 'vault',
+      COFFER_KEYRING_SOURCE: 'Vault Transit!',
       COFFER_ADMIN_PASSWORD: 'hunter2',
     });
     const text = issues.map((i) => `${i.path}: ${i.message}`).join('\n');
