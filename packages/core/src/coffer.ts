@@ -34,6 +34,7 @@ import type { SessionPolicy } from './identity/identity-context.js';
 import { createIdentityService, type IdentityService } from './identity/identity-service.js';
 import type { BootstrapResult } from './identity/identity-types.js';
 import type { PasswordHasher } from './identity/password-hasher.js';
+import type { PasswordLoginPolicy } from './identity/sso-types.js';
 import type { KeySourceDefinition } from './keyring/external-key-source.js';
 import { openKeySource } from './keyring/key-source-config.js';
 import { openKeyring } from './keyring/keyring.js';
@@ -80,6 +81,8 @@ export interface CreateCofferOptions {
   maintenance?: boolean;
   passwordHasher?: PasswordHasher;
   sessions?: Partial<SessionPolicy>;
+  /** Who may log in with a password: `all` (default), `admins` or `none` (single sign-on, docs/sso.md). */
+  passwordLogin?: PasswordLoginPolicy;
   /**
    * scrypt's cost for share-link passphrases (default N=2^15, r=8, p=1); tests lower it. Each
    * link keeps the cost it was made with.
@@ -264,6 +267,7 @@ export async function createCoffer(
       logger,
       ...(options.passwordHasher === undefined ? {} : { passwordHasher: options.passwordHasher }),
       ...(options.sessions === undefined ? {} : { sessions: options.sessions }),
+      ...(options.passwordLogin === undefined ? {} : { passwordLogin: options.passwordLogin }),
     });
     const bootstrap = await identity.bootstrap(
       config.adminPassword === undefined ? {} : { adminPassword: config.adminPassword },

@@ -13,6 +13,7 @@ import type { Actor, ResolvedActor } from './actor.js';
 import { resolveActorIn } from './actor-resolver.js';
 import type { IdentityCache } from './identity-cache.js';
 import type { PasswordHasher } from './password-hasher.js';
+import type { PasswordLoginPolicy } from './sso-types.js';
 
 /** Session lifetimes, in seconds. */
 export interface SessionPolicy {
@@ -34,6 +35,8 @@ export interface IdentityContext {
   sessions: SessionPolicy;
   /** Who tokens and users are, cached briefly; every identity change clears both. */
   caches: IdentityCaches;
+  /** Who may log in with a password (`all` unless single sign-on says otherwise). */
+  passwordLogin: PasswordLoginPolicy;
 }
 
 /** The identity lookups a request would otherwise repeat. */

@@ -15,6 +15,8 @@ import { withIdentityEvents } from './identity-events.js';
 import type { BootstrapOptions, BootstrapResult } from './identity-types.js';
 import { createPasswordHasher, type PasswordHasher } from './password-hasher.js';
 import { createSessionService, type SessionService } from './session-service.js';
+import { createSsoService, type SsoService } from './sso-service.js';
+import { type PasswordLoginPolicy, passwordLoginPolicies } from './sso-types.js';
 import { createTokenService, type TokenService } from './token-service.js';
 import { createUserService, type UserService } from './user-service.js';
 
@@ -47,6 +49,11 @@ export interface IdentityServiceOptions {
   events?: EventWriter;
   /** How long who a token or user is may be served from memory; 0 (the default here) reads every time. */
   cacheSeconds?: number;
+  /**
+   * Who may log in with a password (default `all`): `admins` or `none` when people sign in with
+   * single sign-on (docs/sso.md). API tokens are not affected.
+   */
+  passwordLogin?: PasswordLoginPolicy;
 }
 
 /**
@@ -66,7 +73,8 @@ export interface IdentityService
     UserService,
     GroupService,
     TokenService,
-    SessionService {
+    SessionService,
+    SsoService {
   /**
    * Creates the builtin `system` group and the first admin (`admin`) on an empty database,
    * with a generated password unless one is given. Returns the password only on the run
@@ -107,12 +115,16 @@ export function createIdentityService(options: IdentityServiceOptions): Identity
     logger: options.logger ?? silentLogger(),
     hasher: options.passwordHasher ?? createPasswordHasher(),
     sessions,
+    passwordLogin: passwordLoginOf(options.passwordLogin),
   };
+  const users = createUserService(context);
+  const tokens = createTokenService(context);
   return {
-    ...createUserService(context),
+    ...users,
     ...createGroupService(context),
-    ...createTokenService(context),
+    ...tokens,
     ...createSessionService(context),
+    ...createSsoService(context, { createToken: tokens.createToken, getUser: users.getUser }),
     resolveActor: (actor) => resolveCached(context, actor),
     bootstrap: (bootstrapOptions) => bootstrapIdentity(context, bootstrapOptions),
     dropCaches,
@@ -146,6 +158,15 @@ async function resolveCached(context: IdentityContext, actor: Actor): Promise<Re
     validUntil === null ? undefined : Date.parse(validUntil),
   );
   return resolved;
+}
+
+function passwordLoginOf(policy: PasswordLoginPolicy = 'all'): PasswordLoginPolicy {
+  if (!passwordLoginPolicies.includes(policy)) {
+    throw new CofferError('invalid_config', 'passwordLogin: must be all, admins or none', {
+      details: { issues: [{ path: 'passwordLogin', message: 'must be all, admins or none' }] },
+    });
+  }
+  return policy;
 }
 
 function sessionPolicy(overrides: Partial<SessionPolicy> = {}): SessionPolicy {

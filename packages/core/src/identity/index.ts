@@ -55,5 +55,18 @@ export {
   type PasswordHashParameters,
 } from './password-hasher.js';
 export type { SessionService } from './session-service.js';
+export { pkceMatches, type SsoService, ssoRefusalError, ssoUsername } from './sso-service.js';
+export {
+  type PasswordLoginPolicy,
+  passwordLoginPolicies,
+  type RedeemedSsoHandoff,
+  type SsoClaims,
+  type SsoHandoffRedeemInput,
+  type SsoLoginResult,
+  type SsoPolicy,
+  type SsoRefusal,
+  type SsoRequest,
+  type SsoRequestInput,
+} from './sso-types.js';
 export type { TokenService } from './token-service.js';
 export type { UserService } from './user-service.js';

@@ -33,6 +33,8 @@ import type {
 } from './identity-types.js';
 import { assertPasswordPolicy, maxPasswordLength, passwordLength } from './password-hasher.js';
 import { deleteSessionsOf } from './session-service.js';
+import { ssoRefusalError } from './sso-service.js';
+import type { PasswordLoginPolicy } from './sso-types.js';
 
 /**
  * Users and service accounts: who may do what to whom is decided here, in core, so the
@@ -98,6 +100,10 @@ export interface UserService {
 }
 
 const loginFailed = () => new CofferError('unauthenticated', 'invalid username or password');
+
+function passwordLoginAllowed(policy: PasswordLoginPolicy, role: string): boolean {
+  return policy === 'all' || (policy === 'admins' && role === 'admin');
+}
 
 /** The internal factory behind {@link UserService}. */
 export function createUserService(context: IdentityContext): UserService {
@@ -383,8 +389,12 @@ export function createUserService(context: IdentityContext): UserService {
         : undefined;
     const usable = typeof password === 'string' && passwordLength(password) <= maxPasswordLength;
     let reason: string | undefined;
-    // Every failing path below runs exactly one argon2 verification, like the success path.
-    if (row === undefined || row.password_hash === null || !usable) {
+    // Every failing path below runs exactly one argon2 verification, like the success path
+    // (except when passwords are off for everyone, which is refused alike without one).
+    if (context.passwordLogin === 'none') {
+      // Refused for everyone alike, before any check: the answer says nothing about the password.
+      reason = 'password_login_off';
+    } else if (row === undefined || row.password_hash === null || !usable) {
       await hasher.verifyDummy(usable ? password : '');
       reason = row === undefined ? 'unknown_user' : !usable ? 'unusable_password' : 'no_password';
     } else if (!(await hasher.verify(row.password_hash, password))) {
@@ -393,7 +403,7 @@ export function createUserService(context: IdentityContext): UserService {
       reason = 'disabled';
     }
 
-    const fail = async (why: string): Promise<never> => {
+    const fail = async (why: string, error = loginFailed()): Promise<never> => {
       // The attempted username is not recorded for unknown users: people type passwords
       // into the username field, and the audit log must never hold one.
       await audit.appendStandalone({
@@ -406,9 +416,15 @@ export function createUserService(context: IdentityContext): UserService {
         details: { reason: why },
       });
       logger.info({ userId: row?.id ?? null, reason: why, source }, 'login failed');
-      throw loginFailed();
+      throw error;
     };
+    if (reason === 'password_login_off') return fail(reason, ssoRefusalError('password_login_off'));
     if (reason !== undefined || row === undefined) return fail(reason ?? 'unknown_user');
+    // Single sign-on may leave passwords to admins (the way in when the provider is down). Said
+    // only after the password was right, so it tells no one which accounts are admins.
+    if (!passwordLoginAllowed(context.passwordLogin, row.role)) {
+      return fail('password_login_off', ssoRefusalError('password_login_off'));
+    }
 
     const rehash = hasher.needsRehash(row.password_hash!) ? await hasher.hash(password) : undefined;
     const loggedIn = await inTransaction(database, async (tx) => {

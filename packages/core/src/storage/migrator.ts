@@ -8,6 +8,7 @@ import { backendMigrationMigration } from './migrations/0003-backend-migration.j
 import { secretRevisionMigration } from './migrations/0004-secret-revision.js';
 import { shareLinksMigration } from './migrations/0005-share-links.js';
 import { replicasMigration } from './migrations/0006-replicas.js';
+import { ssoMigration } from './migrations/0007-sso.js';
 import { remindersMigration } from './migrations/0008-reminders.js';
 
 /** Schema migrations in order. Names sort lexically; never rename or reorder a shipped one. */
@@ -19,6 +20,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '0004-secret-revision': secretRevisionMigration(),
     '0005-share-links': shareLinksMigration(dialect),
     '0006-replicas': replicasMigration(dialect),
+    '0007-sso': ssoMigration(dialect),
     '0008-reminders': remindersMigration(dialect),
   };
 }

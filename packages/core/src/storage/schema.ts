@@ -6,6 +6,9 @@
  */
 export interface CofferTables {
   users: UserRow;
+  external_identities: ExternalIdentityRow;
+  sso_requests: SsoRequestRow;
+  sso_handoffs: SsoHandoffRow;
   groups: GroupRow;
   group_members: GroupMemberRow;
   api_tokens: ApiTokenRow;
@@ -44,6 +47,43 @@ export interface UserRow {
   created_at: string;
   updated_at: string;
   last_login_at: string | null;
+}
+
+/** An identity provider's account linked to a Coffer user (see 0007-sso). */
+export interface ExternalIdentityRow {
+  /** The provider's issuer identifier (`iss`). */
+  issuer: string;
+  /** The provider's stable id of the account (`sub`). */
+  subject: string;
+  user_id: string;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+/**
+ * A single sign-on started and not finished (see 0007-sso). Holds hashes only: the PKCE
+ * verifier and the nonce derive from the browser's cookie, which the row never sees.
+ */
+export interface SsoRequestRow {
+  state_hash: string;
+  binding_hash: string;
+  /** Where the browser goes afterwards: a page of the web UI, or the CLI's loopback address. */
+  return_to: string;
+  /** For `coffer login --sso`: the CLI's PKCE challenge and its own state. */
+  cli_challenge: string | null;
+  cli_state: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+/** A one-time code handing a finished sign-in to the CLI that started it (see 0007-sso). */
+export interface SsoHandoffRow {
+  code_hash: string;
+  user_id: string;
+  /** The CLI's PKCE challenge (S256): only its verifier redeems the code. */
+  challenge: string;
+  created_at: string;
+  expires_at: string;
 }
 
 export interface GroupRow {
