@@ -65,6 +65,7 @@ export async function createCofferServer(
   const coffer = await createCoffer(config.core, {
     logger,
     sessions: settings.sessions,
+    ...(settings.sso === undefined ? {} : { passwordLogin: settings.sso.passwordLogin }),
     ...(options.env === undefined ? {} : { env: options.env }),
     // Expiry and rotation reminders go out through the SMTP secret the system group may use.
     mailer: smtpMailer(),
@@ -180,6 +181,7 @@ function buildApp(
     docs: settings.docs,
     login: { ...settings.login, ...pluginOptions.login },
     connectionTests: { timeoutMs: settings.connectionTestTimeoutMs, ...pluginOptions.connectionTests },
+    ...(settings.sso === undefined ? {} : { sso: settings.sso }),
   });
 
   if (settings.vaultApi.enabled) {

@@ -70,7 +70,27 @@ export function loadServerConfig(environment: Env): { config: ServerConfig; warn
           : '';
       issues.push({ path: nameOf(path === '' ? '(root)' : path), message: `${messageOf(issue)}${quoted}` });
     }
-  } else if (result.data.server.tls !== undefined) {
+  }
+  if (result.success && result.data.server.sso?.clientSecretFile !== undefined) {
+    const path = result.data.server.sso.clientSecretFile;
+    try {
+      // The file's content is the secret: never quoted back, only the file and why it failed.
+      const secret = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      if (secret === '')
+        issues.push({ path: nameOf('server.sso.clientSecretFile'), message: `${resolve(path)} is empty` });
+      result.data.server.sso = {
+        ...result.data.server.sso,
+        clientSecret: secret,
+        clientSecretFile: undefined,
+      };
+    } catch (err) {
+      issues.push({
+        path: nameOf('server.sso.clientSecretFile'),
+        message: `cannot read ${resolve(path)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      });
+    }
+  }
+  if (result.success && result.data.server.tls !== undefined) {
     for (const part of ['cert', 'key'] as const) {
       const path = result.data.server.tls[part];
       try {
@@ -151,6 +171,19 @@ function convert(raw: string, type: EnvSetting['type']): unknown {
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== '');
+    case 'map': {
+      const map: Record<string, string | string[]> = {};
+      for (const pair of text.split(',')) {
+        const eq = pair.lastIndexOf('=');
+        // Not a pair: left as text for the schema to refuse, naming the variable.
+        if (eq <= 0) return raw;
+        const key = pair.slice(0, eq).trim();
+        const value = pair.slice(eq + 1).trim();
+        const known = map[key];
+        map[key] = known === undefined ? value : [...(Array.isArray(known) ? known : [known]), value];
+      }
+      return map;
+    }
     case 'string':
       return raw;
   }

@@ -1,5 +1,6 @@
 import { type CofferConfigInput, cofferConfigSchema } from '@coffer/core';
 import { z } from 'zod';
+import { ssoSettingsSchema } from '../auth/oidc-settings.js';
 
 const whole = (min: number, max: number, what = 'a whole number') =>
   z
@@ -72,6 +73,8 @@ export const serverSettingsSchema = z.strictObject({
         .default('secret'),
     })
     .prefault({}),
+  /** Single sign-on with an OpenID Connect provider (docs/sso.md); absent: none. */
+  sso: ssoSettingsSchema.optional(),
 });
 
 export type ServerSettings = Readonly<z.output<typeof serverSettingsSchema>>;
@@ -96,7 +99,8 @@ export type Sensitivity = 'plain' | 'secret';
 export interface EnvSetting {
   variable: string;
   path: readonly string[];
-  type: 'string' | 'integer' | 'number' | 'boolean' | 'list';
+  /** `list`: comma-separated; `map`: comma-separated `key=value` pairs (a key given twice gets both values). */
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'list' | 'map';
   sensitivity: Sensitivity;
   description: string;
 }
@@ -212,6 +216,67 @@ export const envSettings: readonly EnvSetting[] = [
     'Serve the Vault KV v2-compatible API at /v1',
   ),
   env('COFFER_VAULT_API_MOUNT', 'server.vaultApi.mount', 'string', 'The KV v2 mount name under /v1'),
+  env('COFFER_SSO_ISSUER', 'server.sso.issuer', 'string', 'Single sign-on: the OpenID Connect issuer URL'),
+  env('COFFER_SSO_CLIENT_ID', 'server.sso.clientId', 'string', 'Single sign-on: the client id'),
+  env(
+    'COFFER_SSO_CLIENT_SECRET',
+    'server.sso.clientSecret',
+    'string',
+    'Single sign-on: the client secret',
+    'secret',
+  ),
+  env(
+    'COFFER_SSO_CLIENT_SECRET_FILE',
+    'server.sso.clientSecretFile',
+    'string',
+    'Single sign-on: a file holding the client secret',
+  ),
+  env('COFFER_SSO_NAME', 'server.sso.name', 'string', 'Single sign-on: the provider name on the login page'),
+  env('COFFER_SSO_SCOPES', 'server.sso.scopes', 'list', 'Single sign-on: the scopes asked for'),
+  env(
+    'COFFER_SSO_USERNAME_CLAIM',
+    'server.sso.usernameClaim',
+    'string',
+    'Single sign-on: the username claim',
+  ),
+  env('COFFER_SSO_GROUPS_CLAIM', 'server.sso.groupsClaim', 'string', 'Single sign-on: the groups claim'),
+  env(
+    'COFFER_SSO_GROUP_MAPPING',
+    'server.sso.groupMapping',
+    'map',
+    'Single sign-on: provider group=Coffer group pairs',
+  ),
+  env(
+    'COFFER_SSO_MATCH_EXISTING_GROUPS',
+    'server.sso.matchExistingGroups',
+    'boolean',
+    'Single sign-on: provider groups join Coffer groups of the same name',
+  ),
+  env(
+    'COFFER_SSO_AUTO_CREATE_USERS',
+    'server.sso.autoCreateUsers',
+    'boolean',
+    'Single sign-on: the first sign-in creates the user',
+  ),
+  env(
+    'COFFER_SSO_LINK_EXISTING_USERS',
+    'server.sso.linkExistingUsers',
+    'boolean',
+    'Single sign-on: link existing users with a password by username',
+  ),
+  env(
+    'COFFER_SSO_PASSWORD_LOGIN',
+    'server.sso.passwordLogin',
+    'string',
+    'Who may log in with a password: all, admins or none',
+  ),
+  env(
+    'COFFER_SSO_PUBLIC_URL',
+    'server.sso.publicUrl',
+    'string',
+    'Single sign-on: the URL browsers reach Coffer at',
+  ),
+  env('COFFER_SSO_REDIRECT_URI', 'server.sso.redirectUri', 'string', 'Single sign-on: the redirect URI'),
 ];
 
 /** Variables that are not settings but are read elsewhere (and so are not "unknown"). */

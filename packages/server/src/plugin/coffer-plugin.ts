@@ -29,6 +29,7 @@ import { reminderRoutes } from '../routes/reminder-routes.js';
 import { secretRoutes } from '../routes/secret-routes.js';
 import { type ShareLinkRouteOptions, shareLinkRoutes } from '../routes/share-link-routes.js';
 import { shareRoutes } from '../routes/share-routes.js';
+import { type SsoRouteOptions, ssoRoutes } from '../routes/sso-routes.js';
 import { tokenRoutes } from '../routes/token-routes.js';
 import { userRoutes } from '../routes/user-routes.js';
 import { serverVersion } from '../version.js';
@@ -59,6 +60,8 @@ export interface CofferPluginOptions {
   docs?: boolean;
   /** Where share links point (the web UI's address) and how guesses at them are throttled. */
   shareLinks?: ShareLinkRouteOptions;
+  /** Single sign-on with an OpenID Connect provider (docs/sso.md); none when absent. */
+  sso?: SsoRouteOptions;
 }
 
 /** The CSP of the docs page: Swagger UI's bundled scripts and styles, nothing from elsewhere. */
@@ -179,6 +182,7 @@ export const cofferPlugin: FastifyPluginAsync<CofferPluginOptions> = async (fast
   );
 
   authRoutes(app, context);
+  ssoRoutes(app, context, options.sso);
   secretRoutes(app, context);
   shareRoutes(app, context);
   shareLinkRoutes(app, context, options.shareLinks);
