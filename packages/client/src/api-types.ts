@@ -60,6 +60,12 @@ export type Problem = Schemas['Problem'];
 export type LoginResult = Answer<'POST /auth/login'>;
 /** `GET /auth/me`: the caller, how it authenticated, and its token's id and scope. */
 export type Me = Answer<'GET /auth/me'>;
+/** `GET /auth/sso`: whether single sign-on is on, the provider's name, where to start, who may use passwords. */
+export type SsoInfo = Schemas['SsoInfo'];
+/** `POST /auth/sso/token`: a new API token (shown in this answer only) and its user. */
+export type SsoCreatedToken = Schemas['SsoCreatedToken'];
+/** The code a loopback sign-in received and the PKCE verifier it started with. */
+export type SsoTokenInput = Body<'POST /auth/sso/token'>;
 
 export type LoginInput = Body<'POST /auth/login'>;
 export type CreateSecretInput = Body<'POST /secrets'>;

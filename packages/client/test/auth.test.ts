@@ -154,3 +154,19 @@ describe('bearer tokens', () => {
     expect(createClient({ baseUrl: `${coffer.url}/api/v1/` }).apiUrl).toBe(`${coffer.url}/api/v1`);
   });
 });
+
+describe('single sign-on', () => {
+  it('says it is off on a server without it, and refuses a code there', async () => {
+    const anonymous = createClient({ baseUrl: coffer.url });
+    expect(await anonymous.auth.sso()).toEqual({
+      enabled: false,
+      name: null,
+      startPath: null,
+      passwordLogin: 'all',
+    });
+    const refused = await anonymous.auth
+      .ssoToken({ code: 'x'.repeat(43), codeVerifier: 'v'.repeat(43) })
+      .catch((err: unknown) => err);
+    expect(isCofferApiError(refused, 'not_found')).toBe(true);
+  });
+});

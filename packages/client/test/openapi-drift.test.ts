@@ -72,6 +72,8 @@ describe('the OpenAPI document', () => {
         login: (c) => c.auth.login({ username: 'u', password: 'p' }),
         logout: (c) => c.auth.logout(),
         me: (c) => c.auth.me(),
+        sso: (c) => c.auth.sso(),
+        ssoToken: (c) => c.auth.ssoToken({ code: 'c', codeVerifier: 'v'.repeat(43) }),
       },
       secrets: {
         list: (c) => c.secrets.list(),

@@ -406,6 +406,21 @@ export interface Schemas {
     passphraseRequired: boolean;
     values: Record<string, string | number | boolean>;
   };
+  SsoInfo: {
+    /** Whether single sign-on is configured */
+    enabled: boolean;
+    /** What the login page calls the provider ("Sign in with <name>") */
+    name: string | null;
+    /** Where a browser goes to sign in (`?next=<page>` returns there afterwards) */
+    startPath: string | null;
+    /** Who may still log in with a password: `all`, `admins` or `none` */
+    passwordLogin: 'all' | 'admins' | 'none';
+  };
+  SsoCreatedToken: {
+    token: string;
+    info: Schemas['TokenInfo'];
+    user: Schemas['User'];
+  };
   CreatedToken: {
     token: string;
     info: Schemas['TokenInfo'];
@@ -463,6 +478,41 @@ export interface Operations {
         scope: 'read-only' | 'read-write';
       };
     };
+  };
+  /**
+   * Single sign-on: whether it is on
+   *
+   * Public. Whether single sign-on is configured, what to call the provider, where a browser starts signing in, and who may still log in with a password.
+   */
+  'GET /auth/sso': {
+    path: never;
+    query: never;
+    headers: never;
+    body: never;
+    status: 200;
+    response: Schemas['SsoInfo'];
+  };
+  /**
+   * Single sign-on: an API token for the CLI
+   *
+   * Public. `coffer login --sso` redeems the one-time code its loopback address received, with the PKCE verifier of the challenge it started the sign-in with, for a new API token of the user who signed in. A code works once and for a minute; a wrong verifier uses it up.
+   */
+  'POST /auth/sso/token': {
+    path: never;
+    query: never;
+    headers: never;
+    body: {
+      /** The code the CLI received on its loopback address */
+      code: string;
+      /** The PKCE verifier whose challenge started the sign-in */
+      codeVerifier: string;
+      /** Default `coffer-cli (single sign-on)` */
+      tokenName?: string;
+      /** Default `read-write` */
+      scope?: 'read-only' | 'read-write';
+    };
+    status: 201;
+    response: Schemas['SsoCreatedToken'];
   };
   /**
    * List secrets

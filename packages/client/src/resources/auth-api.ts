@@ -1,4 +1,4 @@
-import type { LoginInput, LoginResult, Me } from '../api-types.js';
+import type { LoginInput, LoginResult, Me, SsoCreatedToken, SsoInfo, SsoTokenInput } from '../api-types.js';
 import type { CallOptions, Transport } from '../http/transport.js';
 import { callOptions } from './resource-support.js';
 
@@ -14,6 +14,23 @@ export interface AuthApi {
   logout(options?: CallOptions): Promise<void>;
   /** `GET /auth/me`: the caller, how it authenticated, and its token's id and scope. */
   me(options?: CallOptions): Promise<Me>;
+  /**
+   * `GET /auth/sso` (public): whether single sign-on is configured, what to call the provider,
+   * the path a browser starts signing in at (`startPath`), and who may still use a password.
+   *
+   * @example
+   * const { enabled, name, startPath } = await client.auth.sso();
+   * if (enabled) location.assign(`${startPath}?next=${encodeURIComponent('/secrets')}`);
+   */
+  sso(options?: CallOptions): Promise<SsoInfo>;
+  /**
+   * `POST /auth/sso/token` (public): redeems the one-time code a loopback sign-in received
+   * (`coffer login --sso`) with the PKCE verifier it started with, for a new API token.
+   *
+   * @example
+   * const { token, user } = await client.auth.ssoToken({ code, codeVerifier, tokenName: 'laptop' });
+   */
+  ssoToken(input: SsoTokenInput, options?: CallOptions): Promise<SsoCreatedToken>;
 }
 
 export function authApi(transport: Transport): AuthApi {
@@ -28,5 +45,8 @@ export function authApi(transport: Transport): AuthApi {
       transport.endSession();
     },
     me: (options) => transport.call('GET /auth/me', callOptions(options)),
+    sso: (options) => transport.call('GET /auth/sso', callOptions(options)),
+    ssoToken: (input, options) =>
+      transport.call('POST /auth/sso/token', { body: input, ...callOptions(options) }),
   };
 }
