@@ -7,6 +7,7 @@ import type { CommandContext } from '../context.js';
 import { CliError } from '../errors/cli-error.js';
 import { canPrompt, promptHidden, promptVisible, readStdin } from '../input/prompt.js';
 import { removeLoginSnapshots } from '../run/fallback-store.js';
+import { ssoLogin } from './sso-login.js';
 
 interface LoginOptions {
   username?: string;
@@ -14,6 +15,9 @@ interface LoginOptions {
   token?: boolean;
   readOnly?: boolean;
   tokenName?: string;
+  sso?: boolean;
+  /** `--no-browser` makes it false. */
+  browser?: boolean;
 }
 
 /** The address `login` and `logout` work on: `--addr`, `COFFER_ADDR`, the current one, the default. */
@@ -42,7 +46,19 @@ async function login(ctx: CommandContext, options: LoginOptions): Promise<void> 
   // read-only, and a read-only token cannot revoke another).
   let fresh: CofferClient;
   let endSession = async () => {};
-  if (options.token) {
+  if (options.sso) {
+    if (options.token || options.username !== undefined || options.passwordStdin) {
+      throw new CliError('usage', '--sso goes with none of --token, --username and --password-stdin');
+    }
+    // The browser signs in at the identity provider; the CLI gets an API token, never a password.
+    const signedIn = await ssoLogin(ctx, address, {
+      browser: options.browser !== false,
+      tokenName: options.tokenName ?? `coffer-cli@${hostname()}`,
+      scope: options.readOnly ? 'read-only' : 'read-write',
+    });
+    ({ token, tokenId, username } = signedIn);
+    fresh = await ctx.clientFor(address, token);
+  } else if (options.token) {
     // An existing API token (a CI secret, a service account's token): checked, then stored.
     token = await readSecretInput('token', options.passwordStdin === true || !canPrompt());
     fresh = await ctx.clientFor(address, token);
@@ -176,10 +192,13 @@ export function registerAuthCommands(program: Command): void {
       .option('--password-stdin', 'read the password (or with --token, the token) from standard input')
       .option('--token', 'store an existing API token instead (asked without echo, or from standard input)')
       .option('--read-only', 'make the stored token read-only')
-      .option('--token-name <name>', 'the name of the token created (default: coffer-cli@<host>)'),
+      .option('--token-name <name>', 'the name of the token created (default: coffer-cli@<host>)')
+      .option('--sso', "sign in with the server's single sign-on, in a browser on this computer")
+      .option('--no-browser', 'with --sso: print the sign-in address instead of opening a browser'),
   );
   examples(loginCommand, [
     'coffer login --addr https://coffer.example.com',
+    'coffer login --sso --addr https://coffer.example.com',
     'coffer login -u ci-bot --password-stdin < password.txt',
     'echo "$COFFER_CI_TOKEN" | coffer login --token',
   ]);

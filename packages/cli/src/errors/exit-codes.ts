@@ -92,6 +92,10 @@ export const cliErrorCodes = {
   fallback_expired: exitCodes.unavailable,
   /** The offline snapshot was changed, or made on another machine or by another login. */
   fallback_invalid: exitCodes.error,
+  /** `coffer login --sso`: the sign-in was cancelled, refused (a disabled user, ...) or did not validate. */
+  sso_failed: exitCodes.denied,
+  /** `coffer login --sso`: the identity provider could not be reached. */
+  sso_unavailable: exitCodes.unavailable,
 } as const satisfies Record<string, ExitCode>;
 
 export type CliErrorCode = keyof typeof cliErrorCodes;
