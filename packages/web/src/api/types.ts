@@ -23,6 +23,7 @@ export type {
   Share,
   ShareLink,
   ShareLinkPreview,
+  SsoInfo,
   TokenInfo,
   User,
 } from '@coffer/client';
