@@ -35,6 +35,7 @@ import { createIdentityService, type IdentityService } from './identity/identity
 import type { BootstrapResult } from './identity/identity-types.js';
 import type { PasswordHasher } from './identity/password-hasher.js';
 import type { PasswordLoginPolicy } from './identity/sso-types.js';
+import { createJobLeases } from './jobs/job-leases.js';
 import type { KeySourceDefinition } from './keyring/external-key-source.js';
 import { openKeySource } from './keyring/key-source-config.js';
 import { openKeyring } from './keyring/keyring.js';
@@ -57,6 +58,7 @@ import { createShareLinkService, type ShareLinkService } from './share-links/sha
 import { type Clock, systemClock } from './shared/clock.js';
 import { type CofferDatabase, openDatabase } from './storage/database.js';
 import { migrateToLatest } from './storage/migrator.js';
+import { pruneAttempts } from './throttle/attempt-throttle.js';
 
 /** What `createCoffer` takes besides configuration: things that live in code, not in files. */
 export interface CreateCofferOptions {
@@ -333,9 +335,11 @@ export async function createCoffer(
       settings: config.reminders,
     });
     const audit = createAuditService({ database, audit: auditLog, identity });
+    const leases = createJobLeases({ database, logger });
     const keyringService = createKeyringService({
       keyring,
       backends: backendSet,
+      leases,
       resolveActor,
       audit: auditLog,
       logger,
@@ -390,13 +394,24 @@ export async function createCoffer(
       const run = (what: string, job: () => Promise<unknown>) => () => {
         job().catch((err) => logger.warn({ err }, `${what} failed; it runs again later`));
       };
-      const reconcile = run('finishing interrupted writes', () => maintenance.reconcile());
-      const purge = run('purging expired secrets, sessions and events', async () => {
-        await maintenance.purgeExpired();
-        await identity.purgeExpiredSessions();
-        await maintenance.sweepShareLinks();
-        await maintenance.pruneEvents();
-      });
+      // On one server at a time (a lease in the database); another takes over when it dies.
+      const exclusive = (name: string, job: () => Promise<unknown>) => async () => {
+        await leases.runExclusive(name, job, { ttlMs: 60_000 });
+      };
+      const reconcile = run(
+        'finishing interrupted writes',
+        exclusive('maintenance.reconcile', () => maintenance.reconcile()),
+      );
+      const purge = run(
+        'purging expired secrets, sessions and events',
+        exclusive('maintenance.purge', async () => {
+          await maintenance.purgeExpired();
+          await identity.purgeExpiredSessions();
+          await maintenance.sweepShareLinks();
+          await maintenance.pruneEvents();
+          await pruneAttempts(database);
+        }),
+      );
       // The start-up migration waits for this first pass, so the two never handle the same
       // leftovers of a crashed run at once.
       const firstPass = maintenance.reconcile().catch((err) => {

@@ -275,7 +275,7 @@ export type { Page, PageRequest } from './shared/page.js';
 export { type CofferDatabase, dialectOf, openDatabase, redactUrl } from './storage/database.js';
 export type { DialectName } from './storage/dialect.js';
 export { migrateToLatest } from './storage/migrator.js';
-export { isUnstorableText } from './storage/sql-errors.js';
+export { isDatabaseUnavailable, isUnstorableText } from './storage/sql-errors.js';
 export {
   type AttemptThrottle,
   type AttemptThrottleOptions,

@@ -156,15 +156,18 @@ function buildApp(
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
-    const checks: Record<string, string> = { keyring: 'ok' };
+    const checks: Record<string, string> = {};
     try {
       await coffer.database.db.selectFrom('users').select('id').limit(1).execute();
       checks.database = 'ok';
     } catch {
       checks.database = 'unreachable';
     }
+    // A KMS key source must answer too: without it nothing can be sealed or opened.
+    const keyring = await coffer.keyring.ready();
+    checks.keyring = keyring.ok ? 'ok' : keyring.reason;
     if (closing) checks.server = 'shutting down';
-    const ready = checks.database === 'ok' && !closing;
+    const ready = checks.database === 'ok' && checks.keyring === 'ok' && !closing;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
   });
   if (metrics !== undefined) {

@@ -50,6 +50,7 @@ export const exitCodeOfErrorCode = {
   version_conflict: exitCodes.conflict,
   precondition_required: exitCodes.conflict,
   backend_unavailable: exitCodes.unavailable,
+  database_unavailable: exitCodes.unavailable,
   key_unavailable: exitCodes.unavailable,
   key_mismatch: exitCodes.unavailable,
   rate_limited: exitCodes.unavailable,

@@ -116,7 +116,12 @@ function codesOf(err: ApiErrorLike): string[] {
  * (refused, DNS, reset, timeout), and the server's own 503s for a backend or key it cannot
  * reach. Anything it answered about the login, the access or the input is not among them.
  */
-const unreachableCodes = new Set(['network', 'backend_unavailable', 'key_unavailable']);
+const unreachableCodes = new Set([
+  'network',
+  'backend_unavailable',
+  'database_unavailable',
+  'key_unavailable',
+]);
 
 /** Statuses of a gateway or load balancer in front of a server that is down. */
 const gatewayStatuses = new Set([502, 503, 504]);

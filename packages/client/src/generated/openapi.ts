@@ -26,6 +26,7 @@ export interface Schemas {
       | 'key_unavailable'
       | 'key_mismatch'
       | 'backend_unavailable'
+      | 'database_unavailable'
       | 'value_not_found'
       | 'payload_too_large'
       | 'rate_limited'
@@ -206,6 +207,8 @@ export interface Schemas {
       startedAt: string | null;
       finishedAt: string | null;
       error: string | null;
+      ratePerSecond: number | null;
+      runningOn?: string | null;
     };
   };
   Kind: {

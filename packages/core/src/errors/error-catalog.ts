@@ -20,6 +20,8 @@ export const errorCatalog = {
     'The key-encryption key a value was sealed with is not in the keyring, or its KMS cannot be used right now; `details.reason` says why (e.g. `unreachable`, `permission_denied`, `key_disabled`).',
   key_mismatch: 'A configured key does not match the key that data in this database was sealed with.',
   backend_unavailable: 'A value backend could not be reached or refused the request.',
+  database_unavailable:
+    'The server cannot reach its database right now (a restart, a failover, a dropped connection); retry shortly (`details.retryAfterSeconds`). A write cut off while committing may have taken effect: retry it with If-Match (check-and-set) to find out.',
   value_not_found: 'A backend holds no value for the requested secret version.',
   payload_too_large: 'The request or value is larger than allowed.',
   rate_limited: 'Too many attempts; retry later (`details.retryAfterSeconds`).',

@@ -58,6 +58,9 @@ export interface OpenExternalKeyringOptions {
 }
 
 /** Sealed under each key version into `keyring_keys`; opening it proves the KMS key still works. */
+/** How long a successful readiness check of the KMS is trusted. */
+const readyCheckMs = 5_000;
+
 const CHECK_PLAINTEXT = Buffer.from('coffer keyring check v1', 'ascii');
 
 interface CurrentKey {
@@ -113,6 +116,8 @@ class ExternalKeyring implements Keyring {
     }
   }
 
+  #readyUntil = 0;
+
   async start(): Promise<void> {
     try {
       const key = await this.#call('describe', undefined, undefined, () => this.#source.current());
@@ -130,6 +135,14 @@ class ExternalKeyring implements Keyring {
       },
       `keyring opened on ${this.#source.description}: current key ${this.#current.kekId}; data keys are bound to ${WRAP_CONTEXT_KEYS.deployment}=${this.#deploymentId}`,
     );
+  }
+
+  /** Asks the KMS about the configured key, at most every few seconds (readiness probes poll). */
+  async ready(): Promise<void> {
+    const now = Date.now();
+    if (this.#readyUntil > now) return;
+    await this.#call('describe', undefined, undefined, () => this.#source.current());
+    this.#readyUntil = now + readyCheckMs;
   }
 
   get currentKeyId(): string {

@@ -3,6 +3,7 @@ import { auditEntry } from '../audit/audit-entry.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { BackendSet } from '../backends/backend-registry.js';
 import type { Actor, ResolvedActor } from '../identity/actor.js';
+import type { JobLeases } from '../jobs/job-leases.js';
 import type { Logger } from '../logging/logger.js';
 import type { KeyInfo, Keyring, KeyringStatus } from './keyring-types.js';
 
@@ -20,6 +21,10 @@ export interface RewrapProgress {
   startedAt: string | null;
   finishedAt: string | null;
   error: string | null;
+  /** Blobs re-wrapped per second while it runs (the total is not known up front, so no ETA). */
+  ratePerSecond: number | null;
+  /** The server running it, when another than this one is. */
+  runningOn?: string | null;
 }
 
 export interface KeyringServiceDeps {
@@ -28,7 +33,11 @@ export interface KeyringServiceDeps {
   resolveActor: (actor: Actor) => Promise<ResolvedActor>;
   audit: Pick<AuditLog, 'appendStandalone'>;
   logger: Logger;
+  /** One re-wrap at a time across the servers on the database, its progress visible to all. */
+  leases?: JobLeases;
 }
+
+const rewrapJob = 'keyring.rewrap';
 
 /**
  * Admin operations on the keyring: status, and rotation followed by an online re-wrap of
@@ -48,8 +57,32 @@ export function createKeyringService(deps: KeyringServiceDeps) {
     startedAt: null,
     finishedAt: null,
     error: null,
+    ratePerSecond: null,
   };
   let running: Promise<void> | null = null;
+
+  function withRate(p: RewrapProgress, now = Date.now()): RewrapProgress {
+    const seconds = p.startedAt === null ? 0 : (now - Date.parse(p.startedAt)) / 1000;
+    return {
+      ...p,
+      ratePerSecond: p.state === 'running' && seconds > 0 && p.rewrapped > 0 ? p.rewrapped / seconds : null,
+    };
+  }
+
+  /** The walk over every envelope backend; `report` sees the progress as it moves. */
+  async function rewrapAll(report: () => void, lost: () => boolean): Promise<void> {
+    for (const backend of deps.backends.all()) {
+      if (backend.rewrap === undefined || lost()) continue;
+      const base = progress.rewrapped;
+      const { rewrapped, failed } = await backend.rewrap((done) => {
+        progress.rewrapped = base + done;
+        report();
+      });
+      progress.rewrapped = base + rewrapped;
+      progress.failed += failed;
+      report();
+    }
+  }
 
   function startRewrap(): Promise<void> {
     if (running !== null) return running;
@@ -63,14 +96,25 @@ export function createKeyringService(deps: KeyringServiceDeps) {
     });
     running = (async () => {
       try {
-        for (const backend of deps.backends.all()) {
-          if (backend.rewrap === undefined) continue;
-          const base = progress.rewrapped;
-          const { rewrapped, failed } = await backend.rewrap((done) => {
-            progress.rewrapped = base + done;
+        if (deps.leases === undefined) {
+          await rewrapAll(
+            () => {},
+            () => false,
+          );
+        } else {
+          const outcome = await deps.leases.runExclusive(rewrapJob, async (lease) => {
+            const report = () => lease.progress({ ...withRate(progress) });
+            report();
+            await rewrapAll(report, lease.lost);
+            progress.state = 'idle';
+            progress.finishedAt = new Date().toISOString();
+            report();
           });
-          progress.rewrapped = base + rewrapped;
-          progress.failed += failed;
+          if (!outcome.ran) {
+            // Another server is re-wrapping: its progress is what status shows.
+            Object.assign(progress, { state: 'idle', startedAt: null });
+            return;
+          }
         }
         progress.state = 'idle';
       } catch (err) {
@@ -85,6 +129,22 @@ export function createKeyringService(deps: KeyringServiceDeps) {
     return running;
   }
 
+  /** This server's re-wrap while it runs one; otherwise the last one any server recorded. */
+  async function currentProgress(): Promise<RewrapProgress> {
+    if (running !== null || deps.leases === undefined) return withRate(progress);
+    const shared = await deps.leases.status(rewrapJob).catch(() => undefined);
+    if (shared?.progress == null) return withRate(progress);
+    const recorded = shared.progress as unknown as RewrapProgress;
+    const elsewhere = shared.running && shared.owner !== null;
+    return {
+      ...withRate({
+        ...recorded,
+        state: elsewhere ? 'running' : recorded.state === 'running' ? 'failed' : recorded.state,
+      }),
+      ...(elsewhere ? { ratePerSecond: recorded.ratePerSecond ?? null, runningOn: shared.owner } : {}),
+    };
+  }
+
   return {
     async status(actor: Actor): Promise<KeyringStatus & { rewrap: RewrapProgress }> {
       await requireAdmin(deps, actor, {
@@ -92,7 +152,7 @@ export function createKeyringService(deps: KeyringServiceDeps) {
         target: { type: 'keyring' },
         write: false,
       });
-      return { ...(await deps.keyring.status()), rewrap: { ...progress } };
+      return { ...(await deps.keyring.status()), rewrap: await currentProgress() };
     },
 
     /** Adds a key, makes it current, and re-wraps stored data keys in the background. */
@@ -110,14 +170,35 @@ export function createKeyringService(deps: KeyringServiceDeps) {
       return key;
     },
 
+    /**
+     * Whether values can be sealed and opened right now: always for local keys; for a KMS, the
+     * KMS answered about the key within the last few seconds. For readiness probes (`/readyz`).
+     */
+    async ready(): Promise<{ ok: true } | { ok: false; reason: string }> {
+      try {
+        await deps.keyring.ready?.();
+        return { ok: true };
+      } catch (err) {
+        const details = (err as { details?: { reason?: unknown } }).details;
+        return { ok: false, reason: typeof details?.reason === 'string' ? details.reason : 'unavailable' };
+      }
+    },
+
     /** Re-wraps whatever is not under the current key (run at start; idempotent). */
     rewrapPending: startRewrap,
     /**
      * Starts the re-wrap again if the last run failed (e.g. the KMS was unreachable); the engine's
      * maintenance calls it periodically, so a run stopped by an outage finishes once it is over.
      */
-    resumeFailed(): Promise<void> {
-      return progress.state === 'failed' && running === null ? startRewrap() : Promise.resolve();
+    async resumeFailed(): Promise<void> {
+      if (running !== null) return;
+      if (progress.state === 'failed') return startRewrap();
+      // A re-wrap another server began and did not finish (it died): take it over.
+      if (deps.leases !== undefined) {
+        const shared = await deps.leases.status(rewrapJob);
+        const recorded = shared?.progress as { state?: string } | null | undefined;
+        if (shared !== undefined && !shared.running && recorded?.state === 'running') return startRewrap();
+      }
     },
     /** Resolves when the running re-wrap (if any) ends. */
     async settled(): Promise<void> {

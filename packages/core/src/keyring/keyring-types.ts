@@ -73,6 +73,12 @@ export interface Keyring {
    * current and persist it. Throws `unsupported` for env-sourced keys.
    */
   rotate(): Promise<KeyInfo>;
+  /**
+   * For keys held elsewhere (a KMS): whether the key can be used right now. Rejects with
+   * `key_unavailable` (with `details.reason`) when the KMS cannot be reached or refuses the key.
+   * Local keys are always ready and leave it out.
+   */
+  ready?(): Promise<void>;
   /** Releases what the key source holds (a KMS client, cached data keys). */
   close?(): Promise<void>;
 }

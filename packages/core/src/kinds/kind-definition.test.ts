@@ -110,7 +110,8 @@ describe('kindFromDefinition', () => {
       { path: 'displayName', message: 'expected a string' },
       {
         path: 'colour',
-        message: 'unknown setting; allowed: $schema, id, displayName, description, logo, freeForm, rotateEveryDays, fields',
+        message:
+          'unknown setting; allowed: $schema, id, displayName, description, logo, freeForm, rotateEveryDays, fields',
       },
       { path: 'id', message: expect.stringContaining('lowercase letters, digits and "-"') },
       {

@@ -150,6 +150,12 @@ export function createMigrationService(deps: MigrationServiceDeps) {
     // A run whose owner stopped saying it is alive stopped before finishing.
     const state =
       row.state === 'running' && !isFresh(row) ? 'failed' : (row.state as MigrationStatus['state']);
+    // The rate the running server measured, written with its heartbeat: so every server shows it.
+    const rate =
+      state === 'running' && row.rate_per_second != null && row.rate_per_second > 0
+        ? Number(row.rate_per_second)
+        : null;
+    const left = Math.max(0, row.total - row.done - row.failed);
     return {
       state,
       target: row.target,
@@ -157,8 +163,8 @@ export function createMigrationService(deps: MigrationServiceDeps) {
       total: row.total,
       done: row.done,
       failed: row.failed,
-      ratePerSecond: null,
-      etaSeconds: null,
+      ratePerSecond: rate,
+      etaSeconds: rate === null ? null : left / rate,
       startedAt: row.started_at,
       finishedAt: row.finished_at,
       failures,
@@ -334,7 +340,11 @@ export function createMigrationService(deps: MigrationServiceDeps) {
       () => {
         void db
           .updateTable('migration_runs')
-          .set({ heartbeat_at: isoNow(clock), total: run.total })
+          .set({
+            heartbeat_at: isoNow(clock),
+            total: run.total,
+            rate_per_second: snapshot(run, []).ratePerSecond,
+          })
           .where('id', '=', run.id)
           .where('owner', '=', owner)
           .executeTakeFirst()

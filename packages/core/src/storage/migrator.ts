@@ -10,6 +10,7 @@ import { shareLinksMigration } from './migrations/0005-share-links.js';
 import { replicasMigration } from './migrations/0006-replicas.js';
 import { ssoMigration } from './migrations/0007-sso.js';
 import { remindersMigration } from './migrations/0008-reminders.js';
+import { runRateMigration } from './migrations/0009-run-rate.js';
 
 /** Schema migrations in order. Names sort lexically; never rename or reorder a shipped one. */
 function migrations(dialect: DialectName): Record<string, Migration> {
@@ -22,6 +23,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '0006-replicas': replicasMigration(dialect),
     '0007-sso': ssoMigration(dialect),
     '0008-reminders': remindersMigration(dialect),
+    '0009-run-rate': runRateMigration(),
   };
 }
 

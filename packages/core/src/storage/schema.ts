@@ -268,6 +268,8 @@ export interface MigrationRunRow {
   /** The process running it (a random id per engine) and when it last said it is alive. */
   owner: string | null;
   heartbeat_at: string | null;
+  /** Secrets per second as the running server last measured it (null when it did not yet). */
+  rate_per_second?: number | null;
 }
 
 /** A secret whose move failed, with the reason (an error code and message, never a value). */

@@ -44,3 +44,52 @@ export function isUnstorableText(err: unknown): boolean {
   if (e === null || typeof e !== 'object') return false;
   return e.code === '22021' || e.code === '22P05';
 }
+
+/** Connection-level codes: the server is gone, restarting, refusing, or cut the connection. */
+const unavailableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  // PostgreSQL: admin_shutdown (pg_terminate_backend), crash_shutdown, cannot_connect_now,
+  // too_many_connections, and the connection_exception class.
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  // MySQL / MariaDB client and server
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'SQLITE_CANTOPEN',
+]);
+
+/**
+ * The database could not be reached or dropped the connection (a restart, a failover,
+ * `pg_terminate_backend`): a passing condition the request may be retried after, not a bug.
+ */
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  const e = err as (DriverError & { message?: unknown; cause?: unknown }) | null;
+  if (e === null || typeof e !== 'object' || depth > 4) return false;
+  if (typeof e.code === 'string' && unavailableCodes.has(e.code)) return true;
+  if (e.errno === 2013 || e.errno === 2006) return true; // lost connection / server has gone away
+  const message = typeof e.message === 'string' ? e.message : '';
+  // node-postgres says so in words when the socket closes under a query
+  if (
+    /^Connection terminated|^Client has encountered a connection error|connection is closed|Cannot enqueue .* after fatal error/i.test(
+      message,
+    )
+  ) {
+    return true;
+  }
+  return e.cause !== undefined && isDatabaseUnavailable(e.cause, depth + 1);
+}

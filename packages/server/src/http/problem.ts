@@ -1,4 +1,11 @@
-import { CofferError, type ErrorCode, type FieldIssue, isCofferError, isUnstorableText } from '@coffer/core';
+import {
+  CofferError,
+  type ErrorCode,
+  type FieldIssue,
+  isCofferError,
+  isDatabaseUnavailable,
+  isUnstorableText,
+} from '@coffer/core';
 
 /**
  * The HTTP status of every error code. Typed as `Record<ErrorCode, number>`, so a code added
@@ -20,6 +27,7 @@ export const httpStatusOf = {
   key_unavailable: 503,
   key_mismatch: 503,
   backend_unavailable: 503,
+  database_unavailable: 503,
   value_not_found: 404,
   payload_too_large: 413,
   rate_limited: 429,
@@ -47,6 +55,7 @@ export const problemTitles = {
   key_unavailable: 'Key unavailable',
   key_mismatch: 'Key mismatch',
   backend_unavailable: 'Backend unavailable',
+  database_unavailable: 'Database unavailable',
   value_not_found: 'Value not found',
   payload_too_large: 'Payload too large',
   rate_limited: 'Too many requests',
@@ -124,6 +133,19 @@ export function problemOf(err: unknown, context: ProblemContext): { problem: Pro
   }
   const framework = frameworkProblem(err);
   if (framework !== undefined) return { problem: framework, log: false };
+  if (isDatabaseUnavailable(err)) {
+    return {
+      problem: build(
+        'database_unavailable',
+        503,
+        new CofferError('database_unavailable', 'the database cannot be reached right now; retry shortly', {
+          details: { retryAfterSeconds: 1 },
+        }),
+      ),
+      // One warning per request says it; the driver's error adds nothing during an outage.
+      log: false,
+    };
+  }
   if (isUnstorableText(err)) {
     return {
       problem: build(

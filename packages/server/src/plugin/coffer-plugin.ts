@@ -269,7 +269,7 @@ function sendProblem(err: unknown, request: FastifyRequest, reply: FastifyReply)
   const { problem, log } = problemOf(err, { conditional: isConditional(request) });
   if (log) request.log.error({ err }, 'request failed');
   else if (problem.status >= 500) request.log.warn({ code: problem.code }, problem.detail);
-  if (problem.code === 'rate_limited') {
+  if (problem.code === 'rate_limited' || problem.code === 'database_unavailable') {
     const seconds = Number(problem.details?.retryAfterSeconds);
     reply.header('retry-after', String(Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : 1));
   }

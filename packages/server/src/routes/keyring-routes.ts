@@ -31,6 +31,8 @@ const keyringStatusSchema = z
       startedAt: z.string().nullable(),
       finishedAt: z.string().nullable(),
       error: z.string().nullable(),
+      ratePerSecond: z.number().nullable(),
+      runningOn: z.string().nullable().optional(),
     }),
   })
   .meta({ id: 'KeyringStatus', description: 'Key ids and dates; never key material.' });

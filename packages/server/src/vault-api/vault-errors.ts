@@ -54,6 +54,7 @@ export const vaultStatusOf = {
   key_unavailable: 503,
   key_mismatch: 503,
   backend_unavailable: 503,
+  database_unavailable: 503,
   value_not_found: 500,
   payload_too_large: 413,
   rate_limited: 429,
