@@ -147,9 +147,6 @@ export interface CofferEvents extends EventBus {
   visible(actor: Actor, event: SecretEvent): Promise<VisibleEvent | null>;
 }
 
-/** How long a write may hold its journal entry before others treat it as crashed. */
-const writeLeaseMs = 60_000;
-const reconcileEveryMs = 30_000;
 const purgeEveryMs = 10 * 60_000;
 
 /**
@@ -296,7 +293,7 @@ export async function createCoffer(
       settings: {
         keepVersions: config.versions.keep,
         recoveryWindowSeconds: config.recoveryWindowDays * 86_400,
-        writeLeaseMs,
+        writeLeaseMs: config.jobs.writeLeaseSeconds * 1000,
       },
       ...(options.onWriteStep === undefined ? {} : { onWriteStep: options.onWriteStep }),
     });
@@ -340,6 +337,7 @@ export async function createCoffer(
       keyring,
       backends: backendSet,
       leases,
+      leaseMs: config.jobs.leaseSeconds * 1000,
       resolveActor,
       audit: auditLog,
       logger,
@@ -377,7 +375,7 @@ export async function createCoffer(
       reconcile: (o: { olderThanMs?: number } = {}) =>
         reconcileValueJournal(
           { database, backends: backendSet, clock, logger },
-          { olderThanMs: o.olderThanMs ?? writeLeaseMs },
+          { olderThanMs: o.olderThanMs ?? config.jobs.writeLeaseSeconds * 1000 },
         ),
       purgeExpired: () => secrets.purgeExpired(),
       sweepShareLinks: () => shareLinks.sweep(),
@@ -396,7 +394,7 @@ export async function createCoffer(
       };
       // On one server at a time (a lease in the database); another takes over when it dies.
       const exclusive = (name: string, job: () => Promise<unknown>) => async () => {
-        await leases.runExclusive(name, job, { ttlMs: 60_000 });
+        await leases.runExclusive(name, job, { ttlMs: config.jobs.leaseSeconds * 1000 });
       };
       const reconcile = run(
         'finishing interrupted writes',
@@ -422,9 +420,9 @@ export async function createCoffer(
       void keyringService.rewrapPending();
       const resumeRewrap = run('re-wrapping data keys', () => keyringService.resumeFailed());
       const timers = [
-        setInterval(reconcile, reconcileEveryMs),
+        setInterval(reconcile, config.jobs.intervalSeconds * 1000),
         setInterval(purge, purgeEveryMs),
-        setInterval(resumeRewrap, reconcileEveryMs),
+        setInterval(resumeRewrap, config.jobs.intervalSeconds * 1000),
       ];
       if (config.reminders.enabled) {
         const remind = run('sending expiry and rotation reminders', () => maintenance.sendReminders());

@@ -164,6 +164,7 @@ export interface Schemas {
     failed: number;
     ratePerSecond: number | null;
     etaSeconds: number | null;
+    runningOn: string | null;
     startedAt: string | null;
     finishedAt: string | null;
     failures: Array<{

@@ -87,6 +87,21 @@ export const cofferConfigSchema = z
       })
       .strict()
       .default({ pollIntervalMs: 250, retentionHours: 168 }),
+    /** Background work (finishing interrupted writes, purges, the key re-wrap), on one server at a time. */
+    jobs: z
+      .object({
+        /** How often a server looks for work to finish: interrupted writes, an unfinished re-wrap. */
+        intervalSeconds: z.number().min(1).max(3600).default(30),
+        /** How long the server running a job may go silent before another takes it over. */
+        leaseSeconds: z.number().min(1).max(3600).default(60),
+        /**
+         * How long one value write may take before a write left by a server that died is undone
+         * (and stops blocking writes and migrations of that secret). Above the slowest store's put.
+         */
+        writeLeaseSeconds: z.number().min(1).max(3600).default(60),
+      })
+      .strict()
+      .default({ intervalSeconds: 30, leaseSeconds: 60, writeLeaseSeconds: 60 }),
     /**
      * Who a token or user is (role, groups, whether enabled) is cached for at most this long;
      * changes made on any server drop the cache through the change events long before that.

@@ -35,6 +35,8 @@ export interface KeyringServiceDeps {
   logger: Logger;
   /** One re-wrap at a time across the servers on the database, its progress visible to all. */
   leases?: JobLeases;
+  /** How long a server re-wrapping may go silent before another takes over (default 60 s). */
+  leaseMs?: number;
 }
 
 const rewrapJob = 'keyring.rewrap';
@@ -102,14 +104,18 @@ export function createKeyringService(deps: KeyringServiceDeps) {
             () => false,
           );
         } else {
-          const outcome = await deps.leases.runExclusive(rewrapJob, async (lease) => {
-            const report = () => lease.progress({ ...withRate(progress) });
-            report();
-            await rewrapAll(report, lease.lost);
-            progress.state = 'idle';
-            progress.finishedAt = new Date().toISOString();
-            report();
-          });
+          const outcome = await deps.leases.runExclusive(
+            rewrapJob,
+            async (lease) => {
+              const report = () => lease.progress({ ...withRate(progress) });
+              report();
+              await rewrapAll(report, lease.lost);
+              progress.state = 'idle';
+              progress.finishedAt = new Date().toISOString();
+              report();
+            },
+            { ttlMs: deps.leaseMs ?? 60_000 },
+          );
           if (!outcome.ran) {
             // Another server is re-wrapping: its progress is what status shows.
             Object.assign(progress, { state: 'idle', startedAt: null });

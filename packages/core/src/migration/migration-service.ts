@@ -6,6 +6,7 @@ import type { AuditEntry } from '../audit/audit-types.js';
 import type { BackendSet } from '../backends/backend-registry.js';
 import { CofferError, isCofferError } from '../errors/coffer-error.js';
 import type { Actor, ResolvedActor } from '../identity/actor.js';
+import { processOwner } from '../jobs/job-leases.js';
 import type { Logger } from '../logging/logger.js';
 import { journalDeletes } from '../secrets/secret-store.js';
 import { deleteJournaledValues } from '../secrets/value-writer.js';
@@ -97,11 +98,14 @@ interface ActiveRun {
  * await coffer.migration.start(admin, { target: 'files' });
  * const off = coffer.migration.onProgress((s) => bar.update(s.done, { total: s.total }));
  */
+/** Tries left for a secret that writes kept getting ahead of, after the first pass. */
+const busyRetries = 6;
+
 export function createMigrationService(deps: MigrationServiceDeps) {
   const { database, backends, clock, logger, settings } = deps;
   const { db } = database;
-  /** Identifies this engine as the holder of a run's lease. */
-  const owner = randomUUID();
+  /** Identifies this engine as the holder of a run's lease (unique per engine, readable). */
+  const owner = `${processOwner}:${randomUUID().slice(0, 4)}`;
   const listeners = new Set<MigrationProgressListener>();
   let current: ActiveRun | null = null;
   let auto: Promise<void> | null = null;
@@ -125,6 +129,7 @@ export function createMigrationService(deps: MigrationServiceDeps) {
       failed: run.failed,
       ratePerSecond: rate,
       etaSeconds: rate === null ? null : left / rate,
+      runningOn: running ? owner : null,
       startedAt: run.startedAt,
       finishedAt: run.finishedAt,
       failures,
@@ -142,6 +147,7 @@ export function createMigrationService(deps: MigrationServiceDeps) {
         failed: 0,
         ratePerSecond: null,
         etaSeconds: null,
+        runningOn: null,
         startedAt: null,
         finishedAt: null,
         failures: [],
@@ -165,6 +171,7 @@ export function createMigrationService(deps: MigrationServiceDeps) {
       failed: row.failed,
       ratePerSecond: rate,
       etaSeconds: rate === null ? null : left / rate,
+      runningOn: state === 'running' ? row.owner : null,
       startedAt: row.started_at,
       finishedAt: row.finished_at,
       failures,
@@ -382,7 +389,8 @@ export function createMigrationService(deps: MigrationServiceDeps) {
       const moverDeps = { database, backends, clock, logger, onStep: deps.onStep };
       const busy: string[] = [];
 
-      const moveOne = async (secretId: string, lastTry: boolean): Promise<void> => {
+      /** Moves one secret; `'busy'` when a write got in first (the caller tries it again later). */
+      const moveOne = async (secretId: string, lastTry: boolean): Promise<'busy' | undefined> => {
         let outcome: MoveOutcome;
         try {
           outcome = await moveSecret(moverDeps, {
@@ -421,9 +429,11 @@ export function createMigrationService(deps: MigrationServiceDeps) {
         } else if (lastTry) {
           await fail(secretId, 'conflict: the secret kept being written during the migration; retry');
         } else {
-          busy.push(secretId);
+          emit();
+          return 'busy';
         }
         emit();
+        return undefined;
       };
 
       const fail = async (secretId: string, reason: string, err?: unknown) => {
@@ -477,13 +487,18 @@ export function createMigrationService(deps: MigrationServiceDeps) {
           if (run.stop || closed) return;
           const secretId = await take();
           if (secretId === undefined) return;
-          await moveOne(secretId, false);
+          if ((await moveOne(secretId, false)) === 'busy') busy.push(secretId);
         }
       };
       await Promise.all(Array.from({ length: settings.concurrency }, worker));
+      // Secrets a writer kept getting ahead of: a few more tries each, further apart, before one
+      // is reported as failed (a write that meets the fence waits, so a quiet moment comes soon).
       for (const secretId of busy) {
-        if (run.stop || closed) break;
-        await moveOne(secretId, true);
+        for (let attempt = 1; attempt <= busyRetries; attempt++) {
+          if (run.stop || closed) break;
+          if ((await moveOne(secretId, attempt === busyRetries)) !== 'busy') break;
+          await new Promise((r) => setTimeout(r, 25 * 2 ** attempt + Math.random() * 50));
+        }
       }
       if (run.stop || closed) {
         if (!run.leaseLost) {

@@ -19,6 +19,8 @@ export interface MigrationStatus {
   ratePerSecond: number | null;
   /** Estimated seconds left, while it runs. */
   etaSeconds: number | null;
+  /** The server moving the secrets while it runs (`host:pid:id`), whichever server answers. */
+  runningOn: string | null;
   startedAt: string | null;
   finishedAt: string | null;
   /** Per failed secret: id, name and why (an error code and message, never a value). */

@@ -45,6 +45,8 @@ export class LeaseLost extends Error {}
 class SwitchLost extends Error {}
 
 const maxAttempts = 6;
+/** Fences placed just after a write got in, retried at once without counting as an attempt. */
+const maxStaleFences = 50;
 /** Copies older than this get their journal entries refreshed before the switch. */
 const refreshIntentsAfterMs = 10_000;
 
@@ -67,6 +69,7 @@ const refreshIntentsAfterMs = 10_000;
 export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOutcome> {
   const { db } = deps.database;
   const target = job.target;
+  let staleFences = 0;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const row = await db
       .selectFrom('secrets')
@@ -108,6 +111,20 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
     if (journaled === null) {
       // A writer is writing the next version right now: let it finish, then copy.
       await sleep(Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random()));
+      continue;
+    }
+    // A write that committed between reading the version and placing the fence made the fence
+    // stale (it guards a version already written). Before copying anything, make sure it still
+    // guards the next one: from here on, a writer of that version waits for the switch.
+    const fenced = await db
+      .selectFrom('secrets')
+      .select(['backend', 'current_version'])
+      .where('id', '=', job.secretId)
+      .executeTakeFirst();
+    if (fenced?.current_version !== row.current_version || fenced?.backend !== row.backend) {
+      await undoCopies(deps, job, toCopy, fence);
+      if (++staleFences <= maxStaleFences) attempt--;
+      await sleep(5 + Math.random() * 20);
       continue;
     }
     deps.onStep?.('journaled', job.secretId);

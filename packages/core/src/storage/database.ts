@@ -116,8 +116,13 @@ function withStatementCache(database: import('better-sqlite3').Database, size = 
 async function createPostgresDialect(url: string): Promise<Dialect> {
   const pg = await importOptional<typeof import('pg')>('pg');
   const pool = new pg.default.Pool({ connectionString: url, max: 10 });
-  // A database that goes away must not crash the process through an unhandled 'error' event.
+  // A database that goes away must not crash the process through an unhandled 'error' event:
+  // the pool listens on idle clients only, so every client gets a listener of its own too (a
+  // query on a dropped connection still rejects, and the pool replaces the client).
   pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return new PostgresDialect({ pool });
 }
 

@@ -85,7 +85,7 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   const message = typeof e.message === 'string' ? e.message : '';
   // node-postgres says so in words when the socket closes under a query
   if (
-    /^Connection terminated|^Client has encountered a connection error|connection is closed|Cannot enqueue .* after fatal error/i.test(
+    /^Connection terminated|^Client has encountered a connection error|connection is closed|Cannot enqueue .* after fatal error|closed state|Connection lost/i.test(
       message,
     )
   ) {

@@ -40,6 +40,7 @@ const migrationStatusSchema = z
     failed: z.number().int(),
     ratePerSecond: z.number().nullable(),
     etaSeconds: z.number().nullable(),
+    runningOn: z.string().nullable(),
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
     failures: z.array(z.object({ secretId: z.string(), name: z.string(), reason: z.string() })),
