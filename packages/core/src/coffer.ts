@@ -425,7 +425,11 @@ export async function createCoffer(
         setInterval(resumeRewrap, config.jobs.intervalSeconds * 1000),
       ];
       if (config.reminders.enabled) {
-        const remind = run('sending expiry and rotation reminders', () => maintenance.sendReminders());
+        // Claims make each mail go out once anyway; the lease spares the other servers the scan.
+        const remind = run(
+          'sending expiry and rotation reminders',
+          exclusive('maintenance.reminders', () => maintenance.sendReminders()),
+        );
         // Not at once: a server that restarts in a loop should not hammer the mail server.
         timers.push(
           setTimeout(remind, 60_000),
