@@ -133,7 +133,12 @@ export const envSettings: readonly EnvSetting[] = [
     'The first admin password (first start only)',
     'secret',
   ),
-  env('COFFER_KEYRING_SOURCE', 'keyring.source', 'string', 'file or env'),
+  env(
+    'COFFER_KEYRING_SOURCE',
+    'keyring.source',
+    'string',
+    'file, env, or a KMS key source (aws-kms, gcp-kms, azure-key-vault, vault-transit)',
+  ),
   env('COFFER_KEY_FILE', 'keyring.path', 'string', 'The key file (keyring source file)'),
   env('COFFER_KEY_VARIABLE', 'keyring.variable', 'string', 'The variable holding the keys (source env)'),
   env('COFFER_BACKEND', 'backend', 'string', 'The backend instance new values go to'),
