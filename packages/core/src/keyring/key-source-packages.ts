@@ -7,8 +7,8 @@ import { invalidConfig } from './keyring-errors.js';
 /**
  * The KMS key source types and the package each lives in. `keyring: { source: 'aws-kms', ... }`
  * loads `@coffer/keysource-aws-kms` without any other setting, so the KMS client stays out of
- * `@coffer/core`. `gcp-kms`, `azure-key-vault` and `vault-transit` are reserved for packages that
- * are coming; until they ship a definition, naming them is an `invalid_config`.
+ * `@coffer/core`; likewise `gcp-kms`, `azure-key-vault` and `vault-transit`. A package that is
+ * not installed, or does not define the type, is an `invalid_config` naming it.
  */
 export const keySourcePackages = {
   'aws-kms': '@coffer/keysource-aws-kms',
@@ -49,7 +49,7 @@ export async function loadKeySourceDefinition(type: string, cwd?: string): Promi
   const candidates = [namespace.default, ...Object.values(namespace)];
   const definition = candidates.find((c) => isKeySourceDefinition(c) && c.id === type);
   if (definition === undefined) {
-    throw fail(`the package ${pkg} defines no key source ${type} yet (it is coming in a later release)`);
+    throw fail(`the package ${pkg} defines no key source ${type}; is it an older version?`);
   }
   return definition as KeySourceDefinition;
 }
