@@ -145,8 +145,7 @@ export class TransitEngine {
 
   configure(name: string, body: Record<string, unknown>): EngineAnswer {
     const key = this.#keys.get(name);
-    if (key === undefined)
-      return { status: 400, errors: ['no existing key named ' + name + ' could be found'] };
+    if (key === undefined) return { status: 400, errors: [`no existing key named ${name} could be found`] };
     if (body.min_decryption_version !== undefined) {
       const n = Number(body.min_decryption_version);
       if (!Number.isInteger(n) || n < 0) return { status: 400, errors: ['invalid min_decryption_version'] };

@@ -740,7 +740,7 @@ export class VaultServer {
     }
     const mount = ns.mounts.get(mountPath);
     return mount === undefined
-      ? json(400, { errors: ['No secret engine mount at ' + mountPath + '/'] })
+      ? json(400, { errors: [`No secret engine mount at ${mountPath}/`] })
       : envelope(200, { data: mountInfo(mount) });
   }
 
