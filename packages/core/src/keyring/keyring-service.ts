@@ -109,7 +109,16 @@ export function createKeyringService(deps: KeyringServiceDeps) {
             async (lease) => {
               const report = () => lease.progress({ ...withRate(progress) });
               report();
-              await rewrapAll(report, lease.lost);
+              try {
+                await rewrapAll(report, lease.lost);
+              } catch (err) {
+                // Recorded for every server before the lease is let go; the run resumes later.
+                progress.state = 'failed';
+                progress.error = err instanceof Error ? err.message : String(err);
+                progress.finishedAt = new Date().toISOString();
+                report();
+                throw err;
+              }
               progress.state = 'idle';
               progress.finishedAt = new Date().toISOString();
               report();
@@ -142,6 +151,11 @@ export function createKeyringService(deps: KeyringServiceDeps) {
     if (shared?.progress == null) return withRate(progress);
     const recorded = shared.progress as unknown as RewrapProgress;
     const elsewhere = shared.running && shared.owner !== null;
+    // This server's own last run, unless another server ran one since (or runs one now).
+    const mineIsNewer =
+      progress.startedAt !== null &&
+      (recorded.startedAt === null || progress.startedAt >= recorded.startedAt);
+    if (!elsewhere && mineIsNewer) return withRate(progress);
     return {
       ...withRate({
         ...recorded,
