@@ -41,6 +41,14 @@ export interface BackendCatalog {
    * const { definitions, instances } = await coffer.backends.describe(asUser(adminId));
    */
   describe(actor: Actor): Promise<{ definitions: BackendDefinitionInfo[]; instances: BackendInstanceInfo[] }>;
+  /**
+   * The configured instances only (admins only): what `describe` says of them, without loading
+   * the installed store packages' SDKs that `describe` lists as available definitions.
+   *
+   * @example
+   * const instances = await coffer.backends.instances(asUser(adminId));
+   */
+  instances(actor: Actor): Promise<BackendInstanceInfo[]>;
 }
 
 export function createBackendCatalog(deps: {
@@ -55,19 +63,31 @@ export function createBackendCatalog(deps: {
   installedStores?: () => Promise<SourcedDefinition[]>;
 }): BackendCatalog {
   let installed: Promise<SourcedDefinition[]> | undefined;
+  const admin = (actor: Actor) =>
+    requireAdmin(deps, actor, { action: 'backend.migrate', target: { type: 'backend' }, write: false });
+  async function instancesNow(): Promise<BackendInstanceInfo[]> {
+    const counts = await deps.database.db
+      .selectFrom('secrets')
+      .select(['backend', (eb) => eb.fn.countAll<number | string | bigint>().as('n')])
+      .groupBy('backend')
+      .execute();
+    const bySecrets = new Map(counts.map((c) => [c.backend, Number(c.n)]));
+    return deps.backends.all().map((b) => ({
+      name: b.name,
+      type: b.type,
+      capabilities: { ...b.capabilities },
+      active: b.name === deps.activeName,
+      backup: b.name === deps.backupName,
+      secrets: bySecrets.get(b.name) ?? 0,
+    }));
+  }
   return {
+    async instances(actor) {
+      await admin(actor);
+      return instancesNow();
+    },
     async describe(actor) {
-      await requireAdmin(deps, actor, {
-        action: 'backend.migrate',
-        target: { type: 'backend' },
-        write: false,
-      });
-      const counts = await deps.database.db
-        .selectFrom('secrets')
-        .select(['backend', (eb) => eb.fn.countAll<number | string | bigint>().as('n')])
-        .groupBy('backend')
-        .execute();
-      const bySecrets = new Map(counts.map((c) => [c.backend, Number(c.n)]));
+      await admin(actor);
       installed ??= deps.installedStores?.() ?? Promise.resolve([]);
       const available = [
         ...deps.registry.list().map((definition) => ({
@@ -85,14 +105,7 @@ export function createBackendCatalog(deps: {
           configSchema: jsonSchemaOf(d.configSchema),
           source,
         })),
-        instances: deps.backends.all().map((b) => ({
-          name: b.name,
-          type: b.type,
-          capabilities: { ...b.capabilities },
-          active: b.name === deps.activeName,
-          backup: b.name === deps.backupName,
-          secrets: bySecrets.get(b.name) ?? 0,
-        })),
+        instances: await instancesNow(),
       };
     },
   };

@@ -74,7 +74,7 @@ export function backendRoutes(app: CofferApp, { coffer }: RouteContext): void {
       },
     },
     async (request) => {
-      const { instances } = await coffer.backends.describe(actorOf(request));
+      const instances = await coffer.backends.instances(actorOf(request));
       return pageOfList(
         sortByKey(instances, (i) => [i.name]),
         (i) => [i.name],
@@ -115,7 +115,7 @@ export function backendRoutes(app: CofferApp, { coffer }: RouteContext): void {
       },
     },
     async (request) => {
-      const { instances } = await coffer.backends.describe(actorOf(request));
+      const instances = await coffer.backends.instances(actorOf(request));
       const instance = instances.find((i) => i.name === request.params.name);
       if (instance === undefined)
         throw new CofferError('not_found', `no backend named "${request.params.name}"`);
