@@ -18,7 +18,7 @@ import {
   valueTooLarge,
   withRetries,
 } from '@coffer/core';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '@coffer/gcp-kit';
 import { defaultWritesPerSecond, type GcpSecretManagerConfig } from './gcp-sm-config.js';
 import { classifyGcpError, type GcpFailure, gcpRetryVerdict } from './gcp-sm-errors.js';
 import {

@@ -1,275 +1,45 @@
-import type { RemoteFailureReason, RetryVerdict } from '@coffer/core';
+import type { RetryVerdict } from '@coffer/core';
+import {
+  classifyGoogleError,
+  type GoogleFailure,
+  type GoogleServiceErrors,
+  googleRetryVerdict,
+} from '@coffer/gcp-kit';
 
-/** What a failed Secret Manager call means: which reason, the vendor's code, whether to retry. */
-export interface GcpFailure {
-  /**
-   * `not_found`, `already_exists`, `failed_precondition` (a destroyed or disabled version) and
-   * `aborted` (an etag that no longer matches) are handled by the backend; the rest are reasons.
-   */
-  kind: 'not_found' | 'already_exists' | 'failed_precondition' | 'aborted' | RemoteFailureReason;
-  /** The canonical status (`RESOURCE_EXHAUSTED`), an OAuth error (`invalid_grant`) or a Node code. */
-  vendorCode: string | undefined;
-  retry: boolean;
-  /** Milliseconds the service asked us to wait (RetryInfo, Retry-After), when it did. */
-  afterMs?: number | undefined;
-}
-
-/** gRPC canonical codes by number, as google-gax puts them on `error.code`. */
-const statusNames = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-] as const;
-
-interface ErrorShape {
-  name?: unknown;
-  code?: unknown;
-  message?: unknown;
-  statusDetails?: unknown;
-  status?: unknown;
-  response?: { status?: unknown; data?: unknown; headers?: unknown };
-  cause?: unknown;
-}
-
-const transientNetworkCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED', 'EAI_AGAIN']);
-const permanentNetworkCodes = new Set(['ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED']);
-const oauthErrors = new Set([
-  'invalid_grant',
-  'invalid_client',
-  'unauthorized_client',
-  'invalid_request',
-  'invalid_scope',
-  'invalid_target',
-  'unsupported_grant_type',
-  'access_denied',
-]);
-
-function asShape(err: unknown): ErrorShape {
-  return typeof err === 'object' && err !== null ? (err as ErrorShape) : {};
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** The first Node error code on the error or its causes (fetch wraps socket errors). */
-function nodeCode(err: unknown, depth = 0): string | undefined {
-  const shape = asShape(err);
-  const code = str(shape.code);
-  if (code !== undefined && (/^E[A-Z_]+$/.test(code) || code === 'CERT_HAS_EXPIRED')) return code;
-  return depth < 5 && shape.cause !== undefined ? nodeCode(shape.cause, depth + 1) : undefined;
-}
-
-function durationMs(value: unknown): number | undefined {
-  if (typeof value === 'string') {
-    const match = /^([0-9]+(?:\.[0-9]+)?)s$/.exec(value);
-    return match === null ? undefined : Number(match[1]) * 1000;
-  }
-  if (typeof value === 'object' && value !== null) {
-    const { seconds, nanos } = value as { seconds?: unknown; nanos?: unknown };
-    const s = Number(seconds ?? 0);
-    const n = Number(nanos ?? 0);
-    return Number.isFinite(s) && Number.isFinite(n) ? s * 1000 + n / 1e6 : undefined;
-  }
-  return undefined;
-}
-
-/** The delay a google.rpc.RetryInfo detail asks for. */
-function retryInfoMs(details: unknown): number | undefined {
-  if (!Array.isArray(details)) return undefined;
-  for (const detail of details) {
-    if (typeof detail === 'object' && detail !== null && 'retryDelay' in detail) {
-      const ms = durationMs((detail as { retryDelay: unknown }).retryDelay);
-      if (ms !== undefined && ms >= 0) return ms;
-    }
-  }
-  return undefined;
-}
-
-function statusOf(code: unknown): (typeof statusNames)[number] | undefined {
-  if (typeof code === 'number' && Number.isInteger(code)) return statusNames[code];
-  if (typeof code === 'string') return statusNames.find((s) => s === code);
-  return undefined;
-}
-
-/** Canonical status of each HTTP status, for answers without a google.rpc.Status body. */
-function statusOfHttp(http: number): string {
-  switch (http) {
-    case 400:
-      return 'INVALID_ARGUMENT';
-    case 401:
-      return 'UNAUTHENTICATED';
-    case 403:
-      return 'PERMISSION_DENIED';
-    case 404:
-      return 'NOT_FOUND';
-    case 409:
-      return 'ABORTED';
-    case 412:
-      return 'FAILED_PRECONDITION';
-    case 429:
-      return 'RESOURCE_EXHAUSTED';
-    case 499:
-      return 'CANCELLED';
-    case 501:
-      return 'UNIMPLEMENTED';
-    case 502:
-    case 503:
-      return 'UNAVAILABLE';
-    case 504:
-      return 'DEADLINE_EXCEEDED';
-    default:
-      return http >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT';
-  }
-}
-
-function parseJson(text: unknown): unknown {
-  if (typeof text !== 'string' || !text.startsWith('{')) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function retryAfterMs(headers: unknown): number | undefined {
-  if (typeof headers !== 'object' || headers === null) return undefined;
-  const get = (headers as { get?: unknown }).get;
-  const value =
-    typeof get === 'function'
-      ? (get.call(headers, 'retry-after') as unknown)
-      : (headers as Record<string, unknown>)['retry-after'];
-  if (typeof value !== 'string' || value === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
+/** The kinds of Secret Manager failure the backend handles itself. */
+type SecretManagerKind = 'not_found' | 'already_exists' | 'failed_precondition' | 'aborted';
 
 /**
- * The canonical status of an answer from the service: from a google-gax `GoogleError` (gRPC
- * code number and decoded details), or from an HTTP error the transport threw (status number,
- * the google.rpc.Status JSON body as its text, Retry-After).
+ * What a failed Secret Manager call means: which reason, the vendor's code, whether to retry.
+ * `not_found`, `already_exists`, `failed_precondition` (a destroyed or disabled version) and
+ * `aborted` (an etag that no longer matches) are handled by the backend; the rest are reasons.
  */
-function statusAnswered(shape: ErrorShape): { status: string; afterMs?: number | undefined } | undefined {
-  const http =
-    typeof shape.response?.status === 'number'
-      ? shape.response.status
-      : typeof shape.code === 'number' && shape.code >= 100
-        ? shape.code
-        : undefined;
-  if (http !== undefined) {
-    if (http < 400) return undefined;
-    const body = (parseJson(shape.message) ?? parseJson(shape.response?.data)) as
-      | { error?: { status?: unknown; details?: unknown } }
-      | undefined;
-    const named = statusOf(body?.error?.status);
-    const status =
-      named !== undefined
-        ? named
-        : body === undefined && http < 500 && http !== 429
-          ? 'NOT_SECRET_MANAGER'
-          : statusOfHttp(http);
-    const afterMs = retryInfoMs(body?.error?.details) ?? retryAfterMs(shape.response?.headers);
-    return { status, afterMs };
-  }
-  const grpc = statusOf(shape.code);
-  if (grpc === undefined || grpc === 'OK') return undefined;
-  return { status: grpc, afterMs: retryInfoMs(shape.statusDetails) };
-}
+export type GcpFailure = GoogleFailure<SecretManagerKind>;
+
+/** How Secret Manager's canonical statuses read, besides the general rules of the GCP kit. */
+export const secretManagerErrors: GoogleServiceErrors<SecretManagerKind> = {
+  notService: 'NOT_SECRET_MANAGER',
+  statuses: {
+    NOT_FOUND: 'not_found',
+    ALREADY_EXISTS: 'already_exists',
+    FAILED_PRECONDITION: 'failed_precondition',
+    ABORTED: 'aborted',
+    DATA_LOSS: 'server_error',
+  },
+};
 
 /**
- * Classifies whatever a Secret Manager call threw: a google-gax `GoogleError` (canonical code
- * and details), an OAuth/STS refusal from the credential chain, a Node network error, or the
- * backend's own timeout. Only the code leaves this function, never a message.
+ * Classifies whatever a Secret Manager call threw (the GCP kit's rules with Secret Manager's
+ * statuses). Only the code leaves this function, never a message.
  *
  * @example
  * classifyGcpError(Object.assign(new Error('Quota exceeded'), { code: 8 })).retry; // true
  */
 export function classifyGcpError(err: unknown): GcpFailure {
-  const shape = asShape(err);
-  const name = str(shape.name);
-  if (name === 'GcpRequestTimeout') return { kind: 'timeout', vendorCode: 'DEADLINE_EXCEEDED', retry: true };
-  const network = nodeCode(err);
-  // the credential chain: an STS / OAuth token endpoint refusing the credentials
-  const data = shape.response?.data;
-  const oauth =
-    typeof data === 'object' && data !== null ? str((data as { error?: unknown }).error) : undefined;
-  if (oauth !== undefined && oauthErrors.has(oauth)) {
-    return { kind: 'unauthenticated', vendorCode: oauth, retry: false };
-  }
-  const answer = network === undefined ? statusAnswered(shape) : undefined;
-  if (answer !== undefined) {
-    const { status, afterMs } = answer;
-    switch (status) {
-      case 'NOT_FOUND':
-        return { kind: 'not_found', vendorCode: status, retry: false };
-      case 'ALREADY_EXISTS':
-        return { kind: 'already_exists', vendorCode: status, retry: false };
-      case 'FAILED_PRECONDITION':
-        return { kind: 'failed_precondition', vendorCode: status, retry: false };
-      case 'ABORTED':
-        return { kind: 'aborted', vendorCode: status, retry: false };
-      case 'RESOURCE_EXHAUSTED':
-        return { kind: 'throttled', vendorCode: status, retry: true, afterMs };
-      case 'UNAUTHENTICATED':
-        return { kind: 'unauthenticated', vendorCode: status, retry: false };
-      case 'PERMISSION_DENIED':
-        return { kind: 'permission_denied', vendorCode: status, retry: false };
-      case 'DEADLINE_EXCEEDED':
-        return { kind: 'timeout', vendorCode: status, retry: true };
-      case 'UNAVAILABLE':
-      case 'INTERNAL':
-      case 'UNKNOWN':
-        return { kind: 'server_error', vendorCode: status, retry: true, afterMs };
-      case 'CANCELLED':
-        return { kind: 'unreachable', vendorCode: status, retry: true };
-      case 'DATA_LOSS':
-        return { kind: 'server_error', vendorCode: status, retry: false };
-      case 'NOT_SECRET_MANAGER':
-        return { kind: 'unreachable', vendorCode: status, retry: false };
-      default:
-        return { kind: 'rejected', vendorCode: status, retry: false };
-    }
-  }
-  const message = str(shape.message) ?? '';
-  if (/default credentials|credential_source|No authentication was provided/i.test(message)) {
-    return { kind: 'unauthenticated', vendorCode: 'NO_CREDENTIALS', retry: false };
-  }
-  if (network === 'ETIMEDOUT' || name === 'TimeoutError') {
-    return { kind: 'timeout', vendorCode: 'ETIMEDOUT', retry: true };
-  }
-  if (network !== undefined && transientNetworkCodes.has(network)) {
-    return { kind: 'unreachable', vendorCode: network, retry: true };
-  }
-  if (network !== undefined && permanentNetworkCodes.has(network)) {
-    return { kind: 'unreachable', vendorCode: network, retry: false };
-  }
-  if (name === 'SyntaxError') {
-    // something answered that is not Secret Manager (an HTML page from a proxy)
-    return { kind: 'unreachable', vendorCode: 'NOT_SECRET_MANAGER', retry: false };
-  }
-  return { kind: 'unreachable', vendorCode: network, retry: false };
+  return classifyGoogleError(err, secretManagerErrors);
 }
 
 /** The retry verdict `withRetries` wants. */
 export function gcpRetryVerdict(err: unknown): RetryVerdict {
-  const failure = classifyGcpError(err);
-  return failure.retry
-    ? { retry: true, ...(failure.afterMs === undefined ? {} : { afterMs: failure.afterMs }) }
-    : { retry: false };
+  return googleRetryVerdict(err, secretManagerErrors);
 }

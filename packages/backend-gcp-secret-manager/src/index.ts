@@ -1,4 +1,5 @@
 import { type BackendDefinition, CofferError, defineBackend } from '@coffer/core';
+import { type AuthFetch, gaxEndpoint, limitRequestTime } from '@coffer/gcp-kit';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import {
   GcpSecretManagerBackend,
@@ -9,7 +10,7 @@ import {
 import { type GcpSecretManagerConfig, gcpSecretManagerConfigSchema } from './gcp-sm-config.js';
 import { isLabelValue } from './gcp-sm-names.js';
 
-export { crc32c } from './crc32c.js';
+export { crc32c } from '@coffer/gcp-kit';
 export {
   GcpSecretManagerBackend,
   gcpSecretManagerCapabilities,
@@ -28,35 +29,6 @@ export {
 export { classifyGcpError, type GcpFailure } from './gcp-sm-errors.js';
 export { nameSeparator, versionAlias } from './gcp-sm-names.js';
 
-type Fetch = (
-  url: unknown,
-  init?: { signal?: AbortSignal | null } & Record<string, unknown>,
-) => Promise<unknown>;
-
-/** The error a request gets when it took longer than `requestTimeoutMs`. */
-class GcpRequestTimeout extends Error {
-  override readonly name = 'GcpRequestTimeout';
-}
-
-/**
- * Puts a time limit on every HTTP request the client sends. In REST mode google-gax ignores
- * call deadlines, so the limit goes on the request itself: the credential chain's `fetch`, which
- * sends every API call (it adds the bearer token) with the client's abort signal.
- */
-function limitRequestTime(auth: { fetch: Fetch }, timeoutMs: number): void {
-  const send = auth.fetch.bind(auth);
-  auth.fetch = async (url, init = {}) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    try {
-      return await send(url, { ...init, signal });
-    } catch (err) {
-      if (timeout.aborted) throw new GcpRequestTimeout(`request timed out after ${timeoutMs} ms`);
-      throw err;
-    }
-  };
-}
-
 /**
  * The SDK client for an instance: REST over HTTP/1.1 (`fallback: 'rest'`), Application Default
  * Credentials, the regional endpoint for `location` or `endpoint`, and a time limit per request.
@@ -65,13 +37,7 @@ function limitRequestTime(auth: { fetch: Fetch }, timeoutMs: number): void {
 export function createSecretManagerClient(config: GcpSecretManagerConfig): SecretManagerServiceClient {
   let connection: { apiEndpoint: string; port?: number; protocol?: string } | undefined;
   if (config.endpoint !== undefined) {
-    const url = new URL(config.endpoint);
-    const https = url.protocol === 'https:';
-    connection = {
-      apiEndpoint: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port === '' ? (https ? 443 : 80) : Number(url.port),
-      protocol: https ? 'https' : 'http',
-    };
+    connection = gaxEndpoint(config.endpoint);
   } else if (config.location !== undefined) {
     connection = { apiEndpoint: `secretmanager.${config.location}.rep.googleapis.com` };
   }
@@ -80,7 +46,7 @@ export function createSecretManagerClient(config: GcpSecretManagerConfig): Secre
     projectId: config.projectId,
     ...(connection ?? {}),
   });
-  limitRequestTime(client.auth as unknown as { fetch: Fetch }, config.requestTimeoutMs);
+  limitRequestTime(client.auth as unknown as { fetch: AuthFetch }, config.requestTimeoutMs);
   return client;
 }
 

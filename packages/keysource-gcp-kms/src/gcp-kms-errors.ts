@@ -1,247 +1,44 @@
-import type { KeySourceFailureReason, RetryVerdict } from '@coffer/core';
+import type { RetryVerdict } from '@coffer/core';
+import {
+  classifyGoogleError,
+  type GoogleFailure,
+  type GoogleServiceErrors,
+  googleRetryVerdict,
+} from '@coffer/gcp-kit';
 
-/** What a failed Cloud KMS call means: which reason, the vendor's code, whether to retry. */
-export interface CloudKmsFailure {
-  /**
-   * A key source failure reason, or `invalid_argument` (Cloud KMS refused the request as invalid:
-   * on `decrypt`, a ciphertext that is not authentic under its additional authenticated data).
-   */
-  kind: KeySourceFailureReason | 'invalid_argument';
-  /** The canonical status (`FAILED_PRECONDITION`), an OAuth error (`invalid_grant`) or a Node code. */
-  vendorCode: string | undefined;
-  retry: boolean;
-  /** Milliseconds the service asked us to wait (RetryInfo, Retry-After), when it did. */
-  afterMs?: number | undefined;
-}
-
-/** gRPC canonical codes by number, as google-gax puts them on `error.code`. */
-const statusNames = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-] as const;
-
-interface ErrorShape {
-  name?: unknown;
-  code?: unknown;
-  message?: unknown;
-  statusDetails?: unknown;
-  response?: { status?: unknown; data?: unknown; headers?: unknown };
-  cause?: unknown;
-}
-
-const transientNetworkCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED', 'EAI_AGAIN']);
-const oauthErrors = new Set([
-  'invalid_grant',
-  'invalid_client',
-  'unauthorized_client',
-  'invalid_request',
-  'invalid_scope',
-  'invalid_target',
-  'unsupported_grant_type',
-  'access_denied',
-]);
-
-function asShape(err: unknown): ErrorShape {
-  return typeof err === 'object' && err !== null ? (err as ErrorShape) : {};
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** The first Node error code on the error or its causes (fetch wraps socket errors). */
-function nodeCode(err: unknown, depth = 0): string | undefined {
-  const shape = asShape(err);
-  const code = str(shape.code);
-  if (code !== undefined && (/^E[A-Z_]+$/.test(code) || /^(?:CERT|ERR_TLS)_/.test(code))) return code;
-  return depth < 5 && shape.cause !== undefined ? nodeCode(shape.cause, depth + 1) : undefined;
-}
-
-function durationMs(value: unknown): number | undefined {
-  if (typeof value === 'string') {
-    const match = /^([0-9]+(?:\.[0-9]+)?)s$/.exec(value);
-    return match === null ? undefined : Number(match[1]) * 1000;
-  }
-  if (typeof value === 'object' && value !== null) {
-    const { seconds, nanos } = value as { seconds?: unknown; nanos?: unknown };
-    const s = Number(seconds ?? 0);
-    const n = Number(nanos ?? 0);
-    return Number.isFinite(s) && Number.isFinite(n) ? s * 1000 + n / 1e6 : undefined;
-  }
-  return undefined;
-}
-
-/** The delay a google.rpc.RetryInfo detail asks for. */
-function retryInfoMs(details: unknown): number | undefined {
-  if (!Array.isArray(details)) return undefined;
-  for (const detail of details) {
-    if (typeof detail === 'object' && detail !== null && 'retryDelay' in detail) {
-      const ms = durationMs((detail as { retryDelay: unknown }).retryDelay);
-      if (ms !== undefined && ms >= 0) return ms;
-    }
-  }
-  return undefined;
-}
-
-function statusOf(code: unknown): (typeof statusNames)[number] | undefined {
-  if (typeof code === 'number' && Number.isInteger(code)) return statusNames[code];
-  if (typeof code === 'string') return statusNames.find((s) => s === code);
-  return undefined;
-}
-
-/** Canonical status of an HTTP status, for answers without a google.rpc.Status body. */
-function statusOfHttp(http: number): string {
-  const table: Record<number, string> = {
-    400: 'INVALID_ARGUMENT',
-    401: 'UNAUTHENTICATED',
-    403: 'PERMISSION_DENIED',
-    404: 'NOT_FOUND',
-    409: 'ABORTED',
-    429: 'RESOURCE_EXHAUSTED',
-    499: 'CANCELLED',
-    501: 'UNIMPLEMENTED',
-    502: 'UNAVAILABLE',
-    503: 'UNAVAILABLE',
-    504: 'DEADLINE_EXCEEDED',
-  };
-  return table[http] ?? (http >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT');
-}
-
-function parseJson(text: unknown): unknown {
-  if (typeof text !== 'string' || !text.startsWith('{')) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function retryAfterMs(headers: unknown): number | undefined {
-  if (typeof headers !== 'object' || headers === null) return undefined;
-  const get = (headers as { get?: unknown }).get;
-  const value =
-    typeof get === 'function'
-      ? (get.call(headers, 'retry-after') as unknown)
-      : (headers as Record<string, unknown>)['retry-after'];
-  if (typeof value !== 'string' || value === '') return undefined;
-  const seconds = Number(value);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
+/** The kinds of Cloud KMS failure read from its own statuses. */
+type CloudKmsKind = 'key_not_found' | 'key_disabled' | 'invalid_argument';
 
 /**
- * The canonical status of an answer: from a google-gax `GoogleError` (gRPC code number and decoded
- * details), or from an HTTP error the transport threw (status, the google.rpc.Status JSON body).
+ * What a failed Cloud KMS call means: which reason, the vendor's code, whether to retry. Besides
+ * the key source failure reasons, `invalid_argument`: Cloud KMS refused the request as invalid
+ * (on `decrypt`, a ciphertext that is not authentic under its additional authenticated data).
  */
-function statusAnswered(shape: ErrorShape): { status: string; afterMs?: number | undefined } | undefined {
-  const http =
-    typeof shape.response?.status === 'number'
-      ? shape.response.status
-      : typeof shape.code === 'number' && shape.code >= 100
-        ? shape.code
-        : undefined;
-  if (http !== undefined) {
-    if (http < 400) return undefined;
-    const body = (parseJson(shape.message) ?? parseJson(shape.response?.data)) as
-      | { error?: { status?: unknown; details?: unknown } }
-      | undefined;
-    const named = statusOf(body?.error?.status);
-    const status =
-      named !== undefined
-        ? named
-        : body === undefined && http < 500 && http !== 429
-          ? 'NOT_CLOUD_KMS'
-          : statusOfHttp(http);
-    return { status, afterMs: retryInfoMs(body?.error?.details) ?? retryAfterMs(shape.response?.headers) };
-  }
-  const grpc = statusOf(shape.code);
-  if (grpc === undefined || grpc === 'OK') return undefined;
-  return { status: grpc, afterMs: retryInfoMs(shape.statusDetails) };
-}
+export type CloudKmsFailure = GoogleFailure<CloudKmsKind>;
+
+/** How Cloud KMS's canonical statuses read, besides the general rules of the GCP kit. */
+export const cloudKmsErrors: GoogleServiceErrors<CloudKmsKind> = {
+  notService: 'NOT_CLOUD_KMS',
+  statuses: {
+    NOT_FOUND: 'key_not_found',
+    // a version (or the primary) that is disabled, scheduled for destruction or destroyed
+    FAILED_PRECONDITION: 'key_disabled',
+    INVALID_ARGUMENT: 'invalid_argument',
+  },
+};
 
 /**
- * Classifies whatever a Cloud KMS call threw: a google-gax `GoogleError` (canonical code and
- * details), an OAuth/STS refusal of the credential chain, a Node network error, or the request
- * timeout. Only the code leaves this function, never a message.
+ * Classifies whatever a Cloud KMS call threw (the GCP kit's rules with Cloud KMS's statuses).
+ * Only the code leaves this function, never a message.
  *
  * @example
  * classifyCloudKmsError(Object.assign(new Error('x'), { code: 9 })).kind; // 'key_disabled'
  */
 export function classifyCloudKmsError(err: unknown): CloudKmsFailure {
-  const shape = asShape(err);
-  const name = str(shape.name);
-  if (name === 'CloudKmsRequestTimeout')
-    return { kind: 'timeout', vendorCode: 'DEADLINE_EXCEEDED', retry: true };
-  const network = nodeCode(err);
-  const data = shape.response?.data;
-  const oauth =
-    typeof data === 'object' && data !== null ? str((data as { error?: unknown }).error) : undefined;
-  if (oauth !== undefined && oauthErrors.has(oauth)) {
-    return { kind: 'unauthenticated', vendorCode: oauth, retry: false };
-  }
-  const answer = network === undefined ? statusAnswered(shape) : undefined;
-  if (answer !== undefined) {
-    const { status, afterMs } = answer;
-    switch (status) {
-      case 'NOT_FOUND':
-        return { kind: 'key_not_found', vendorCode: status, retry: false };
-      case 'FAILED_PRECONDITION':
-        // a version (or the primary) that is disabled, scheduled for destruction or destroyed
-        return { kind: 'key_disabled', vendorCode: status, retry: false };
-      case 'INVALID_ARGUMENT':
-        return { kind: 'invalid_argument', vendorCode: status, retry: false };
-      case 'RESOURCE_EXHAUSTED':
-        return { kind: 'throttled', vendorCode: status, retry: true, afterMs };
-      case 'UNAUTHENTICATED':
-        return { kind: 'unauthenticated', vendorCode: status, retry: false };
-      case 'PERMISSION_DENIED':
-        return { kind: 'permission_denied', vendorCode: status, retry: false };
-      case 'DEADLINE_EXCEEDED':
-        return { kind: 'timeout', vendorCode: status, retry: true };
-      case 'UNAVAILABLE':
-      case 'INTERNAL':
-      case 'UNKNOWN':
-        return { kind: 'server_error', vendorCode: status, retry: true, afterMs };
-      case 'CANCELLED':
-        return { kind: 'unreachable', vendorCode: status, retry: true };
-      case 'NOT_CLOUD_KMS':
-        return { kind: 'unreachable', vendorCode: status, retry: false };
-      default:
-        return { kind: 'rejected', vendorCode: status, retry: false };
-    }
-  }
-  const message = str(shape.message) ?? '';
-  if (/default credentials|credential_source|No authentication was provided/i.test(message)) {
-    return { kind: 'unauthenticated', vendorCode: 'NO_CREDENTIALS', retry: false };
-  }
-  if (network === 'ETIMEDOUT' || name === 'TimeoutError') {
-    return { kind: 'timeout', vendorCode: 'ETIMEDOUT', retry: true };
-  }
-  if (network !== undefined) {
-    return { kind: 'unreachable', vendorCode: network, retry: transientNetworkCodes.has(network) };
-  }
-  if (name === 'SyntaxError') return { kind: 'unreachable', vendorCode: 'NOT_CLOUD_KMS', retry: false };
-  return { kind: 'unreachable', vendorCode: undefined, retry: false };
+  return classifyGoogleError(err, cloudKmsErrors);
 }
 
 /** The retry verdict `withRetries` wants. */
 export function cloudKmsRetryVerdict(err: unknown): RetryVerdict {
-  const failure = classifyCloudKmsError(err);
-  return failure.retry
-    ? { retry: true, ...(failure.afterMs === undefined ? {} : { afterMs: failure.afterMs }) }
-    : { retry: false };
+  return googleRetryVerdict(err, cloudKmsErrors);
 }

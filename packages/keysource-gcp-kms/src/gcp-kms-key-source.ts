@@ -11,7 +11,7 @@ import {
   type WrappedDataKey,
   withRetries,
 } from '@coffer/core';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '@coffer/gcp-kit';
 import type { GcpKmsConfig } from './gcp-kms-config.js';
 import { type CloudKmsFailure, classifyCloudKmsError, cloudKmsRetryVerdict } from './gcp-kms-errors.js';
 import { contextBytes } from './wrap-context.js';

@@ -1,42 +1,14 @@
 import { defineKeySource, type KeySourceDefinition } from '@coffer/core';
+import { type AuthFetch, gaxEndpoint, limitRequestTime } from '@coffer/gcp-kit';
 import { KeyManagementServiceClient } from '@google-cloud/kms';
 import { type GcpKmsConfig, gcpKmsConfigSchema } from './gcp-kms-config.js';
 import { type CloudKmsClientLike, GcpKmsKeySource, gcpKmsType } from './gcp-kms-key-source.js';
 
-export { crc32c } from './crc32c.js';
+export { crc32c } from '@coffer/gcp-kit';
 export { cryptoKeyNamePattern, type GcpKmsConfig, gcpKmsConfigSchema } from './gcp-kms-config.js';
 export { type CloudKmsFailure, classifyCloudKmsError } from './gcp-kms-errors.js';
 export { type CloudKmsClientLike, GcpKmsKeySource, gcpKmsType } from './gcp-kms-key-source.js';
 export { contextBytes } from './wrap-context.js';
-
-type Fetch = (
-  url: unknown,
-  init?: { signal?: AbortSignal | null } & Record<string, unknown>,
-) => Promise<unknown>;
-
-/** The error a request gets when it took longer than `requestTimeoutMs`. */
-class CloudKmsRequestTimeout extends Error {
-  override readonly name = 'CloudKmsRequestTimeout';
-}
-
-/**
- * Puts a time limit on every HTTP request the client sends. In REST mode google-gax ignores call
- * deadlines, so the limit goes on the request itself: the credential chain's `fetch`, which sends
- * every API call (it adds the bearer token) with the client's abort signal.
- */
-function limitRequestTime(auth: { fetch: Fetch }, timeoutMs: number): void {
-  const send = auth.fetch.bind(auth);
-  auth.fetch = async (url, init = {}) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    try {
-      return await send(url, { ...init, signal });
-    } catch (err) {
-      if (timeout.aborted) throw new CloudKmsRequestTimeout(`request timed out after ${timeoutMs} ms`);
-      throw err;
-    }
-  };
-}
 
 /**
  * The SDK client for the key source: REST over HTTP/1.1 (`fallback: 'rest'`), Application Default
@@ -44,20 +16,11 @@ function limitRequestTime(auth: { fetch: Fetch }, timeoutMs: number): void {
  * turned off per call by the key source (Coffer's retry layer is the one).
  */
 export function createCloudKmsClient(config: GcpKmsConfig): KeyManagementServiceClient {
-  let connection: { apiEndpoint: string; port: number; protocol: string } | undefined;
-  if (config.endpoint !== undefined) {
-    const url = new URL(config.endpoint);
-    const https = url.protocol === 'https:';
-    connection = {
-      apiEndpoint: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port === '' ? (https ? 443 : 80) : Number(url.port),
-      protocol: https ? 'https' : 'http',
-    };
-  }
+  const connection = config.endpoint === undefined ? undefined : gaxEndpoint(config.endpoint);
   // The key's project, so the credential chain never asks Resource Manager which project it is in.
   const projectId = config.keyName.split('/')[1];
   const client = new KeyManagementServiceClient({ fallback: 'rest', projectId, ...(connection ?? {}) });
-  limitRequestTime(client.auth as unknown as { fetch: Fetch }, config.requestTimeoutMs);
+  limitRequestTime(client.auth as unknown as { fetch: AuthFetch }, config.requestTimeoutMs);
   return client;
 }
 

@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import {
+  doublePrincipal,
+  doubleProjectNumber,
+  ExternalAccountFiles,
+  FaultPlan,
+} from '@coffer/gcp-kit/double';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import {
-  type DoublePrincipal,
-  FaultPlan,
   type QuotaLimits,
   type RecordedAnswer,
   secretManagerQuotas,
@@ -13,12 +13,10 @@ import {
 } from './sm-server.js';
 import { SecretManagerStore } from './sm-store.js';
 
-export { GoogleApiError, httpStatusOf } from './google-error.js';
+export { type FaultAction, FaultPlan, GoogleApiError, httpStatusOf } from '@coffer/gcp-kit/double';
 export {
   type DoubleRoute,
   doubleRoutes,
-  type FaultAction,
-  FaultPlan,
   matchRoute,
   type QuotaLimits,
   type RecordedAnswer,
@@ -95,13 +93,10 @@ export interface StoreDoubleOptions {
  */
 export async function startStoreDouble(options: StoreDoubleOptions = {}): Promise<StoreDoubleHandle> {
   const projectId = options.projectId ?? 'coffer-double';
-  const store = new SecretManagerStore(projectId, '123456789012');
+  const store = new SecretManagerStore(projectId, doubleProjectNumber);
   const plan = new FaultPlan();
-  const main: DoublePrincipal = { subjectToken: `subject-main-${randomBytes(12).toString('hex')}` };
-  const readOnly: DoublePrincipal = {
-    subjectToken: `subject-reader-${randomBytes(12).toString('hex')}`,
-    permissions: readOnlyPermissions,
-  };
+  const main = doublePrincipal('main');
+  const readOnly = doublePrincipal('reader', readOnlyPermissions);
   const answers: RecordedAnswer[] = [];
   const throttle = options.throttle ?? true;
   const running = await startSecretManagerServer({
@@ -112,24 +107,10 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
     ...(options.recordAnswers === true ? { record: (a: RecordedAnswer) => answers.push(a) } : {}),
     ...(options.port === undefined ? {} : { port: options.port }),
   });
-  const dir = mkdtempSync(join(tmpdir(), 'coffer-gcp-double-'));
-  const credentialFile = (label: string, subjectToken: string) => {
-    const tokenFile = join(dir, `${label}.token`);
-    writeFileSync(tokenFile, subjectToken, { mode: 0o600 });
-    const file = join(dir, `${label}.json`);
-    const config = {
-      type: 'external_account',
-      audience: `//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/coffer-double/providers/${label}`,
-      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
-      token_url: `${running.url}/v1/token`,
-      credential_source: { file: tokenFile },
-    };
-    writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
-    return file;
-  };
-  const mainFile = credentialFile('main', main.subjectToken);
-  const readOnlyFile = credentialFile('reader', readOnly.subjectToken);
-  const unknownFile = credentialFile('unknown', `subject-unknown-${randomBytes(12).toString('hex')}`);
+  const files = new ExternalAccountFiles('coffer-gcp-double-', `${running.url}/v1/token`);
+  const mainFile = files.write('main', main.subjectToken);
+  const readOnlyFile = files.write('reader', readOnly.subjectToken);
+  const unknownFile = files.writeUnknown();
   const url = new URL(running.url);
   const raw = new SecretManagerServiceClient({
     fallback: 'rest',
@@ -170,7 +151,7 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
     async close() {
       await raw.close();
       await running.close();
-      rmSync(dir, { recursive: true, force: true });
+      files.remove();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { crc32c } from '../crc32c.js';
-import { GoogleApiError } from './google-error.js';
+import { crc32c } from '@coffer/gcp-kit';
+import { GoogleApiError } from '@coffer/gcp-kit/double';
 
 /**
  * The state and operations of a Secret Manager double, after the REST v1 reference: requests

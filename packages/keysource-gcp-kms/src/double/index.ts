@@ -1,24 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
-  cloudKmsQuotas,
   type DoublePrincipal,
+  doublePrincipal,
+  doubleProjectNumber,
+  ExternalAccountFiles,
   FaultPlan,
-  type QuotaLimits,
-  type RecordedAnswer,
-  startCloudKmsServer,
-} from './kms-server.js';
+} from '@coffer/gcp-kit/double';
+import { cloudKmsQuotas, type QuotaLimits, type RecordedAnswer, startCloudKmsServer } from './kms-server.js';
 import { CloudKmsStore } from './kms-store.js';
 
-export { GoogleApiError, httpStatusOf } from './google-error.js';
+export { type FaultAction, FaultPlan, GoogleApiError, httpStatusOf } from '@coffer/gcp-kit/double';
 export {
   cloudKmsQuotas,
   type DoubleRoute,
   doubleRoutes,
-  type FaultAction,
-  FaultPlan,
   matchRoute,
   type QuotaLimits,
   type RecordedAnswer,
@@ -99,18 +93,15 @@ export async function startCloudKmsDouble(
 ): Promise<CloudKmsDoubleHandle> {
   const projectId = options.projectId ?? 'coffer-double';
   const location = options.location ?? 'global';
-  const store = new CloudKmsStore(projectId, '123456789012');
+  const store = new CloudKmsStore(projectId, doubleProjectNumber);
   const parent = `projects/${projectId}/locations/${location}`;
   store.createKeyRing(parent, 'coffer');
   const keyName = String(
     store.createCryptoKey(`${parent}/keyRings/coffer`, 'coffer', {}, false, { intEnums: false }).name,
   );
   const plan = new FaultPlan();
-  const main: DoublePrincipal = { subjectToken: `subject-main-${randomBytes(12).toString('hex')}` };
-  const encrypterDecrypter: DoublePrincipal = {
-    subjectToken: `subject-encdec-${randomBytes(12).toString('hex')}`,
-    permissions: encrypterDecrypterPermissions,
-  };
+  const main = doublePrincipal('main');
+  const encrypterDecrypter = doublePrincipal('encdec', encrypterDecrypterPermissions);
   const answers: RecordedAnswer[] = [];
   const throttle = options.throttle ?? true;
   // Tokens outlive a stop()/start(): an outage of Cloud KMS does not revoke credentials.
@@ -131,22 +122,8 @@ export async function startCloudKmsDouble(
   };
   await launch();
   const url = running!.url;
-  const dir = mkdtempSync(join(tmpdir(), 'coffer-gcp-kms-double-'));
-  const credentialFile = (label: string, subjectToken: string) => {
-    const tokenFile = join(dir, `${label}.token`);
-    writeFileSync(tokenFile, subjectToken, { mode: 0o600 });
-    const file = join(dir, `${label}.json`);
-    const config = {
-      type: 'external_account',
-      audience: `//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/coffer-double/providers/${label}`,
-      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
-      token_url: `${url}/v1/token`,
-      credential_source: { file: tokenFile },
-    };
-    writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
-    return file;
-  };
-  const mainFile = credentialFile('main', main.subjectToken);
+  const files = new ExternalAccountFiles('coffer-gcp-kms-double-', `${url}/v1/token`);
+  const mainFile = files.write('main', main.subjectToken);
   const faults: CloudKmsDoubleFaults = {
     inject: (action, opts) => plan.inject(action, opts),
     clear: () => plan.clear(),
@@ -154,8 +131,8 @@ export async function startCloudKmsDouble(
     resetCounts: () => plan.resetCounts(),
     store,
     credentialFiles: {
-      encrypterDecrypter: credentialFile('encdec', encrypterDecrypter.subjectToken),
-      unknownIdentity: credentialFile('unknown', `subject-unknown-${randomBytes(12).toString('hex')}`),
+      encrypterDecrypter: files.write('encdec', encrypterDecrypter.subjectToken),
+      unknownIdentity: files.writeUnknown(),
     },
     answers: () => answers,
   };
@@ -179,7 +156,7 @@ export async function startCloudKmsDouble(
       const was = running;
       running = undefined;
       await was?.close();
-      rmSync(dir, { recursive: true, force: true });
+      files.remove();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { crc32c } from '../crc32c.js';
-import { GoogleApiError } from './google-error.js';
+import { crc32c } from '@coffer/gcp-kit';
+import { GoogleApiError } from '@coffer/gcp-kit/double';
 
 /** Documented limits of Cloud KMS that the double enforces. */
 export const cloudKmsLimits = Object.freeze({

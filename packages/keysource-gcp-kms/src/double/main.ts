@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { runDoubleMain } from '@coffer/gcp-kit/double';
 import { startCloudKmsDouble } from './index.js';
 
 /**
@@ -6,33 +7,11 @@ import { startCloudKmsDouble } from './index.js';
  * project: `node packages/keysource-gcp-kms/dist/double/main.js [--port N] [--no-throttle]`. It
  * prints the keyring settings and the environment to give Coffer, and runs until stopped.
  */
-const at = process.argv.indexOf('--port');
-const portText = at === -1 ? undefined : process.argv[at + 1];
-const port = portText === undefined ? undefined : Number(portText);
-if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
-  process.stderr.write('--port takes a port number\n');
-  process.exit(2);
-}
-const double = await startCloudKmsDouble({
-  throttle: !process.argv.includes('--no-throttle'),
-  ...(port === undefined ? {} : { port }),
+await runDoubleMain({
+  start: startCloudKmsDouble,
+  title: (double) => `Google Cloud KMS double listening on ${double.url} (key ${double.keyName})`,
+  settings: (double) => ({
+    heading: 'Keyring settings for Coffer (keyring):',
+    value: { source: 'gcp-kms', ...double.settings },
+  }),
 });
-const lines = [
-  `Google Cloud KMS double listening on ${double.url} (key ${double.keyName})`,
-  '',
-  'Keyring settings for Coffer (keyring):',
-  JSON.stringify({ source: 'gcp-kms', ...double.settings }, null, 2),
-  '',
-  'Environment for Application Default Credentials:',
-  ...Object.entries(double.env).map(([k, v]) => `export ${k}=${v}`),
-  '',
-];
-process.stdout.write(`${lines.join('\n')}\n`);
-const stop = () => {
-  double.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);

@@ -1,6 +1,7 @@
 /**
- * CRC32C (Castagnoli), the checksum Cloud KMS takes and returns (`plaintextCrc32c`, `ciphertextCrc32c`, ...). Table
- * driven, reflected polynomial 0x82F63B78. A checksum against damage in transit, not a MAC.
+ * CRC32C (Castagnoli), the checksum Google's APIs take and return (Secret Manager's
+ * `dataCrc32c`, Cloud KMS's `plaintextCrc32c` and `ciphertextCrc32c`). Table driven, reflected
+ * polynomial 0x82F63B78. A checksum against damage in transit, not a MAC.
  */
 const table = (() => {
   const t = new Uint32Array(256);

@@ -50,15 +50,34 @@ export class GoogleApiError extends Error {
   }
 }
 
-/** The ErrorInfo and RetryInfo details a quota refusal carries. */
-export function quotaDetails(metric: string, retryDelaySeconds: number): Record<string, unknown>[] {
+/**
+ * The google.rpc.RetryInfo detail that asks a client to wait.
+ *
+ * @example
+ * new GoogleApiError('UNAVAILABLE', 'Try later.', [retryInfo(2)]);
+ */
+export function retryInfo(retryDelaySeconds: number): Record<string, unknown> {
+  return { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryDelaySeconds}s` };
+}
+
+/**
+ * The ErrorInfo and RetryInfo details a quota refusal of `service` carries.
+ *
+ * @example
+ * quotaDetails('cloudkms.googleapis.com', 'cloudkms.googleapis.com/read_requests', 3);
+ */
+export function quotaDetails(
+  service: string,
+  metric: string,
+  retryDelaySeconds: number,
+): Record<string, unknown>[] {
   return [
     {
       '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
       reason: 'RATE_LIMIT_EXCEEDED',
       domain: 'googleapis.com',
-      metadata: { service: 'cloudkms.googleapis.com', quota_metric: metric },
+      metadata: { service, quota_metric: metric },
     },
-    { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryDelaySeconds}s` },
+    retryInfo(retryDelaySeconds),
   ];
 }
