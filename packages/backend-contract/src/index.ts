@@ -12,3 +12,14 @@ export {
   type ContractContextOptions,
   createContractContext,
 } from './contract-context.js';
+export { type KeySourceCaseName, keySourceCaseNames } from './key-source-cases.js';
+export {
+  type AddedKmsKey,
+  type KeySourceContractOptions,
+  type KeySourceContractSkip,
+  type KmsKeyVersions,
+  type KmsOperations,
+  type KmsUnderTest,
+  runKeySourceContract,
+  type WrappedKeyTampering,
+} from './key-source-contract.js';
