@@ -1,185 +1,48 @@
-import type { RemoteFailureReason, RetryVerdict } from '@coffer/core';
+import {
+  type AzureServiceErrors,
+  azureSdkRetryVerdict,
+  classifyAzureSdkError,
+  type AzureFailure as KitFailure,
+} from '@coffer/azure-kit';
+import type { RetryVerdict } from '@coffer/core';
 
-/** What a failed Key Vault call means: which reason, the vendor's code, whether to retry. */
-export interface AzureFailure {
-  /**
-   * `not_found`, `disabled` (a disabled version), `deleted` (the name is pending deletion:
-   * `ObjectIsDeletedButRecoverable`), `busy` (being deleted or recovered: retry later) and
-   * `conflict` are handled by the backend; the rest are reasons.
-   */
-  kind: 'not_found' | 'disabled' | 'deleted' | 'busy' | 'conflict' | RemoteFailureReason;
-  /** Key Vault's error code (`SecretNotFound`), its inner code (`ForbiddenByRbac`), an Entra code (`AADSTS7000215`) or a Node code. */
-  vendorCode: string | undefined;
-  retry: boolean;
-  /** Milliseconds the service asked us to wait (Retry-After), when it did. */
-  afterMs?: number | undefined;
-}
-
-interface ErrorShape {
-  name?: unknown;
-  code?: unknown;
-  statusCode?: unknown;
-  details?: unknown;
-  response?: { headers?: { get?(name: string): string | undefined } };
-  errorResponse?: { error?: unknown; errorDescription?: unknown };
-  errors?: unknown;
-  message?: unknown;
-  cause?: unknown;
-}
-
-const transientNetworkCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED', 'EAI_AGAIN']);
-const tlsCodes = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-const oauthErrors = [
-  'invalid_client',
-  'invalid_grant',
-  'unauthorized_client',
-  'invalid_request',
-  'invalid_scope',
-  'unsupported_grant_type',
-  'access_denied',
-];
-
-function asShape(err: unknown): ErrorShape {
-  return typeof err === 'object' && err !== null ? (err as ErrorShape) : {};
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** The first Node-style error code on the error or its causes. */
-function nodeCode(err: unknown, depth = 0): string | undefined {
-  const shape = asShape(err);
-  const code = str(shape.code);
-  if (code !== undefined && (/^E[A-Z_]+$/.test(code) || tlsCodes.has(code))) return code;
-  return depth < 5 && shape.cause !== undefined ? nodeCode(shape.cause, depth + 1) : undefined;
-}
-
-function retryAfterMs(shape: ErrorShape): number | undefined {
-  const value = shape.response?.headers?.get?.('retry-after');
-  if (typeof value !== 'string' || value === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
-/** The inner error code of a Key Vault error body (`ForbiddenByRbac`, `SecretDisabled`). */
-function innerCode(shape: ErrorShape): string | undefined {
-  const details = shape.details as {
-    error?: { innerError?: { code?: unknown }; innererror?: { code?: unknown } };
-  };
-  return str(details?.error?.innerError?.code) ?? str(details?.error?.innererror?.code);
-}
+/** The kinds of Key Vault failure the backend handles itself. */
+type SecretsKind = 'not_found' | 'disabled' | 'deleted' | 'busy' | 'conflict';
 
 /**
- * The code an Entra ID refusal names: the `AADSTS` number, else the OAuth error. Only a code
- * that matches one of these patterns is taken out of the description, never its text.
+ * What a failed Key Vault call means: which reason, the vendor's code, whether to retry.
+ * `not_found`, `disabled` (a disabled version), `deleted` (the name is pending deletion:
+ * `ObjectIsDeletedButRecoverable`), `busy` (being deleted or recovered: retry later) and
+ * `conflict` are handled by the backend; the rest are reasons.
  */
-function entraCode(shape: ErrorShape): string {
-  const texts = [shape.errorResponse?.errorDescription, shape.errorResponse?.error, shape.message];
-  for (const text of texts) {
-    const match = typeof text === 'string' ? /\bAADSTS[0-9]{4,8}\b/.exec(text) : null;
-    if (match !== null) return match[0];
-  }
-  for (const text of texts) {
-    if (typeof text !== 'string') continue;
-    const found = oauthErrors.find((e) => text.includes(e));
-    if (found !== undefined) return found;
-  }
-  return 'AuthenticationError';
-}
+export type AzureFailure = KitFailure<SecretsKind>;
 
-function answered(status: number, shape: ErrorShape): AzureFailure {
-  const code = str(shape.code);
-  const inner = innerCode(shape);
-  const afterMs = retryAfterMs(shape);
-  // an answer without a Key Vault error body comes from something else (a proxy, a wrong URL)
-  const fromKeyVault = code !== undefined && /^[A-Za-z][A-Za-z0-9_.]{0,79}$/.test(code);
-  if (status === 429) return { kind: 'throttled', vendorCode: code ?? 'Throttled', retry: true, afterMs };
-  if (status >= 500) {
-    return { kind: 'server_error', vendorCode: code ?? String(status), retry: status !== 501, afterMs };
-  }
-  if (!fromKeyVault) return { kind: 'unreachable', vendorCode: `HTTP${status}`, retry: false };
-  switch (status) {
-    case 401:
-      return { kind: 'unauthenticated', vendorCode: code, retry: false };
-    case 403:
-      if (inner === 'SecretDisabled') return { kind: 'disabled', vendorCode: inner, retry: false };
-      return { kind: 'permission_denied', vendorCode: inner ?? code, retry: false };
-    case 404:
-      return { kind: 'not_found', vendorCode: code, retry: false };
-    case 409:
-      if (inner === 'ObjectIsDeletedButRecoverable')
-        return { kind: 'deleted', vendorCode: inner, retry: false };
-      if (inner === 'ObjectIsBeingDeleted' || inner === 'ObjectIsBeingRecovered') {
-        return { kind: 'busy', vendorCode: inner, retry: false };
-      }
-      return { kind: 'conflict', vendorCode: inner ?? code, retry: false };
-    case 408:
-      return { kind: 'timeout', vendorCode: code, retry: true };
-    default:
-      return { kind: 'rejected', vendorCode: inner ?? code, retry: false };
-  }
-}
+/** How the secrets API's answers read, besides the general rules of the Azure kit. */
+export const keyVaultSecretsErrors: AzureServiceErrors<SecretsKind> = {
+  notFound: 'not_found',
+  answer: (status, code, inner) => {
+    if (status === 403 && inner === 'SecretDisabled') return { kind: 'disabled', vendorCode: inner };
+    if (status !== 409) return undefined;
+    if (inner === 'ObjectIsDeletedButRecoverable') return { kind: 'deleted', vendorCode: inner };
+    if (inner === 'ObjectIsBeingDeleted' || inner === 'ObjectIsBeingRecovered') {
+      return { kind: 'busy', vendorCode: inner };
+    }
+    return { kind: 'conflict', vendorCode: inner ?? code };
+  },
+};
 
 /**
- * Classifies whatever a Key Vault call threw: a `RestError` with Key Vault's error body
- * (status, code, inner code, Retry-After), a refusal of the credential chain
- * (`AuthenticationError`, `CredentialUnavailableError`), a Node network or TLS error, or the
- * request timeout (`AbortError`). Only codes leave this function, never a message.
+ * Classifies whatever a Key Vault call threw (the Azure kit's rules with the secrets API's
+ * codes). Only codes leave this function, never a message.
  *
  * @example
  * classifyAzureError(Object.assign(new Error('Too many'), { name: 'RestError', statusCode: 429 })).retry; // true
  */
 export function classifyAzureError(err: unknown): AzureFailure {
-  const shape = asShape(err);
-  const name = str(shape.name);
-  if (name === 'AbortError' || name === 'TimeoutError')
-    return { kind: 'timeout', vendorCode: 'Timeout', retry: true };
-  if (name === 'CredentialUnavailableError' || name === 'AggregateAuthenticationError') {
-    // no credential of the chain could be used (nothing configured), or all of them failed
-    const inner = Array.isArray(shape.errors) ? shape.errors : [];
-    const refused = inner.find((e) => str(asShape(e).name) === 'AuthenticationError');
-    if (refused !== undefined)
-      return { kind: 'unauthenticated', vendorCode: entraCode(asShape(refused)), retry: false };
-    return { kind: 'unauthenticated', vendorCode: 'CredentialUnavailable', retry: false };
-  }
-  if (name === 'AuthenticationError' || name === 'AuthenticationRequiredError') {
-    return { kind: 'unauthenticated', vendorCode: entraCode(shape), retry: false };
-  }
-  const network = nodeCode(err);
-  if (network !== undefined) {
-    if (network === 'ETIMEDOUT') return { kind: 'timeout', vendorCode: network, retry: true };
-    if (transientNetworkCodes.has(network)) return { kind: 'unreachable', vendorCode: network, retry: true };
-    return { kind: 'unreachable', vendorCode: network, retry: false };
-  }
-  if (typeof shape.statusCode === 'number' && shape.statusCode >= 400)
-    return answered(shape.statusCode, shape);
-  if (name === 'RestError') {
-    // sent but never answered: a reset the client saw without a Node code, or a body that is not JSON
-    const code = str(shape.code);
-    return {
-      kind: 'unreachable',
-      vendorCode: code === 'PARSE_ERROR' ? 'NOT_KEY_VAULT' : 'REQUEST_SEND_ERROR',
-      retry: code !== 'PARSE_ERROR',
-    };
-  }
-  if (name === 'SyntaxError') return { kind: 'unreachable', vendorCode: 'NOT_KEY_VAULT', retry: false };
-  return { kind: 'unreachable', vendorCode: undefined, retry: false };
+  return classifyAzureSdkError(err, keyVaultSecretsErrors);
 }
 
 /** The retry verdict `withRetries` wants. */
 export function azureRetryVerdict(err: unknown): RetryVerdict {
-  const failure = classifyAzureError(err);
-  return failure.retry
-    ? { retry: true, ...(failure.afterMs === undefined ? {} : { afterMs: failure.afterMs }) }
-    : { retry: false };
+  return azureSdkRetryVerdict(err, keyVaultSecretsErrors);
 }

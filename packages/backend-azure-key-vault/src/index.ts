@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
+import type { Agent } from 'node:https';
 import { isAbsolute, resolve } from 'node:path';
-import { createSecureContext, rootCertificates } from 'node:tls';
 import { DefaultAzureCredential, type DefaultAzureCredentialClientIdOptions } from '@azure/identity';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
-import { type BackendDefinition, CofferError, defineBackend } from '@coffer/core';
+import { keyVaultClientParts, trustedCertificates } from '@coffer/azure-kit';
+import { type BackendDefinition, defineBackend } from '@coffer/core';
 import {
   AzureKeyVaultBackend,
   azureKeyVaultCapabilities,
@@ -33,52 +32,6 @@ export { cofferSecretIdOf, nameSeparator, secretNameOf, valuesContentType } from
 /** Connections one instance keeps open to the vault at most. */
 const maxSockets = 64;
 
-type AdditionalPolicy = NonNullable<SecretClientOptions['additionalPolicies']>[number];
-
-/**
- * Puts `timeoutMs` on every HTTP request a client sends (the SDK's own retries are off, so one
- * request is one attempt); an expired request fails with `AbortError`, classified as a timeout.
- */
-function requestTimeoutPolicy(timeoutMs: number): AdditionalPolicy {
-  const policy = {
-    name: 'cofferRequestTimeout',
-    sendRequest(request: { timeout: number }, next: (request: { timeout: number }) => Promise<unknown>) {
-      request.timeout = timeoutMs;
-      return next(request);
-    },
-  };
-  return { policy: policy as unknown as AdditionalPolicy['policy'], position: 'perRetry' };
-}
-
-/** The certificate authorities of `caCertificatesFile` added to Node's own, or undefined. */
-function trustedCertificates(
-  config: AzureKeyVaultConfig,
-  dataDir: string,
-  name: string,
-): string[] | undefined {
-  if (config.caCertificatesFile === undefined) return undefined;
-  const path = isAbsolute(config.caCertificatesFile)
-    ? config.caCertificatesFile
-    : resolve(dataDir, config.caCertificatesFile);
-  let pem: string;
-  try {
-    pem = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    throw new CofferError(
-      'invalid_config',
-      `invalid backend configuration: backends.${name}.caCertificatesFile: cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`,
-    );
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new CofferError(
-      'invalid_config',
-      `invalid backend configuration: backends.${name}.caCertificatesFile: ${path} holds no PEM certificate`,
-    );
-  }
-  return [...rootCertificates, pem];
-}
-
 /**
  * The SDK client for an instance: `DefaultAzureCredential` (whose chain is the vendor's usual
  * one; nothing of it is stored by Coffer), the SDK's retries off (Coffer's retry layer is the
@@ -98,32 +51,24 @@ function clientParts(
   config: AzureKeyVaultConfig,
   options: { name?: string; dataDir?: string },
 ): { client: SecretClient; agent: Agent | undefined } {
-  const ca = trustedCertificates(config, options.dataDir ?? process.cwd(), options.name ?? 'azure');
-  const timeout = requestTimeoutPolicy(config.requestTimeoutMs);
-  // With extra CAs, one agent and one TLS context for both clients: handing the SDK `ca` instead
-  // would parse Node's ~140 root certificates again for every new connection, on the event loop.
-  const agent =
-    ca === undefined
+  const caFile = config.caCertificatesFile;
+  const ca =
+    caFile === undefined
       ? undefined
-      : new Agent({ keepAlive: true, maxSockets, secureContext: createSecureContext({ ca }) });
-  const common = {
-    retryOptions: { maxRetries: 0 },
-    additionalPolicies: [timeout],
-    ...(agent === undefined ? {} : { agent }),
-  };
-  const credentialOptions: DefaultAzureCredentialClientIdOptions = {
-    ...common,
-    ...(config.authorityHost === undefined ? {} : { authorityHost: config.authorityHost }),
-    ...(config.disableInstanceDiscovery ? { disableInstanceDiscovery: true } : {}),
-  } as DefaultAzureCredentialClientIdOptions;
-  const credential = new DefaultAzureCredential(credentialOptions);
-  const client = new SecretClient(config.vaultUrl.replace(/\/+$/, ''), credential, {
-    ...common,
-    userAgentOptions: { userAgentPrefix: 'coffer' },
+      : trustedCertificates(
+          isAbsolute(caFile) ? caFile : resolve(options.dataDir ?? process.cwd(), caFile),
+          `backends.${options.name ?? 'azure'}.caCertificatesFile`,
+          'backend',
+        );
+  const parts = keyVaultClientParts(config, { maxSockets, ca });
+  const credential = new DefaultAzureCredential(
+    parts.credentialOptions as DefaultAzureCredentialClientIdOptions,
+  );
+  const client = new SecretClient(parts.vaultUrl, credential, {
+    ...parts.clientOptions,
     ...(config.serviceVersion === undefined ? {} : { serviceVersion: config.serviceVersion }),
-    ...(config.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
   } as SecretClientOptions);
-  return { client, agent };
+  return { client, agent: parts.agent };
 }
 
 /**

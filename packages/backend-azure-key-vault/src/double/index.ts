@@ -1,49 +1,54 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import {
-  type DoublePrincipal,
+  CertificateFile,
+  createSelfSignedCertificate,
+  type DoubleIdentity,
+  doubleIdentities,
+  doubleIdentity,
+  doublePrincipal,
+  doubleVaultSettings,
   FaultPlan,
-  keyVaultThrottleLimits,
-  secretsOfficerActions,
-  secretsUserActions,
   startKeyVaultServer,
   type ThrottleLimits,
+} from '@coffer/azure-kit/double';
+import {
+  keyVaultThrottleLimits,
+  secretsApi,
+  secretsOfficerActions,
+  secretsUserActions,
+  type VaultOperation,
 } from './kv-server.js';
 import { KeyVaultStore } from './kv-store.js';
-import { createSelfSignedCertificate } from './self-signed-cert.js';
 
-export { badParameter, KeyVaultError } from './kv-error.js';
 export {
+  badParameter,
+  createSelfSignedCertificate,
+  type DoubleIdentity,
   type DoublePrincipal,
   type FaultAction,
   FaultPlan,
+  KeyVaultError,
   keyVaultResource,
+  type SelfSignedCertificate,
+  type ThrottleLimits,
+} from '@coffer/azure-kit/double';
+export {
   keyVaultThrottleLimits,
   matchOperation,
+  secretsApi,
   secretsOfficerActions,
   secretsUserActions,
   supportedApiVersions,
-  type ThrottleLimits,
   type VaultOperation,
 } from './kv-server.js';
 export { KeyVaultStore, keyVaultLimits, type VaultPolicy } from './kv-store.js';
-export { createSelfSignedCertificate, type SelfSignedCertificate } from './self-signed-cert.js';
-
-/** An application of the double's tenant: the environment `EnvironmentCredential` reads for it. */
-export interface DoubleIdentity {
-  clientId: string;
-  clientSecret: string;
-  env: Record<string, string>;
-}
 
 /** Fault injection and state of a running double. */
 export interface KeyVaultFaults {
   /** The next `count` authenticated requests (of `operation`, e.g. `SetSecret`, or of any) meet `action`. */
-  inject: FaultPlan['inject'];
+  inject: FaultPlan<VaultOperation['name']>['inject'];
   clear(): void;
   /** Authenticated requests that reached the double, of one operation or in all (refused ones too). */
   requestCount(operation?: string): number;
@@ -104,7 +109,7 @@ export interface StoreDoubleOptions {
  *
  * TLS: the Azure SDKs send bearer tokens only over https (and `@azure/identity` wants an https
  * authority), so the double serves HTTPS with a certificate made at start by node:crypto
- * (`self-signed-cert.ts`, for 127.0.0.1 and localhost) and written to `faults.caFile`.
+ * (`@coffer/azure-kit`'s `createSelfSignedCertificate`, for 127.0.0.1 and localhost) and written to `faults.caFile`.
  * `NODE_EXTRA_CA_CERTS` is read once at process start, too late for a double started by a
  * test, and `NODE_TLS_REJECT_UNAUTHORIZED=0` would weaken every connection of the process, so
  * neither is used: clients trust the certificate per client instead. Coffer's backend takes it
@@ -127,23 +132,18 @@ export interface StoreDoubleOptions {
  */
 export async function startStoreDouble(options: StoreDoubleOptions = {}): Promise<StoreDoubleHandle> {
   const tenantId = randomUUID();
-  const principal = (dataActions: ReadonlySet<string>): DoublePrincipal => ({
-    clientId: randomUUID(),
-    clientSecret: `double~${randomBytes(24).toString('base64url')}`,
-    dataActions,
-  });
-  const officer = principal(secretsOfficerActions);
-  const reader = principal(secretsUserActions);
+  const officer = doublePrincipal(secretsOfficerActions);
+  const reader = doublePrincipal(secretsUserActions);
   const store = new KeyVaultStore({
     retentionDays: options.retentionDays ?? 90,
     purgeProtection: options.purgeProtection ?? false,
   });
-  const plan = new FaultPlan();
+  const plan = new FaultPlan<VaultOperation['name']>();
   const seenVersions = new Set<string>();
   const certificate = createSelfSignedCertificate();
   const throttle = options.throttle ?? true;
   const running = await startKeyVaultServer({
-    store,
+    ...secretsApi(store),
     tenantId,
     principals: [officer, reader],
     faults: plan,
@@ -154,20 +154,8 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
     onApiVersion: (v) => seenVersions.add(v),
     ...(options.port === undefined ? {} : { port: options.port }),
   });
-  const dir = mkdtempSync(join(tmpdir(), 'coffer-azure-double-'));
-  const caFile = join(dir, 'double-ca.pem');
-  writeFileSync(caFile, certificate.certPem, { mode: 0o644 });
-  const envOf = (clientId: string, clientSecret: string): Record<string, string> => ({
-    AZURE_TENANT_ID: tenantId,
-    AZURE_CLIENT_ID: clientId,
-    AZURE_CLIENT_SECRET: clientSecret,
-    AZURE_TOKEN_CREDENTIALS: 'EnvironmentCredential',
-  });
-  const identity = (p: { clientId: string; clientSecret: string }): DoubleIdentity => ({
-    clientId: p.clientId,
-    clientSecret: p.clientSecret,
-    env: envOf(p.clientId, p.clientSecret),
-  });
+  store.vaultUrl = running.url;
+  const ca = new CertificateFile('coffer-azure-double-', certificate.certPem);
   const tlsOptions = { ca: certificate.certPem };
   const raw = new SecretClient(
     running.url,
@@ -180,21 +168,15 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
   );
   return {
     url: running.url,
-    settings: {
-      vaultUrl: running.url,
-      authorityHost: running.url,
-      disableInstanceDiscovery: true,
-      disableChallengeResourceVerification: true,
-      caCertificatesFile: caFile,
-    },
-    env: envOf(officer.clientId, officer.clientSecret),
+    settings: doubleVaultSettings(running.url, ca.path),
+    env: doubleIdentity(tenantId, officer).env,
     async rawPut(name, value) {
       await raw.setSecret(name, value);
     },
     faults: {
       inject: (action, opts) => plan.inject(action, opts),
       clear: () => plan.clear(),
-      requestCount: (operation) => plan.requestCount(operation),
+      requestCount: (operation) => plan.requestCount(operation as VaultOperation['name'] | undefined),
       resetCounts: () => plan.resetCounts(),
       removeSecret: (name) => store.removeBehindBack(name),
       disableCofferVersion: (name, version) =>
@@ -205,16 +187,13 @@ export async function startStoreDouble(options: StoreDoubleOptions = {}): Promis
       enabledVersionCount: () => store.enabledVersionCount(),
       storedValues: () => store.allValues(),
       apiVersions: () => seenVersions,
-      identities: {
-        reader: identity(reader),
-        wrongSecret: identity({ clientId: officer.clientId, clientSecret: 'double~not-the-secret' }),
-      },
+      identities: doubleIdentities(tenantId, officer, { reader }),
       tenantId,
-      caFile,
+      caFile: ca.path,
     },
     async close() {
       await running.close();
-      rmSync(dir, { recursive: true, force: true });
+      ca.remove();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { badParameter, deletedSecretNotFound, KeyVaultError, secretNotFound } from './kv-error.js';
+import { badParameter, KeyVaultError, listPage, maxPageSize } from '@coffer/azure-kit/double';
+import { deletedSecretNotFound, secretNotFound } from './kv-error.js';
 
 /** Limits of Key Vault's secrets that the double enforces, after the service's documentation. */
 export const keyVaultLimits = Object.freeze({
@@ -13,7 +14,7 @@ export const keyVaultLimits = Object.freeze({
   maxTagValueLength: 256,
   maxContentTypeLength: 255,
   /** Items per page of a list operation (`maxresults`); 25 is also the default. */
-  maxPageSize: 25,
+  maxPageSize,
 });
 
 interface StoredVersion {
@@ -57,33 +58,6 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 function newVersionId(): string {
   return randomBytes(16).toString('hex');
-}
-
-function encodeToken(marker: string): string {
-  return Buffer.from(JSON.stringify({ NextMarker: marker }), 'utf8').toString('base64url');
-}
-
-function decodeToken(token: string | null): string | undefined {
-  if (token === null || token === '') return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { NextMarker?: unknown };
-    if (typeof parsed.NextMarker === 'string') return parsed.NextMarker;
-  } catch {
-    // falls through to the refusal below
-  }
-  throw badParameter('The skip token is not valid.');
-}
-
-/** Page size from `maxresults`: 1 to 25, 25 when absent. */
-function pageSize(text: string | null): number {
-  if (text === null || text === '') return keyVaultLimits.maxPageSize;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > keyVaultLimits.maxPageSize) {
-    throw badParameter(
-      `Invalid value for maxresults: ${text}. It must be between 1 and ${keyVaultLimits.maxPageSize}.`,
-    );
-  }
-  return n;
 }
 
 function checkName(name: string): void {
@@ -276,43 +250,28 @@ export class KeyVaultStore {
   }
 
   listSecrets(query: URLSearchParams, apiVersion: string): object {
-    const size = pageSize(query.get('maxresults'));
-    const after = decodeToken(query.get('$skiptoken'));
-    const keys = [...this.#live.keys()].sort().filter((k) => after === undefined || k > after);
-    const page = keys.slice(0, size);
+    const link = { vaultUrl: this.vaultUrl, path: '/secrets', apiVersion };
+    const { page, nextLink } = listPage([...this.#live.keys()].sort(), query, link);
     const value = page.map((k) => {
       const secret = this.#live.get(k)!;
       return this.#item(secret, secret.versions.get(secret.latest)!, false);
     });
-    return {
-      value,
-      nextLink: keys.length > size ? this.#nextLink('/secrets', apiVersion, page.at(-1)!, size) : null,
-    };
+    return { value, nextLink };
   }
 
   listVersions(name: string, query: URLSearchParams, apiVersion: string): object {
     checkName(name);
     const secret = this.#live.get(name.toLowerCase());
     if (secret === undefined) throw secretNotFound(name);
-    const size = pageSize(query.get('maxresults'));
-    const after = decodeToken(query.get('$skiptoken'));
+    const link = { vaultUrl: this.vaultUrl, path: `/secrets/${secret.name}/versions`, apiVersion };
     // Key Vault lists versions in the order of their ids, not by time
-    const ids = [...secret.versions.keys()].sort().filter((v) => after === undefined || v > after);
-    const page = ids.slice(0, size);
-    return {
-      value: page.map((v) => this.#item(secret, secret.versions.get(v)!, true)),
-      nextLink:
-        ids.length > size
-          ? this.#nextLink(`/secrets/${secret.name}/versions`, apiVersion, page.at(-1)!, size)
-          : null,
-    };
+    const { page, nextLink } = listPage([...secret.versions.keys()].sort(), query, link);
+    return { value: page.map((v) => this.#item(secret, secret.versions.get(v)!, true)), nextLink };
   }
 
   listDeletedSecrets(query: URLSearchParams, apiVersion: string): object {
-    const size = pageSize(query.get('maxresults'));
-    const after = decodeToken(query.get('$skiptoken'));
-    const keys = [...this.#deleted.keys()].sort().filter((k) => after === undefined || k > after);
-    const page = keys.slice(0, size);
+    const link = { vaultUrl: this.vaultUrl, path: '/deletedsecrets', apiVersion };
+    const { page, nextLink } = listPage([...this.#deleted.keys()].sort(), query, link);
     return {
       value: page.map((k) => {
         const secret = this.#deleted.get(k)!;
@@ -323,7 +282,7 @@ export class KeyVaultStore {
           scheduledPurgeDate: secret.scheduledPurgeDate,
         };
       }),
-      nextLink: keys.length > size ? this.#nextLink('/deletedsecrets', apiVersion, page.at(-1)!, size) : null,
+      nextLink,
     };
   }
 
@@ -431,9 +390,5 @@ export class KeyVaultStore {
       scheduledPurgeDate: secret.scheduledPurgeDate,
       ...this.#bundle(secret, secret.versions.get(secret.latest)!, false),
     };
-  }
-
-  #nextLink(path: string, apiVersion: string, marker: string, size: number): string {
-    return `${this.vaultUrl}${path}?api-version=${encodeURIComponent(apiVersion)}&$skiptoken=${encodeToken(marker)}&maxresults=${size}`;
   }
 }

@@ -1,52 +1,56 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createSelfSignedCertificate } from '@coffer/backend-azure-key-vault/double';
+import { randomUUID } from 'node:crypto';
+import {
+  CertificateFile,
+  createSelfSignedCertificate,
+  type DoubleIdentity,
+  doubleIdentities,
+  doubleIdentity,
+  doublePrincipal,
+  doubleVaultSettings,
+  FaultPlan,
+  type IssuedToken,
+  type RunningVault,
+  startKeyVaultServer,
+  type ThrottleLimits,
+} from '@coffer/azure-kit/double';
 import {
   cryptoOfficerActions,
   cryptoServiceEncryptionUserActions,
-  type DoublePrincipal,
-  FaultPlan,
-  type IssuedToken,
+  type KeyOperationName,
+  keysApi,
   keyVaultKeyThrottleLimits,
-  startKeyVaultKeysServer,
-  type ThrottleLimits,
 } from './keys-server.js';
 import { KeyVaultKeyStore } from './keys-store.js';
 
 export {
-  cryptoOfficerActions,
-  cryptoServiceEncryptionUserActions,
+  type DoubleIdentity,
   type DoublePrincipal,
   type FaultAction,
   FaultPlan,
+  type ThrottleLimits,
+} from '@coffer/azure-kit/double';
+export {
+  cryptoOfficerActions,
+  cryptoServiceEncryptionUserActions,
   type KeyOperation,
   type KeyOperationName,
+  keysApi,
   keyVaultKeyThrottleLimits,
   matchKeyOperation,
   supportedApiVersions,
-  type ThrottleLimits,
 } from './keys-server.js';
 export { KeyVaultKeyStore, keyVaultKeyLimits } from './keys-store.js';
 
 /** The key a double makes on start, which `settings.keyName` names. */
 export const doubleKeyName = 'coffer';
 
-/** An application of the double's tenant: the environment `EnvironmentCredential` reads for it. */
-export interface DoubleIdentity {
-  clientId: string;
-  clientSecret: string;
-  env: Record<string, string>;
-}
-
 /** Fault injection and state of a running Key Vault keys double. */
 export interface KeyVaultKeysFaults {
   /** The next `count` authenticated requests (of `operation`, e.g. `UnwrapKey`, or of any) meet `action`. */
-  inject: FaultPlan['inject'];
+  inject: FaultPlan<KeyOperationName>['inject'];
   clear(): void;
   /** Authenticated requests that reached the double, of one operation or in all (refused ones too). */
-  requestCount: FaultPlan['requestCount'];
+  requestCount: FaultPlan<KeyOperationName>['requestCount'];
   resetCounts(): void;
   /** The double's keys, to rotate or disable versions behind the client's back. */
   store: KeyVaultKeyStore;
@@ -101,8 +105,8 @@ export interface KeyVaultKeysDoubleOptions {
  * HTTPS with Key Vault's bearer challenge, RBAC data actions and 429 throttling, and a Microsoft
  * Entra ID tenant for `DefaultAzureCredential` to get tokens from. It makes the RSA key `coffer`
  * on start. TLS and authority settings work as in the Key Vault secrets double of
- * `@coffer/backend-azure-key-vault/double`, whose certificate maker this reuses: the certificate
- * is written to `faults.caFile` and named by `settings.caCertificatesFile`.
+ * `@coffer/backend-azure-key-vault/double` (both are built on `@coffer/azure-kit/double`): the
+ * certificate is written to `faults.caFile` and named by `settings.caCertificatesFile`.
  *
  * @example
  * const vault = await startKeyVaultKeysDouble({ throttle: false });
@@ -113,25 +117,20 @@ export async function startKeyVaultKeysDouble(
   options: KeyVaultKeysDoubleOptions = {},
 ): Promise<KeyVaultKeysDoubleHandle> {
   const tenantId = randomUUID();
-  const principal = (dataActions: ReadonlySet<string>): DoublePrincipal => ({
-    clientId: randomUUID(),
-    clientSecret: `double~${randomBytes(24).toString('base64url')}`,
-    dataActions,
-  });
-  const officer = principal(cryptoOfficerActions);
-  const encryptionUser = principal(cryptoServiceEncryptionUserActions);
+  const officer = doublePrincipal(cryptoOfficerActions);
+  const encryptionUser = doublePrincipal(cryptoServiceEncryptionUserActions);
   const store = new KeyVaultKeyStore();
-  const plan = new FaultPlan();
+  const plan = new FaultPlan<KeyOperationName>();
   const seenVersions = new Set<string>();
   const certificate = createSelfSignedCertificate();
   const throttle = options.throttle ?? true;
   // Tokens outlive a stop()/start(): an outage of the vault does not revoke credentials.
   const tokens = new Map<string, IssuedToken>();
   let port = options.port;
-  let running: Awaited<ReturnType<typeof startKeyVaultKeysServer>> | undefined;
+  let running: RunningVault | undefined;
   const launch = async () => {
-    running = await startKeyVaultKeysServer({
-      store,
+    running = await startKeyVaultServer({
+      ...keysApi(store),
       tenantId,
       principals: [officer, encryptionUser],
       faults: plan,
@@ -143,38 +142,20 @@ export async function startKeyVaultKeysDouble(
       onApiVersion: (v) => seenVersions.add(v),
       ...(port === undefined ? {} : { port }),
     });
+    store.vaultUrl = running.url;
     port = Number(new URL(running.url).port);
   };
   await launch();
   const url = running!.url;
   await store.createKey(doubleKeyName, { kty: 'RSA', key_size: 2048 });
-  const dir = mkdtempSync(join(tmpdir(), 'coffer-azure-keys-double-'));
-  const caFile = join(dir, 'double-ca.pem');
-  writeFileSync(caFile, certificate.certPem, { mode: 0o644 });
-  const envOf = (clientId: string, clientSecret: string): Record<string, string> => ({
-    AZURE_TENANT_ID: tenantId,
-    AZURE_CLIENT_ID: clientId,
-    AZURE_CLIENT_SECRET: clientSecret,
-    AZURE_TOKEN_CREDENTIALS: 'EnvironmentCredential',
-  });
-  const identity = (p: { clientId: string; clientSecret: string }): DoubleIdentity => ({
-    clientId: p.clientId,
-    clientSecret: p.clientSecret,
-    env: envOf(p.clientId, p.clientSecret),
-  });
+  const ca = new CertificateFile('coffer-azure-keys-double-', certificate.certPem);
+  const { vaultUrl, ...trust } = doubleVaultSettings(url, ca.path);
   let closed = false;
   return {
     url,
-    settings: {
-      vaultUrl: url,
-      keyName: doubleKeyName,
-      authorityHost: url,
-      disableInstanceDiscovery: true,
-      disableChallengeResourceVerification: true,
-      caCertificatesFile: caFile,
-    },
+    settings: { vaultUrl, keyName: doubleKeyName, ...trust },
     keyId: `${url}/keys/${doubleKeyName}`,
-    env: envOf(officer.clientId, officer.clientSecret),
+    env: doubleIdentity(tenantId, officer).env,
     faults: {
       inject: (action, opts) => plan.inject(action, opts),
       clear: () => plan.clear(),
@@ -182,12 +163,9 @@ export async function startKeyVaultKeysDouble(
       resetCounts: () => plan.resetCounts(),
       store,
       apiVersions: () => seenVersions,
-      identities: {
-        encryptionUser: identity(encryptionUser),
-        wrongSecret: identity({ clientId: officer.clientId, clientSecret: 'double~not-the-secret' }),
-      },
+      identities: doubleIdentities(tenantId, officer, { encryptionUser }),
       tenantId,
-      caFile,
+      caFile: ca.path,
     },
     async stop() {
       const was = running;
@@ -202,7 +180,7 @@ export async function startKeyVaultKeysDouble(
       const was = running;
       running = undefined;
       await was?.close();
-      rmSync(dir, { recursive: true, force: true });
+      ca.remove();
     },
   };
 }

@@ -7,7 +7,7 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { promisify } from 'node:util';
-import { badParameter, KeyVaultError } from '@coffer/backend-azure-key-vault/double';
+import { badParameter, KeyVaultError, listPage, maxPageSize } from '@coffer/azure-kit/double';
 
 /** Limits of Key Vault's keys that the double enforces, after the service's documentation. */
 export const keyVaultKeyLimits = Object.freeze({
@@ -18,7 +18,7 @@ export const keyVaultKeyLimits = Object.freeze({
   /** Tags per key version. */
   maxTags: 15,
   /** Items per page of a list operation (`maxresults`); 25 is also the default. */
-  maxPageSize: 25,
+  maxPageSize,
 });
 
 /** The key operations a new key allows when the request names none. */
@@ -195,18 +195,10 @@ export class KeyVaultKeyStore {
 
   listVersions(name: string, query: URLSearchParams, apiVersion: string): object {
     const key = this.#key(name);
-    const size = pageSize(query.get('maxresults'));
-    const after = decodeToken(query.get('$skiptoken'));
+    const link = { vaultUrl: this.vaultUrl, path: `/keys/${key.name}/versions`, apiVersion };
     // Key Vault lists versions in the order of their ids, not by time
-    const ids = [...key.versions.keys()].sort().filter((v) => after === undefined || v > after);
-    const page = ids.slice(0, size);
-    return {
-      value: page.map((v) => this.#item(key, key.versions.get(v)!)),
-      nextLink:
-        ids.length > size
-          ? `${this.vaultUrl}/keys/${key.name}/versions?api-version=${encodeURIComponent(apiVersion)}&$skiptoken=${encodeToken(page.at(-1)!)}&maxresults=${size}`
-          : null,
-    };
+    const { page, nextLink } = listPage([...key.versions.keys()].sort(), query, link);
+    return { value: page.map((v) => this.#item(key, key.versions.get(v)!)), nextLink };
   }
 
   /** `wrapkey` (`unwrap` false) or `unwrapkey` (`unwrap` true) with the version's RSA key. */
@@ -325,29 +317,4 @@ export class KeyVaultKeyStore {
       ...(stored.tags === undefined ? {} : { tags: stored.tags }),
     };
   }
-}
-
-function encodeToken(marker: string): string {
-  return Buffer.from(JSON.stringify({ NextMarker: marker }), 'utf8').toString('base64url');
-}
-
-function decodeToken(token: string | null): string | undefined {
-  if (token === null || token === '') return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { NextMarker?: unknown };
-    if (typeof parsed.NextMarker === 'string') return parsed.NextMarker;
-  } catch {
-    // falls through to the refusal below
-  }
-  throw badParameter('The skip token is not valid.');
-}
-
-/** Page size from `maxresults`: 1 to 25, 25 when absent. */
-function pageSize(text: string | null): number {
-  if (text === null || text === '') return keyVaultKeyLimits.maxPageSize;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > keyVaultKeyLimits.maxPageSize) {
-    throw badParameter(`maxresults must be between 1 and ${keyVaultKeyLimits.maxPageSize}.`);
-  }
-  return n;
 }
