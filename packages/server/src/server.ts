@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Coffer, type CofferConfigInput, createCoffer, createLogger, type Logger } from '@coffer/core';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import Fastify, {
   type FastifyInstance,
@@ -10,6 +9,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import helmet from 'helmet';
 import type { ServerSettings } from './config/server-config.js';
 import { HttpProblem, problemContentType, problemOf } from './http/problem.js';
 import { smtpMailer } from './mail/smtp-mailer.js';
@@ -132,8 +132,9 @@ function buildApp(
     else request.log.debug(line, 'request');
   });
 
-  void app.register(fastifyHelmet, {
-    global: true,
+  // Helmet's headers on every answer. @fastify/helmet builds a new helmet middleware, parsing
+  // its CSP directives again, on every request; one built here serves them all.
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -152,6 +153,9 @@ function buildApp(
     },
     frameguard: { action: 'deny' },
     strictTransportSecurity: tls === undefined ? false : { maxAge: 15552000, includeSubDomains: false },
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, (err?: unknown) => done(err as Error | undefined));
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
