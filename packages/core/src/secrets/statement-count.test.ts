@@ -1,0 +1,147 @@
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CofferFixture, createCofferFixture } from '../test-support/coffer-fixture.js';
+
+// How many SQL statements and transactions each hot operation costs on SQLite, counted at
+// better-sqlite3's statements (so Kysely, the statement cache and the dialect are all under
+// it). A change that adds a round trip to a reveal, a list or a write shows up here first;
+// docs/performance.md says what each statement is for. Raise a number only with a reason.
+
+interface Counted {
+  statements: string[];
+  /** `begin` statements: transactions, each ending in one commit (one WAL write). */
+  transactions: number;
+  /** Writes outside any transaction: each commits on its own. */
+  autocommits: number;
+}
+
+const statementPrototype = Object.getPrototypeOf(new Database(':memory:').prepare('select 1')) as Record<
+  'run' | 'get' | 'all' | 'iterate',
+  (...args: unknown[]) => unknown
+> & { source?: string };
+
+let recording: string[] | undefined;
+const originals = new Map<string, (...args: unknown[]) => unknown>();
+
+function installCounter(): void {
+  for (const method of ['run', 'get', 'all', 'iterate'] as const) {
+    const original = statementPrototype[method];
+    originals.set(method, original);
+    statementPrototype[method] = function (this: { source: string }, ...args: unknown[]) {
+      recording?.push(this.source);
+      return original.apply(this, args);
+    };
+  }
+}
+
+function removeCounter(): void {
+  for (const [method, original] of originals) {
+    statementPrototype[method as 'run'] = original;
+  }
+}
+
+/** Runs `operation` and the background work it starts, counting what reached SQLite. */
+async function count(operation: () => Promise<unknown>): Promise<Counted> {
+  recording = [];
+  await operation();
+  // The audit group commit writes on the next turn of the event loop.
+  await new Promise((resolve) => setImmediate(resolve));
+  // The event feed's poll runs on its own timer: it is not the operation's.
+  const statements = recording.filter((s) => !/^select \* from "events" where "seq" >/.test(s));
+  recording = undefined;
+  let inTransaction = false;
+  let transactions = 0;
+  let autocommits = 0;
+  for (const s of statements) {
+    if (s === 'begin') {
+      inTransaction = true;
+      transactions++;
+    } else if (s === 'commit' || s === 'rollback') inTransaction = false;
+    else if (!inTransaction && !/^select/i.test(s)) autocommits++;
+  }
+  return { statements, transactions, autocommits };
+}
+
+describe('SQL statements per operation (SQLite)', () => {
+  let fx: CofferFixture;
+  let id: string;
+
+  beforeAll(async () => {
+    installCounter();
+    fx = await createCofferFixture('sqlite');
+    const secret = await fx.coffer.secrets.create(fx.admin.actor, {
+      name: 'counted',
+      kind: 'api-token',
+      values: { token: 'planted-count-token' },
+    });
+    id = secret.id;
+    // Warm what is read once per process (kinds, the keyring's data key, the identity cache).
+    await fx.coffer.secrets.readValues(fx.admin.actor, id, { reveal: true });
+    await fx.coffer.secrets.list(fx.admin.actor, { limit: 100 });
+  });
+  afterAll(async () => {
+    removeCounter();
+    await fx?.close();
+  });
+
+  it('reveals with three reads and one audited transaction', async () => {
+    const counted = await count(() => fx.coffer.secrets.readValues(fx.admin.actor, id, { reveal: true }));
+    const reads = counted.statements.filter((s) => /^select/.test(s) && !s.includes('audit_head'));
+    expect(reads).toHaveLength(3); // the secret, its shares, the sealed value
+    expect(counted.transactions).toBe(1); // the audit record
+    expect(counted.autocommits).toBe(0);
+    expect(counted.statements.length).toBeLessThanOrEqual(9);
+  });
+
+  it('writes the audit records of concurrent reveals in one transaction', async () => {
+    const counted = await count(() =>
+      Promise.all(
+        Array.from({ length: 32 }, () => fx.coffer.secrets.readValues(fx.admin.actor, id, { reveal: true })),
+      ),
+    );
+    expect(counted.transactions).toBe(1);
+    expect(counted.statements.filter((s) => s.startsWith('insert into "audit_log"'))).toHaveLength(1);
+    expect(counted.statements.length).toBeLessThanOrEqual(32 * 3 + 6);
+  });
+
+  it('lists a page with three reads and one audited transaction', async () => {
+    const counted = await count(() => fx.coffer.secrets.list(fx.admin.actor, { limit: 100 }));
+    const reads = counted.statements.filter((s) => /^select/.test(s) && !s.includes('audit_head'));
+    expect(reads).toHaveLength(3); // the page, the shares of its secrets, their labels
+    expect(counted.transactions).toBe(1);
+    expect(counted.statements.length).toBeLessThanOrEqual(9);
+  });
+
+  it('creates with one transaction after the journal and the value', async () => {
+    let n = 0;
+    const counted = await count(() =>
+      fx.coffer.secrets.create(fx.admin.actor, {
+        name: `counted-${++n}`,
+        kind: 'api-token',
+        values: { token: 'planted-count-token-2' },
+      }),
+    );
+    // The value journal entry and the sealed value commit before the metadata (crash
+    // consistency: docs/backends.md), then one transaction holds the secret, its version, the
+    // audit record and the change event.
+    expect(counted.autocommits).toBe(2);
+    expect(counted.transactions).toBe(1);
+    expect(counted.statements.length).toBeLessThanOrEqual(15);
+  });
+
+  it('updates values with one transaction after the journal and the value', async () => {
+    const counted = await count(() =>
+      fx.coffer.secrets.update(fx.admin.actor, id, { values: { token: 'planted-count-token-3' } }),
+    );
+    expect(counted.autocommits).toBe(2);
+    expect(counted.transactions).toBe(1);
+    expect(counted.statements.length).toBeLessThanOrEqual(19);
+  });
+
+  it('authenticates a cached API token without a statement', async () => {
+    const bot = await fx.bot('counted-bot', 'read-write');
+    await fx.coffer.secrets.list(bot.actor, { limit: 1 });
+    const counted = await count(() => fx.coffer.identity.resolveActor(bot.actor));
+    expect(counted.statements).toEqual([]);
+  });
+});
