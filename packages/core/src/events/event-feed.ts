@@ -10,7 +10,9 @@ const pageSize = 500;
 export interface SubscribeOptions {
   /**
    * Resume after this `seq` (a previous event's): events committed since are delivered first,
-   * in order, then the live ones. Without it, only events committed from now on arrive.
+   * in order, then the live ones. Without it, events after the feed's `cursor()` arrive: those
+   * committed from now on, and any committed just before that the feed had not read yet
+   * (`await sync()` first to start strictly after everything committed before the call).
    */
   after?: number;
   /**

@@ -455,6 +455,9 @@ await describeEachDialect('secret service', (dialect) => {
 
   describe('events', () => {
     it('publishes changes without values', async () => {
+      // Earlier tests' events may still be on their way to the feed (PostgreSQL reads them
+      // asynchronously): start after all of them.
+      await fx.coffer.events.sync();
       const seen: unknown[] = [];
       const off = fx.coffer.events.subscribe((e) => seen.push(e));
       const s = await fx.coffer.secrets.create(fx.admin.actor, {
