@@ -337,6 +337,38 @@ await describeEachDialect('server API', (dialect) => {
       expectProblem(await alice.get('/secrets/no-such-secret'), 404, 'not_found');
     });
 
+    it('answers If-None-Match with 304 while the values version is current', async () => {
+      const created = await alice.post('/secrets', {
+        name: 'etag-probe',
+        kind: 'generic',
+        values: { token: plant('etag-probe-token') },
+      });
+      expect(created.status, created.text).toBe(201);
+      const first = await alice.get('/secrets/etag-probe/values?reveal=true');
+      const tag = first.headers.get('etag')!;
+      expect(tag).toBe('"v1"');
+      const unchanged = await alice.get('/secrets/etag-probe/values?reveal=true', {
+        headers: { 'if-none-match': `W/"v999", ${tag}` },
+      });
+      expect(unchanged.status, unchanged.text).toBe(304);
+      expect(unchanged.text).toBe('');
+      expect(unchanged.headers.get('etag')).toBe(tag);
+      // The access check runs first: a guessed tag gets nobody a 304.
+      expectProblem(
+        await bob.get('/secrets/etag-probe/values?reveal=true', { headers: { 'if-none-match': tag } }),
+        404,
+        'not_found',
+      );
+      const written = await alice.patch('/secrets/etag-probe/values', { values: { token: 'rotated' } });
+      expect(written.status, written.text).toBe(200);
+      const changed = await alice.get('/secrets/etag-probe/values?reveal=true', {
+        headers: { 'if-none-match': tag },
+      });
+      expect(changed.status).toBe(200);
+      expect(changed.body.values.token).toBe('rotated');
+      expect(changed.headers.get('etag')).toBe('"v2"');
+    });
+
     it('writes conditionally with If-Match: 412 on a stale version', async () => {
       const v2 = await alice.patch(
         '/secrets/mail/values',

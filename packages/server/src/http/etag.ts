@@ -6,6 +6,20 @@ export function versionTag(version: number): string {
   return `"v${version}"`;
 }
 
+/**
+ * Whether `If-None-Match` names this version's tag (a list, weak tags and `*` accepted), so a
+ * values read can answer `304 Not Modified`.
+ */
+export function versionUnchanged(request: FastifyRequest, version: number): boolean {
+  const header = request.headers['if-none-match'];
+  if (header === undefined || header === '') return false;
+  const wanted = versionTag(version);
+  return header
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .some((tag) => tag === '*' || tag === wanted);
+}
+
 /** Sets the ETag of the secret version a values response describes. */
 export function setVersionTag(reply: FastifyReply, version: number): void {
   reply.header('etag', versionTag(version));

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { runConnectionTest } from '../connection-tests/connection-test-registry.js';
-import { conditionOf, expectedVersionOf, setSecretTag, setVersionTag } from '../http/etag.js';
+import {
+  conditionOf,
+  expectedVersionOf,
+  setSecretTag,
+  setVersionTag,
+  versionUnchanged,
+} from '../http/etag.js';
 import { pageOfList } from '../http/pagination.js';
 import { actorOf, type CofferApp, type RouteContext } from '../plugin/route-context.js';
 import {
@@ -247,10 +253,10 @@ export function secretRoutes(
         tags,
         summary: 'Read values',
         description:
-          'Secret fields are masked unless `reveal=true` (needs `read`; every reveal is audited). Without `version`, the current one; its ETag is `"v<version>"`.',
+          'Secret fields are masked unless `reveal=true` (needs `read`; every reveal is audited). Without `version`, the current one; its ETag is `"v<version>"`, and `If-None-Match` with that tag answers `304` without a body while the version is current (after the same access check, and audited like any reveal).',
         params: refParams,
         querystring: readValuesQuery,
-        response: { 200: secretValuesSchema, ...errorResponses },
+        response: { 200: secretValuesSchema, 304: noContent, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -259,9 +265,14 @@ export function secretRoutes(
         reveal: reveal === true,
         ...(version === undefined ? {} : { version }),
       });
-      if (version === undefined) setVersionTag(reply, view.version);
       // Revealed values must not linger in caches (the plugin sets no-store on every answer too).
       reply.header('cache-control', 'no-store');
+      if (version === undefined) {
+        setVersionTag(reply, view.version);
+        // A version's values never change, so its tag still naming the current one means the
+        // caller holds these values already.
+        if (versionUnchanged(request, view.version)) return reply.code(304).send(null);
+      }
       return view;
     },
   );
