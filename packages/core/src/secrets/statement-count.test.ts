@@ -138,6 +138,38 @@ describe('SQL statements per operation (SQLite)', () => {
     expect(counted.statements.length).toBeLessThanOrEqual(19);
   });
 
+  it('finds no row by scanning a whole table on the hot paths', async () => {
+    const counted = await count(async () => {
+      await fx.coffer.secrets.readValues(fx.admin.actor, 'counted', { reveal: true });
+      await fx.coffer.secrets.create(fx.admin.actor, {
+        name: 'counted-by-name',
+        kind: 'api-token',
+        values: { token: 'planted-count-token-4' },
+      });
+      await fx.coffer.secrets.update(fx.admin.actor, 'counted-by-name', { values: { token: 'x' } });
+      await fx.coffer.secrets.list(fx.admin.actor, { limit: 100 });
+      await fx.coffer.secrets.list(fx.admin.actor, { limit: 100, namePrefix: 'count' });
+    });
+    const database = new Database(fx.databaseUrl.replace(/^sqlite:/, ''), { readonly: true });
+    try {
+      const scans: string[] = [];
+      for (const source of new Set(counted.statements)) {
+        if (!/^(select|update|delete)/i.test(source)) continue;
+        const parameters = (source.match(/\?/g) ?? []).map(() => null);
+        const plan = database.prepare(`explain query plan ${source}`).all(...parameters) as {
+          detail: string;
+        }[];
+        // "SCAN t" reads every row; "SCAN t USING INDEX i" walks an index in order (a page).
+        for (const { detail } of plan) {
+          if (/^SCAN \w+$/.test(detail)) scans.push(`${detail}: ${source}`);
+        }
+      }
+      expect(scans).toEqual([]);
+    } finally {
+      database.close();
+    }
+  });
+
   it('authenticates a cached API token without a statement', async () => {
     const bot = await fx.bot('counted-bot', 'read-write');
     await fx.coffer.secrets.list(bot.actor, { limit: 1 });

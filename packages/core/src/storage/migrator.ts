@@ -11,6 +11,7 @@ import { replicasMigration } from './migrations/0006-replicas.js';
 import { ssoMigration } from './migrations/0007-sso.js';
 import { remindersMigration } from './migrations/0008-reminders.js';
 import { runRateMigration } from './migrations/0009-run-rate.js';
+import { nameLookupMigration } from './migrations/0010-name-lookup.js';
 
 /** Schema migrations in order. Names sort lexically; never rename or reorder a shipped one. */
 function migrations(dialect: DialectName): Record<string, Migration> {
@@ -24,6 +25,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '0007-sso': ssoMigration(dialect),
     '0008-reminders': remindersMigration(dialect),
     '0009-run-rate': runRateMigration(),
+    '0010-name-lookup': nameLookupMigration(),
   };
 }
 
