@@ -1,5 +1,9 @@
 // Small helpers shared by the benchmarks.
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Runs `fn(i)` n times (awaiting it when it returns a promise) and returns the rate.
@@ -91,4 +95,157 @@ export async function pool(items, limit, fn) {
       while (next < items.length) await fn(items[next++]);
     }),
   );
+}
+
+/** 'yes' or 'no' for a target column. */
+export const met = (ok) => (ok ? 'yes' : 'no');
+
+/**
+ * A fresh PostgreSQL database for one benchmark (BENCH_PG_URL names the server, default
+ * postgres://postgres@127.0.0.1:5432/test). Returns `{ url, drop }`, or `{ skipped: reason }`
+ * when the server cannot be reached, so a benchmark prints the reason and goes on.
+ */
+export async function freshPostgres(label) {
+  const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  let pg;
+  try {
+    pg = (await import('pg')).default;
+  } catch (err) {
+    return { skipped: `the pg package cannot be loaded (${err.message})` };
+  }
+  const name = `coffer_bench_${label}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+  } catch (err) {
+    await admin.end().catch(() => {});
+    return { skipped: `${adminUrl.replace(/\/\/[^@]*@/, '//')}: ${err.message || err.code}` };
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    async drop() {
+      try {
+        await admin.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await admin.end().catch(() => {});
+      }
+    },
+  };
+}
+
+/** A child Node process whose standard output is collected (standard error is inherited). */
+export function startProcess(args, env) {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (c) => {
+    out += c;
+  });
+  return { child, output: () => out };
+}
+
+export async function waitFor(proc, pattern) {
+  for (let i = 0; i < 600; i++) {
+    const match = pattern.exec(proc.output());
+    if (match) return match;
+    if (proc.child.exitCode !== null) throw new Error(`process exited:\n${proc.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${pattern}`);
+}
+
+export async function stopProcess(proc) {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  const exited = new Promise((r) => proc.child.once('exit', r));
+  proc.child.kill('SIGTERM');
+  await exited;
+}
+
+/** Resident memory of a process from /proc, in MiB (Linux only). */
+export function rssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+
+/** The bare Fastify baseline process (bench/bare-server.js); resolves once it listens. */
+export async function startBareServer() {
+  const proc = startProcess([join(benchDir, 'bare-server.js')], {});
+  const port = (await waitFor(proc, /listening (\d+)/))[1];
+  return { proc, url: `http://127.0.0.1:${port}/bare` };
+}
+
+/**
+ * The real server process (`packages/server/dist/main.js`) on a fresh data directory, SQLite
+ * unless `databaseUrl` is given, with an admin API token made for it. COFFER_* variables of
+ * the calling shell are not passed on.
+ */
+export async function startCofferServer({ dataDir, databaseUrl }) {
+  const password = 'benchmark admin password';
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COFFER_')));
+  const child = spawn(process.execPath, [join(benchDir, '../packages/server/dist/main.js')], {
+    env: {
+      ...env,
+      COFFER_DATA_DIR: dataDir,
+      COFFER_PORT: '0',
+      COFFER_ADMIN_PASSWORD: password,
+      COFFER_LOG_LEVEL: 'warn',
+      ...(databaseUrl === undefined ? {} : { COFFER_DATABASE_URL: databaseUrl }),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (c) => {
+    out += c;
+  });
+  const proc = { child, output: () => out };
+  const base = (await waitFor(proc, /Coffer is running at (\S+)/))[1];
+  const api = `${base}/api/v1`;
+  const login = await fetch(`${api}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+  const cookie = login.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const { csrfToken } = await login.json();
+  const created = await fetch(`${api}/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+    body: JSON.stringify({ name: 'bench', scope: 'read-write' }),
+  });
+  if (created.status !== 201) throw new Error(`token failed: ${created.status} ${await created.text()}`);
+  const { token } = await created.json();
+  return { proc, base, api, token, pid: child.pid };
+}
+
+/**
+ * Runs `measure(database, url)` on SQLite (`url` undefined) and then on a fresh PostgreSQL
+ * database (dropped afterwards). Returns the results and notes such as
+ * "PostgreSQL rows skipped: <reason>" when PostgreSQL cannot be reached.
+ */
+export async function onEachDatabase(label, measure) {
+  const results = [await measure('SQLite', undefined)];
+  const notes = [];
+  const pg = await freshPostgres(label);
+  if (pg.skipped !== undefined) notes.push(`PostgreSQL rows skipped: ${pg.skipped}`);
+  else {
+    try {
+      results.push(await measure('PostgreSQL', pg.url));
+    } finally {
+      await pg.drop();
+    }
+  }
+  return { results, notes };
 }
