@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenLocally, type RunningServer } from '@coffer/core/doubles';
 import { AwsError } from './aws-error.js';
 import type { FaultPlan } from './fault-plan.js';
 import { QuotaThrottle, type RateQuota } from './quota-throttle.js';
@@ -74,9 +74,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
  * @example
  * const { url, close } = await startAwsJsonServer({ targetPrefix: 'AmazonSSM.', signingService: 'ssm', ... });
  */
-export async function startAwsJsonServer(
-  options: AwsJsonServerOptions,
-): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<RunningServer> {
   const throttle = options.throttle === false ? undefined : new QuotaThrottle(options.quotas);
   const iam = options.iamPrefix ?? options.signingService;
 
@@ -140,19 +138,5 @@ export async function startAwsJsonServer(
   const server = createServer((req, res) => {
     handle(req, res).catch(() => res.destroy());
   });
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    server,
-    url: `http://${address.address}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenLocally(server, options.host, options.port);
 }

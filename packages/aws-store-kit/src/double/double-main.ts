@@ -1,13 +1,17 @@
+import { runDoubleMain as runAnyDoubleMain } from '@coffer/core/doubles';
 import type { AwsDoubleOptions, AwsStoreDoubleHandle } from './aws-double.js';
 
+/** The line above the environment an AWS double prints: what reads it. */
+export const awsEnvironmentHeading = 'Environment for the AWS credential chain:';
+
 /**
- * The body of a double's `main.ts`: reads `--port N` and `--no-throttle`, starts the double,
- * prints the backend settings and the environment to give Coffer, and runs until SIGINT/SIGTERM.
+ * The body of an AWS store double's `main.ts` (`runDoubleMain` of `@coffer/core/doubles`): the
+ * backend settings of `type`, and the environment for the AWS credential chain.
  *
  * @example
  * await runDoubleMain({ title: 'AWS SSM Parameter Store', type: 'aws-ssm', start: startStoreDouble });
  */
-export async function runDoubleMain(options: {
+export function runDoubleMain(options: {
   /** The service's name in the first line printed. */
   title: string;
   /** The backend type the printed settings are for. */
@@ -15,35 +19,14 @@ export async function runDoubleMain(options: {
   start(options: AwsDoubleOptions): Promise<AwsStoreDoubleHandle>;
   argv?: readonly string[];
 }): Promise<void> {
-  const argv = options.argv ?? process.argv;
-  const at = argv.indexOf('--port');
-  const portText = at === -1 ? undefined : argv[at + 1];
-  const port = portText === undefined ? undefined : Number(portText);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
-    process.stderr.write('--port takes a port number\n');
-    process.exit(2);
-  }
-  const double = await options.start({
-    throttle: !argv.includes('--no-throttle'),
-    ...(port === undefined ? {} : { port }),
+  return runAnyDoubleMain({
+    start: options.start,
+    title: (double) => `${options.title} double listening on ${double.url}`,
+    settings: (double) => ({
+      heading: 'Backend settings for Coffer (backends.<name>):',
+      value: { type: options.type, ...double.settings },
+    }),
+    environment: awsEnvironmentHeading,
+    ...(options.argv === undefined ? {} : { argv: options.argv }),
   });
-  const lines = [
-    `${options.title} double listening on ${double.url}`,
-    '',
-    'Backend settings for Coffer (backends.<name>):',
-    JSON.stringify({ type: options.type, ...double.settings }, null, 2),
-    '',
-    'Environment for the AWS credential chain:',
-    ...Object.entries(double.env).map(([k, v]) => `export ${k}=${v}`),
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-  const stop = () => {
-    double.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }

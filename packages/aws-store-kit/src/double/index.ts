@@ -10,7 +10,7 @@ export {
 } from './aws-double.js';
 export { AwsError } from './aws-error.js';
 export { type AwsJsonServerOptions, startAwsJsonServer } from './aws-json-server.js';
-export { runDoubleMain } from './double-main.js';
+export { awsEnvironmentHeading, runDoubleMain } from './double-main.js';
 export { type FaultAction, FaultPlan } from './fault-plan.js';
 export {
   checkLength,

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { listenLocally, type RunningServer } from '@coffer/core/doubles';
 import { type DoublePrincipal, EntraTenant, type IssuedToken } from './entra-tenant.js';
 import type { FaultPlan } from './fault-plan.js';
 import { readBody, send } from './http-io.js';
@@ -61,11 +61,7 @@ export type KeyVaultApi<Operation extends VaultOperation> = Pick<
 >;
 
 /** A double's HTTPS server, listening. */
-export interface RunningVault {
-  server: Server;
-  url: string;
-  close(): Promise<void>;
-}
+export type RunningVault = RunningServer<Server>;
 
 /**
  * An HTTPS server speaking a Key Vault data-plane API (one vault, at the root of the URL) and
@@ -190,20 +186,7 @@ export async function startKeyVaultServer<Operation extends VaultOperation>(
   const server = createServer({ cert: options.certPem, key: options.keyPem }, (req, res) => {
     handle(req, res).catch(() => res.destroy());
   });
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  url = `https://${address.address}:${address.port}`;
-  return {
-    server,
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const running = await listenLocally(server, options.host, options.port);
+  url = running.url;
+  return running;
 }

@@ -6,6 +6,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { FaultPlan as AnyFaultPlan, listenLocally } from '@coffer/core/doubles';
 import {
   apiGroups,
   apiVersions,
@@ -49,49 +50,14 @@ export type FaultAction =
   /** Another client deletes the Secret just before this request is served. */
   | { kind: 'remove' };
 
-interface PendingFault {
-  action: FaultAction;
-  remaining: number;
-  verb: Verb | undefined;
-  name: string | undefined;
-}
-
-/** Fault injection and request counts of a running double. */
-export class FaultPlan {
-  readonly #pending: PendingFault[] = [];
-  readonly #counts = new Map<string, number>();
-
-  /** The next `count` requests (of `verb`, on Secret `name`, or any) meet `action`. */
-  inject(action: FaultAction, options: { count?: number; verb?: Verb; name?: string } = {}): void {
-    this.#pending.push({ action, remaining: options.count ?? 1, verb: options.verb, name: options.name });
-  }
-
-  clear(): void {
-    this.#pending.length = 0;
-  }
-
-  /** Requests seen (refused ones too), of `verb` or in all. */
-  requestCount(verb?: Verb): number {
-    if (verb !== undefined) return this.#counts.get(verb) ?? 0;
-    let total = 0;
-    for (const n of this.#counts.values()) total += n;
-    return total;
-  }
-
-  resetCounts(): void {
-    this.#counts.clear();
-  }
-
-  take(verb: string, name: string | undefined): FaultAction | undefined {
-    this.#counts.set(verb, (this.#counts.get(verb) ?? 0) + 1);
-    const at = this.#pending.findIndex(
-      (f) => (f.verb === undefined || f.verb === verb) && (f.name === undefined || f.name === name),
-    );
-    if (at === -1) return undefined;
-    const fault = this.#pending[at]!;
-    fault.remaining--;
-    if (fault.remaining <= 0) this.#pending.splice(at, 1);
-    return fault.action;
+/** Fault injection and request counts of a running double, by verb and Secret name. */
+export class FaultPlan extends AnyFaultPlan<FaultAction, Verb> {
+  /** The next `count` requests (of `verb`, on Secret `name`, or any) meet `action`; `operation` is another name for `verb`. */
+  override inject(
+    action: FaultAction,
+    options: { count?: number; verb?: Verb; operation?: Verb; name?: string } = {},
+  ): void {
+    super.inject(action, { ...options, operation: options.verb ?? options.operation });
   }
 }
 
@@ -581,22 +547,14 @@ export async function startKubernetesServer(
     options.tls === undefined
       ? createHttpServer(listener)
       : (createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, listener) as unknown as Server);
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
+  const running = await listenLocally(server, options.host, options.port);
   const address = server.address() as AddressInfo;
   serverAddress = `${address.address}:${address.port}`;
-  const scheme = options.tls === undefined ? 'http' : 'https';
   return {
-    server,
-    url: `${scheme}://${address.address}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const stream of streams) stream.end();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    ...running,
+    close: () => {
+      for (const stream of streams) stream.end();
+      return running.close();
+    },
   };
 }

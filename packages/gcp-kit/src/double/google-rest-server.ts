@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenLocally, type RunningServer } from '@coffer/core/doubles';
 import type { FaultPlan } from './fault-plan.js';
 import { GoogleApiError, quotaDetails, retryInfo } from './google-error.js';
 import { MinuteQuotas } from './quota-throttle.js';
@@ -74,13 +74,6 @@ export interface GoogleRestServerOptions<Route extends GoogleRoute, Match extend
   port?: number;
 }
 
-/** A double's HTTP server, listening. */
-export interface RunningServer {
-  server: Server;
-  url: string;
-  close(): Promise<void>;
-}
-
 const maxBodyBytes = 1024 * 1024;
 const tokenType = 'urn:ietf:params:oauth:token-type:access_token';
 
@@ -119,30 +112,6 @@ function jsonInput(body: Buffer): Record<string, unknown> {
   } catch {
     throw new GoogleApiError('INVALID_ARGUMENT', 'Invalid JSON payload received.');
   }
-}
-
-/**
- * Starts `server` on `host:port` (127.0.0.1 and any free port by default).
- *
- * @example
- * const running = await listenLocally(createServer(handler), undefined, 0);
- */
-export async function listenLocally(server: Server, host?: string, port?: number): Promise<RunningServer> {
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port ?? 0, host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    server,
-    url: `http://${address.address}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
 
 /**

@@ -1,3 +1,4 @@
+export { listenLocally, type RunningServer } from '@coffer/core/doubles';
 export { type DoubleMainOptions, type RunnableDouble, runDoubleMain } from './double-main.js';
 export { doublePrincipal, doubleProjectNumber, ExternalAccountFiles } from './external-account.js';
 export { type FaultAction, FaultPlan } from './fault-plan.js';
@@ -7,10 +8,8 @@ export {
   type GoogleRequest,
   type GoogleRestServerOptions,
   type GoogleRoute,
-  listenLocally,
   type RecordedAnswer,
   type RouteMatch,
-  type RunningServer,
   startGoogleRestServer,
 } from './google-rest-server.js';
 export { MinuteQuotas } from './quota-throttle.js';

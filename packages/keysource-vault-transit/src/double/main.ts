@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { doubleTokens } from '@coffer/backend-vault/double';
+import { runDoubleMain } from '@coffer/core/doubles';
 import { startTransitDouble } from './index.js';
 
 /**
@@ -7,35 +8,16 @@ import { startTransitDouble } from './index.js';
  * server: `node packages/keysource-vault-transit/dist/double/main.js [--port N] [--no-throttle]`.
  * It prints the keyring settings and the environment to give Coffer, and runs until stopped.
  */
-const at = process.argv.indexOf('--port');
-const portText = at === -1 ? undefined : process.argv[at + 1];
-const port = portText === undefined ? undefined : Number(portText);
-if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
-  process.stderr.write('--port takes a port number\n');
-  process.exit(2);
-}
-const double = await startTransitDouble({
-  throttle: !process.argv.includes('--no-throttle'),
-  ...(port === undefined ? {} : { port }),
+await runDoubleMain({
+  start: startTransitDouble,
+  title: (double) => `HashiCorp Vault double listening on ${double.url} (Transit key ${double.keyId})`,
+  settings: (double) => ({
+    heading: 'Keyring settings for Coffer (keyring):',
+    value: { source: 'vault-transit', ...double.keyring },
+  }),
+  environment: 'Environment (a token whose policy covers Transit):',
+  more: () => [
+    '',
+    `Root token: ${doubleTokens.root}   read-only token (decrypt only): ${doubleTokens.readOnly}`,
+  ],
 });
-const lines = [
-  `HashiCorp Vault double listening on ${double.url} (Transit key ${double.keyId})`,
-  '',
-  'Keyring settings for Coffer (keyring):',
-  JSON.stringify({ source: 'vault-transit', ...double.keyring }, null, 2),
-  '',
-  'Environment (a token whose policy covers Transit):',
-  ...Object.entries(double.env).map(([k, v]) => `export ${k}=${v}`),
-  '',
-  `Root token: ${doubleTokens.root}   read-only token (decrypt only): ${doubleTokens.readOnly}`,
-  '',
-];
-process.stdout.write(`${lines.join('\n')}\n`);
-const stop = () => {
-  double.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
