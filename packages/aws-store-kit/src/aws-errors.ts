@@ -1,15 +1,14 @@
-import type { RemoteFailureReason, RetryVerdict } from '@coffer/core';
+import type { ClassifiedFailure, RemoteFailureReason } from '@coffer/core';
+import { nodeErrorCode, retryAfterHeaderMs, retryVerdictFrom, transientNetworkCodes } from '@coffer/core';
 
-/** What a failed AWS call means: which reason, the vendor's code, whether to retry. */
-export interface AwsFailure<Special extends string = never> {
-  /** `not_found` is told apart from every reason a `backend_unavailable` carries. */
-  kind: 'not_found' | Special | RemoteFailureReason;
-  /** The AWS error code (`ThrottlingException`) or the Node error code (`ECONNREFUSED`). */
-  vendorCode: string | undefined;
-  retry: boolean;
-  /** Milliseconds the service asked us to wait (Retry-After), when it did. */
-  afterMs?: number | undefined;
-}
+/**
+ * What a failed AWS call means: which reason (`not_found` told apart from every reason a
+ * `backend_unavailable` carries), the vendor's code (the AWS error code `ThrottlingException` or
+ * the Node error code `ECONNREFUSED`), whether to retry, and the Retry-After wait.
+ */
+export type AwsFailure<Special extends string = never> = ClassifiedFailure<
+  'not_found' | Special | RemoteFailureReason
+>;
 
 interface ErrorShape {
   name?: unknown;
@@ -52,8 +51,6 @@ const timeoutCodes = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
 ]);
-/** Connection failures worth another attempt (the service may be back in a moment). */
-const transientNetworkCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED', 'EAI_AGAIN']);
 const permanentNetworkCodes = new Set(['ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED']);
 const limitCodes = new Set([
   'LimitExceededException',
@@ -105,22 +102,13 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The first Node error code on the error or its causes (the SDK wraps socket errors). */
-function nodeCode(err: unknown, depth = 0): string | undefined {
-  const shape = asShape(err);
-  const code = str(shape.code);
-  if (code !== undefined && /^E[A-Z_]+$/.test(code)) return code;
-  if (code !== undefined && code === 'CERT_HAS_EXPIRED') return code;
-  return depth < 4 && shape.cause !== undefined ? nodeCode(shape.cause, depth + 1) : undefined;
+/** The first Node error code (or `CERT_HAS_EXPIRED`) on the error or its causes. */
+function nodeCode(err: unknown): string | undefined {
+  return nodeErrorCode(err, (code) => code === 'CERT_HAS_EXPIRED');
 }
 
 function retryAfterMs(shape: ErrorShape): number | undefined {
-  const header = shape.$response?.headers?.['retry-after'];
-  if (header === undefined) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  return retryAfterHeaderMs(shape.$response?.headers?.['retry-after']);
 }
 
 /**
@@ -195,12 +183,4 @@ export function classifyAwsError<Special extends string = never>(
 }
 
 /** The retry verdict `withRetries` wants. */
-export function awsRetryVerdict<Special extends string>(
-  err: unknown,
-  service: AwsServiceErrors<Special>,
-): RetryVerdict {
-  const failure = classifyAwsError(err, service);
-  return failure.retry
-    ? { retry: true, ...(failure.afterMs === undefined ? {} : { afterMs: failure.afterMs }) }
-    : { retry: false };
-}
+export const awsRetryVerdict = retryVerdictFrom(classifyAwsError);

@@ -1,4 +1,5 @@
-import type { KeySourceFailureReason, RemoteFailureReason, RetryVerdict } from '@coffer/core';
+import type { ClassifiedFailure, KeySourceFailureReason, RemoteFailureReason } from '@coffer/core';
+import { nodeErrorCode, retryAfterHeaderMs, retryVerdictFrom, transientNetworkCodes } from '@coffer/core';
 
 /**
  * The reasons a failed Azure call comes to whatever the service: those a store's failures
@@ -6,15 +7,12 @@ import type { KeySourceFailureReason, RemoteFailureReason, RetryVerdict } from '
  */
 export type AzureFailureReason = Extract<RemoteFailureReason, KeySourceFailureReason>;
 
-/** What a failed Key Vault call means: which reason, the vendor's code, whether to retry. */
-export interface AzureFailure<Special extends string = never> {
-  kind: AzureFailureReason | Special;
-  /** Key Vault's error code (`SecretNotFound`), its inner code (`ForbiddenByRbac`), an Entra code (`AADSTS7000215`) or a Node code. */
-  vendorCode: string | undefined;
-  retry: boolean;
-  /** Milliseconds the service asked us to wait (Retry-After), when it did. */
-  afterMs?: number | undefined;
-}
+/**
+ * What a failed Key Vault call means: which reason, the vendor's code (Key Vault's error code
+ * `SecretNotFound`, its inner code `ForbiddenByRbac`, an Entra code `AADSTS7000215` or a Node
+ * code), whether to retry, and the Retry-After wait.
+ */
+export type AzureFailure<Special extends string = never> = ClassifiedFailure<AzureFailureReason | Special>;
 
 /** A reading of a failure that is never retried: its kind and the code it goes by. */
 export interface AzureVerdict<Special extends string = never> {
@@ -51,8 +49,6 @@ interface ErrorShape {
   cause?: unknown;
 }
 
-/** Connection failures worth another attempt (the service may be back in a moment). */
-const transientNetworkCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED', 'EAI_AGAIN']);
 const tlsCodes = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -79,21 +75,13 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The first Node-style error code on the error or its causes. */
-function nodeCode(err: unknown, depth = 0): string | undefined {
-  const shape = asShape(err);
-  const code = str(shape.code);
-  if (code !== undefined && (/^E[A-Z_]+$/.test(code) || tlsCodes.has(code))) return code;
-  return depth < 5 && shape.cause !== undefined ? nodeCode(shape.cause, depth + 1) : undefined;
+/** The first Node-style error code (a TLS one too) on the error or its causes. */
+function nodeCode(err: unknown): string | undefined {
+  return nodeErrorCode(err, (code) => tlsCodes.has(code));
 }
 
 function retryAfterMs(shape: ErrorShape): number | undefined {
-  const value = shape.response?.headers?.get?.('retry-after');
-  if (typeof value !== 'string' || value === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  return retryAfterHeaderMs(shape.response?.headers?.get?.('retry-after'));
 }
 
 /** The inner error code of a Key Vault error body (`ForbiddenByRbac`, `KeyDisabled`). */
@@ -211,12 +199,4 @@ export function classifyAzureSdkError<Special extends string = never>(
  * @example
  * withRetries(call, { policy, classify: (err) => azureSdkRetryVerdict(err, secrets) });
  */
-export function azureSdkRetryVerdict<Special extends string>(
-  err: unknown,
-  service: AzureServiceErrors<Special>,
-): RetryVerdict {
-  const failure = classifyAzureSdkError(err, service);
-  return failure.retry
-    ? { retry: true, ...(failure.afterMs === undefined ? {} : { afterMs: failure.afterMs }) }
-    : { retry: false };
-}
+export const azureSdkRetryVerdict = retryVerdictFrom(classifyAzureSdkError);

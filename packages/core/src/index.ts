@@ -76,11 +76,16 @@ export {
 export { type RemoteSettings, remoteSettingsShape } from './backends/remote/remote-settings.js';
 export {
   backoffDelay,
+  type ClassifiedFailure,
   defaultRetryPolicy,
+  nodeErrorCode,
   RetriesExhausted,
   type RetryOptions,
   type RetryPolicy,
   type RetryVerdict,
+  retryAfterHeaderMs,
+  retryVerdictFrom,
+  transientNetworkCodes,
   withRetries,
 } from './backends/remote/retry-policy.js';
 export {

@@ -1,4 +1,5 @@
-import type { KeySourceFailureReason, RemoteFailureReason, RetryVerdict } from '@coffer/core';
+import type { ClassifiedFailure, KeySourceFailureReason, RemoteFailureReason } from '@coffer/core';
+import { nodeErrorCode, retryAfterHeaderMs, retryVerdictFrom, transientNetworkCodes } from '@coffer/core';
 import { GoogleRequestTimeout } from './gax-client-settings.js';
 
 /** gRPC canonical codes by number, as google-gax puts them on `error.code`. */
@@ -31,15 +32,12 @@ export type GoogleStatus = (typeof statusNames)[number];
  */
 export type GoogleFailureReason = Extract<RemoteFailureReason, KeySourceFailureReason>;
 
-/** What a failed Google API call means: which reason, the vendor's code, whether to retry. */
-export interface GoogleFailure<Special extends string = never> {
-  kind: GoogleFailureReason | Special;
-  /** The canonical status (`RESOURCE_EXHAUSTED`), an OAuth error (`invalid_grant`) or a Node code. */
-  vendorCode: string | undefined;
-  retry: boolean;
-  /** Milliseconds the service asked us to wait (RetryInfo, Retry-After), when it did. */
-  afterMs?: number | undefined;
-}
+/**
+ * What a failed Google API call means: which reason, the vendor's code (the canonical status
+ * `RESOURCE_EXHAUSTED`, an OAuth error `invalid_grant` or a Node code), whether to retry, and
+ * the wait RetryInfo or Retry-After asked for.
+ */
+export type GoogleFailure<Special extends string = never> = ClassifiedFailure<GoogleFailureReason | Special>;
 
 /** What tells one service's errors apart from another's. */
 export interface GoogleServiceErrors<Special extends string = never> {
@@ -64,8 +62,6 @@ interface ErrorShape {
   cause?: unknown;
 }
 
-/** Connection failures worth another attempt (the service may be back in a moment). */
-const transientNetworkCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED', 'EAI_AGAIN']);
 const oauthErrors = new Set([
   'invalid_grant',
   'invalid_client',
@@ -101,12 +97,9 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The first Node error code on the error or its causes (fetch wraps socket errors). */
-function nodeCode(err: unknown, depth = 0): string | undefined {
-  const shape = asShape(err);
-  const code = str(shape.code);
-  if (code !== undefined && (/^E[A-Z_]+$/.test(code) || /^(?:CERT|ERR_TLS)_/.test(code))) return code;
-  return depth < 5 && shape.cause !== undefined ? nodeCode(shape.cause, depth + 1) : undefined;
+/** The first Node error code (a TLS one too) on the error or its causes. */
+function nodeCode(err: unknown): string | undefined {
+  return nodeErrorCode(err, (code) => /^(?:CERT|ERR_TLS)_/.test(code));
 }
 
 function durationMs(value: unknown): number | undefined {
@@ -157,11 +150,7 @@ function retryAfterMs(headers: unknown): number | undefined {
     typeof get === 'function'
       ? (get.call(headers, 'retry-after') as unknown)
       : (headers as Record<string, unknown>)['retry-after'];
-  if (typeof value !== 'string' || value === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  return retryAfterHeaderMs(value);
 }
 
 /**
@@ -280,12 +269,4 @@ export function classifyGoogleError<Special extends string = never>(
  * @example
  * withRetries(call, { policy, classify: (err) => googleRetryVerdict(err, kmsErrors) });
  */
-export function googleRetryVerdict<Special extends string>(
-  err: unknown,
-  service: GoogleServiceErrors<Special>,
-): RetryVerdict {
-  const failure = classifyGoogleError(err, service);
-  return failure.retry
-    ? { retry: true, ...(failure.afterMs === undefined ? {} : { afterMs: failure.afterMs }) }
-    : { retry: false };
-}
+export const googleRetryVerdict = retryVerdictFrom(classifyGoogleError);

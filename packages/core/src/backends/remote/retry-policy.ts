@@ -22,6 +22,82 @@ export type RetryVerdict =
   /** Retry after the backoff, or after `afterMs` when the store said how long (Retry-After). */
   | { retry: true; afterMs?: number };
 
+/**
+ * What a vendor's classifier makes of a failed call: which reason (`Kind`), the vendor's code,
+ * whether to retry.
+ */
+export interface ClassifiedFailure<Kind extends string> {
+  kind: Kind;
+  /** The vendor's error code (`ThrottlingException`, `RESOURCE_EXHAUSTED`) or a Node code (`ECONNREFUSED`). */
+  vendorCode: string | undefined;
+  retry: boolean;
+  /** Milliseconds the service asked us to wait (Retry-After, RetryInfo), when it did. */
+  afterMs?: number | undefined;
+}
+
+/** Connection failures worth another attempt (the service may be back in a moment). */
+export const transientNetworkCodes: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EAI_AGAIN',
+]);
+
+/**
+ * The first Node error code (`ECONNRESET`) on an error or its causes (SDKs and fetch wrap socket
+ * errors), five causes deep at the most; `also` takes other codes too (TLS ones).
+ *
+ * @example
+ * nodeErrorCode(err, (code) => code.startsWith('CERT_'));
+ */
+export function nodeErrorCode(
+  err: unknown,
+  also: (code: string) => boolean = () => false,
+): string | undefined {
+  let at = err;
+  for (let depth = 0; depth <= 5 && typeof at === 'object' && at !== null; depth++) {
+    const { code, cause } = at as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string' && code !== '' && (/^E[A-Z_]+$/.test(code) || also(code))) return code;
+    at = cause;
+  }
+  return undefined;
+}
+
+/**
+ * The wait a Retry-After header asks for, in milliseconds: delay-seconds or an HTTP date
+ * (a date past is no wait). `undefined` when there is no header, an empty one, or one unread.
+ *
+ * @example
+ * retryAfterHeaderMs('2'); // 2000
+ */
+export function retryAfterHeaderMs(value: unknown): number | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/**
+ * A classifier's retry verdict: the function `withRetries` wants, from one that reads a failure
+ * (its arguments, a service's special cases too, pass through): retry (after `afterMs` when the
+ * service said how long) or not.
+ *
+ * @example
+ * export const awsRetryVerdict = retryVerdictFrom(classifyAwsError);
+ */
+export function retryVerdictFrom<Args extends unknown[]>(
+  classify: (...args: Args) => Pick<ClassifiedFailure<string>, 'retry' | 'afterMs'>,
+): (...args: Args) => RetryVerdict {
+  return (...args) => {
+    const failure = classify(...args);
+    return failure.retry
+      ? { retry: true, ...(failure.afterMs === undefined ? {} : { afterMs: failure.afterMs }) }
+      : { retry: false };
+  };
+}
+
 export interface RetryOptions {
   policy?: Partial<RetryPolicy>;
   /** Whether an error is worth another attempt (throttling, 5xx, timeouts, resets). */
