@@ -718,7 +718,7 @@ export interface Operations {
   /**
    * Read values
    *
-   * Secret fields are masked unless `reveal=true` (needs `read`; every reveal is audited). Without `version`, the current one; its ETag is `"v<version>"`.
+   * Secret fields are masked unless `reveal=true` (needs `read`; every reveal is audited). Without `version`, the current one; its ETag is `"v<version>"`, and `If-None-Match` with that tag answers `304` without a body while the version is current (after the same access check, and audited like any reveal).
    */
   'GET /secrets/{ref}/values': {
     path: {
