@@ -10,33 +10,17 @@ import { type CofferClient, createClient } from '@coffer/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cleanupServers,
-  type ServerProcess,
-  startServer,
-} from '../../packages/server/test/support/server-process.js';
-import {
-  assertWebBuilt,
-  browserUnavailable,
-  launchBrowser,
-  type Recorder,
-  recordedContext,
-  screenshotDir,
-  tabTo,
-} from './support/browser.js';
+import { launchBrowser, type Recorder, recordedContext, screenshotDir, tabTo } from './support/browser.js';
+import { cleanupServers, type ServerProcess, skipBrowserTests, startCoffer, step } from './support/story.js';
 
-const unavailable = browserUnavailable();
-if (unavailable !== undefined) console.warn(`skipping the browser tests: ${unavailable}`);
-
-const adminPassword = `admin-${randomBytes(8).toString('hex')}`;
 const memberPassword = `member-${randomBytes(8).toString('hex')}`;
 /** The SMTP password: planted, so the tests can look for it where it must never be. */
 const smtpPassword = `Sm7p-${randomBytes(8).toString('hex')}`;
 const mask = '••••••••';
-const step = { timeout: 60_000 };
 
-describe.skipIf(unavailable !== undefined)('the web admin center in Chromium', () => {
+describe.skipIf(skipBrowserTests())('the web admin center in Chromium', () => {
   let server: ServerProcess;
+  let adminPassword: string;
   let smtp: SMTPServer;
   let smtpPort: number;
   let browser: Browser;
@@ -75,7 +59,6 @@ describe.skipIf(unavailable !== undefined)('the web admin center in Chromium', (
   }
 
   beforeAll(async () => {
-    assertWebBuilt();
     smtp = new SMTPServer({
       hideSTARTTLS: true,
       allowInsecureAuth: true,
@@ -90,13 +73,12 @@ describe.skipIf(unavailable !== undefined)('the web admin center in Chromium', (
     await new Promise<void>((resolve) => smtp.server.listen(0, '127.0.0.1', resolve));
     smtpPort = (smtp.server.address() as { port: number }).port;
 
-    server = await startServer({ env: { COFFER_ADMIN_PASSWORD: adminPassword, COFFER_LOG_LEVEL: 'warn' } });
     // The test's own calls go through an API token, so the audit log records them with source
     // `api`; the UI's (cookie session) are `web`, and the audit step can tell them apart.
-    const session = createClient({ baseUrl: server.url, clientName: 'e2e' });
-    await session.auth.login({ username: 'admin', password: adminPassword });
-    const { token } = await session.tokens.create({ name: 'e2e test client', scope: 'read-write' });
-    admin = createClient({ baseUrl: server.url, clientName: 'e2e', token });
+    ({ server, adminPassword, admin } = await startCoffer({
+      tokenName: 'e2e test client',
+      clientName: 'e2e',
+    }));
     const alice = await admin.users.create({
       username: 'alice',
       displayName: 'Alice',

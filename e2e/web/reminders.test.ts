@@ -5,34 +5,19 @@
 // an admin sends the reminders from there.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type CofferClient, createClient } from '@coffer/client';
+import type { CofferClient } from '@coffer/client';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cleanupServers,
-  type ServerProcess,
-  startServer,
-} from '../../packages/server/test/support/server-process.js';
 import { type SmtpSink, startSmtpSink } from '../../packages/server/test/support/smtp-sink.js';
-import {
-  assertWebBuilt,
-  browserUnavailable,
-  launchBrowser,
-  type Recorder,
-  recordedContext,
-  screenshotDir,
-} from './support/browser.js';
+import { launchBrowser, type Recorder, recordedContext, screenshotDir } from './support/browser.js';
+import { cleanupServers, type ServerProcess, skipBrowserTests, startCoffer, step } from './support/story.js';
 
-const unavailable = browserUnavailable();
-if (unavailable !== undefined) console.warn(`skipping the browser tests: ${unavailable}`);
-
-const adminPassword = `admin-${randomBytes(8).toString('hex')}`;
 const token = `Tk-${randomBytes(12).toString('hex')}`;
-const step = { timeout: 60_000 };
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 
-describe.skipIf(unavailable !== undefined)('expiry and rotation in Chromium', () => {
+describe.skipIf(skipBrowserTests())('expiry and rotation in Chromium', () => {
   let server: ServerProcess;
+  let adminPassword: string;
   let sink: SmtpSink;
   let browser: Browser;
   let admin: CofferClient;
@@ -41,13 +26,8 @@ describe.skipIf(unavailable !== undefined)('expiry and rotation in Chromium', ()
   const shots = screenshotDir();
 
   beforeAll(async () => {
-    assertWebBuilt();
     sink = await startSmtpSink();
-    server = await startServer({ env: { COFFER_ADMIN_PASSWORD: adminPassword, COFFER_LOG_LEVEL: 'warn' } });
-    const session = createClient({ baseUrl: server.url });
-    await session.auth.login({ username: 'admin', password: adminPassword });
-    const created = await session.tokens.create({ name: 'e2e reminders', scope: 'read-write' });
-    admin = createClient({ baseUrl: server.url, token: created.token });
+    ({ server, adminPassword, admin } = await startCoffer({ tokenName: 'e2e reminders' }));
     const me = await admin.auth.me();
     await admin.users.update(me.user.id, { email: 'admin@example.com' });
     await admin.secrets.create({

@@ -8,30 +8,14 @@ import { join } from 'node:path';
 import { type CofferClient, createClient } from '@coffer/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cleanupServers,
-  type ServerProcess,
-  startServer,
-} from '../../packages/server/test/support/server-process.js';
-import {
-  assertWebBuilt,
-  browserUnavailable,
-  launchBrowser,
-  type Recorder,
-  recordedContext,
-  screenshotDir,
-} from './support/browser.js';
+import { launchBrowser, type Recorder, recordedContext, screenshotDir } from './support/browser.js';
+import { cleanupServers, type ServerProcess, skipBrowserTests, startCoffer, step } from './support/story.js';
 
-const unavailable = browserUnavailable();
-if (unavailable !== undefined) console.warn(`skipping the browser tests: ${unavailable}`);
-
-const adminPassword = `admin-${randomBytes(8).toString('hex')}`;
 const alicePassword = `alice-${randomBytes(8).toString('hex')}`;
 /** The shared value: planted, so the test can look for it where it must never be. */
 const token = `Tk-${randomBytes(12).toString('hex')}`;
-const step = { timeout: 60_000 };
 
-describe.skipIf(unavailable !== undefined)('share links in Chromium', () => {
+describe.skipIf(skipBrowserTests())('share links in Chromium', () => {
   let server: ServerProcess;
   let browser: Browser;
   let admin: CofferClient;
@@ -54,12 +38,7 @@ describe.skipIf(unavailable !== undefined)('share links in Chromium', () => {
   }
 
   beforeAll(async () => {
-    assertWebBuilt();
-    server = await startServer({ env: { COFFER_ADMIN_PASSWORD: adminPassword, COFFER_LOG_LEVEL: 'warn' } });
-    const session = createClient({ baseUrl: server.url });
-    await session.auth.login({ username: 'admin', password: adminPassword });
-    const created = await session.tokens.create({ name: 'e2e share links', scope: 'read-write' });
-    admin = createClient({ baseUrl: server.url, token: created.token });
+    ({ server, admin } = await startCoffer({ tokenName: 'e2e share links' }));
     const alice = await admin.users.create({
       username: 'alice',
       displayName: 'Alice',

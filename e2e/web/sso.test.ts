@@ -3,9 +3,8 @@
 // the built UI) and a real OpenID Connect provider (oidc-provider) on 127.0.0.1. A person opens a
 // page of the admin center, clicks "Sign in with ...", logs in on the provider's own page, gives
 // consent, and lands on the page they asked for as a new Coffer user in their mapped group.
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type CofferClient, createClient } from '@coffer/client';
+import type { CofferClient } from '@coffer/client';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,27 +12,10 @@ import {
   startOidcProvider,
   type TestProvider,
 } from '../../packages/server/test/support/oidc-provider.js';
-import {
-  cleanupServers,
-  type ServerProcess,
-  startServer,
-} from '../../packages/server/test/support/server-process.js';
-import {
-  assertWebBuilt,
-  browserUnavailable,
-  launchBrowser,
-  type Recorder,
-  recordedContext,
-  screenshotDir,
-} from './support/browser.js';
+import { launchBrowser, type Recorder, recordedContext, screenshotDir } from './support/browser.js';
+import { cleanupServers, type ServerProcess, skipBrowserTests, startCoffer, step } from './support/story.js';
 
-const unavailable = browserUnavailable();
-if (unavailable !== undefined) console.warn(`skipping the browser tests: ${unavailable}`);
-
-const adminPassword = `admin-${randomBytes(8).toString('hex')}`;
-const step = { timeout: 60_000 };
-
-describe.skipIf(unavailable !== undefined)('single sign-on in Chromium', () => {
+describe.skipIf(skipBrowserTests())('single sign-on in Chromium', () => {
   let provider: TestProvider;
   let server: ServerProcess;
   let browser: Browser;
@@ -44,18 +26,16 @@ describe.skipIf(unavailable !== undefined)('single sign-on in Chromium', () => {
   const shots = screenshotDir();
 
   beforeAll(async () => {
-    assertWebBuilt();
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     provider = await startOidcProvider({
       redirectUris: [`${url}/api/v1/auth/sso/callback`],
       accounts: { grace: { name: 'Grace Hopper', email: 'grace@example.com', groups: ['platform-team'] } },
     });
-    server = await startServer({
+    ({ server, admin } = await startCoffer({
+      tokenName: 'e2e sso',
       env: {
         COFFER_PORT: String(port),
-        COFFER_ADMIN_PASSWORD: adminPassword,
-        COFFER_LOG_LEVEL: 'warn',
         COFFER_SSO_ISSUER: provider.issuer,
         COFFER_SSO_CLIENT_ID: provider.clientId,
         COFFER_SSO_CLIENT_SECRET: provider.clientSecret,
@@ -66,12 +46,8 @@ describe.skipIf(unavailable !== undefined)('single sign-on in Chromium', () => {
         COFFER_SSO_GROUP_MAPPING: 'platform-team=platform',
         COFFER_SSO_PASSWORD_LOGIN: 'admins',
       },
-    });
+    }));
     // Admins keep their passwords (the break-glass); the test's own calls use a token.
-    const session = createClient({ baseUrl: server.url });
-    await session.auth.login({ username: 'admin', password: adminPassword });
-    const created = await session.tokens.create({ name: 'e2e sso', scope: 'read-write' });
-    admin = createClient({ baseUrl: server.url, token: created.token });
     platformId = (await admin.groups.create({ name: 'platform' })).id;
     const secret = await admin.secrets.create({
       name: 'platform-db',
