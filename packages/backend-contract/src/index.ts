@@ -23,3 +23,8 @@ export {
   runKeySourceContract,
   type WrappedKeyTampering,
 } from './key-source-contract.js';
+export {
+  type RealKmsChecksOptions,
+  type RealKmsSourceContext,
+  runRealKmsChecks,
+} from './key-source-real.js';
