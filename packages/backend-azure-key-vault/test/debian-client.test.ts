@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { debianAzureSdkPresent, runDebianAzureScript } from '@coffer/azure-kit/double';
 import { secretNameOf } from '@coffer/backend-azure-key-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendOnDouble } from './support.js';
@@ -10,26 +8,12 @@ import { backendOnDouble } from './support.js';
 // (python3-azure: azure-keyvault-secrets 4.7 with api-version 7.3, azure-identity with MSAL).
 // It parses the answers with its own models and runs its own challenge and token flows, so a
 // double that strays from Key Vault's wire protocol fails here.
-const python = '/usr/bin/python3';
 const script = fileURLToPath(new URL('./azure-client.py', import.meta.url));
-const run = promisify(execFile);
 
-async function hasAzureSdk(): Promise<boolean> {
-  if (!existsSync(python)) return false;
-  try {
-    await run(python, ['-c', 'import azure.keyvault.secrets, azure.identity'], { timeout: 30_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const present = await hasAzureSdk();
-if (!present) {
-  const why = `${python} cannot import azure.keyvault.secrets and azure.identity (apt install python3-azure)`;
-  if (process.env.CI === 'true') throw new Error(`CI needs the independent client: ${why}`);
-  console.log(`skipping the Python Azure SDK checks: ${why}`);
-}
+const present = await debianAzureSdkPresent({
+  module: 'azure.keyvault.secrets',
+  checks: 'the Python Azure SDK checks',
+});
 
 interface ErrorSeen {
   type: string;
@@ -60,16 +44,10 @@ describe.skipIf(!present)("the double through Debian's Azure SDK for Python (ind
       wrongSecret: identity(faults.identities.wrongSecret.env),
       cofferName: secretNameOf('debian', ref.secretId),
     };
-    const child = execFile(python, [script], {
-      env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', REQUESTS_CA_BUNDLE: faults.caFile },
-      timeout: 60_000,
+    const { code, stdout, stderr } = await runDebianAzureScript(script, job, {
+      caFile: faults.caFile,
+      timeoutMs: 60_000,
     });
-    child.stdin?.end(JSON.stringify(job));
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d) => (stdout += d));
-    child.stderr?.on('data', (d) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, stderr).toBe(0);
     out = JSON.parse(stdout) as Record<string, unknown>;
   }, 90_000);

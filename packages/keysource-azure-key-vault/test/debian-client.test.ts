@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { debianAzureSdkPresent, runDebianAzureScript } from '@coffer/azure-kit/double';
 import { silentLogger } from '@coffer/core';
 import {
   AzureKeyVaultKeySource,
@@ -16,26 +14,13 @@ import { vaultDouble } from './support.js';
 // (python3-azure: azure-keyvault-keys with its own api-version, azure-identity with MSAL). It
 // parses the answers with its own models, runs its own challenge and token flows, and wraps
 // with the public key it reads from the double (so a JWK that is not the real key fails here).
-const python = '/usr/bin/python3';
 const script = fileURLToPath(new URL('./azure-keys-client.py', import.meta.url));
-const run = promisify(execFile);
 
-async function hasAzureSdk(): Promise<boolean> {
-  if (!existsSync(python)) return false;
-  try {
-    await run(python, ['-c', 'import azure.keyvault.keys.crypto, azure.identity'], { timeout: 30_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const present = await hasAzureSdk();
-if (!present) {
-  const why = `${python} cannot import azure.keyvault.keys and azure.identity (apt install python3-azure)`;
-  if (process.env.CI === 'true') throw new Error(`CI needs the independent client: ${why}`);
-  console.log(`skipping the Python Azure SDK checks of the keys double: ${why}`);
-}
+const present = await debianAzureSdkPresent({
+  module: 'azure.keyvault.keys.crypto',
+  named: 'azure.keyvault.keys',
+  checks: 'the Python Azure SDK checks of the keys double',
+});
 
 interface ErrorSeen {
   type: string;
@@ -79,16 +64,10 @@ describe.skipIf(!present)(
           rsaWrap: decodeWrapped(wrapped.ciphertext)!.rsaWrap.toString('base64'),
         },
       };
-      const child = execFile(python, [script], {
-        env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', REQUESTS_CA_BUNDLE: faults.caFile },
-        timeout: 90_000,
+      const { code, stdout, stderr } = await runDebianAzureScript(script, job, {
+        caFile: faults.caFile,
+        timeoutMs: 90_000,
       });
-      child.stdin?.end(JSON.stringify(job));
-      let stdout = '';
-      let stderr = '';
-      child.stdout?.on('data', (d) => (stdout += d));
-      child.stderr?.on('data', (d) => (stderr += d));
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(code, stderr).toBe(0);
       out = JSON.parse(stdout) as Record<string, unknown>;
     }, 120_000);

@@ -1,4 +1,11 @@
 export {
+  type DebianAzureSdkCheck,
+  type DebianScriptRun,
+  debianAzureSdkPresent,
+  debianPython,
+  runDebianAzureScript,
+} from './debian-azure-sdk.js';
+export {
   CertificateFile,
   type DoubleIdentity,
   doubleIdentities,
