@@ -13,7 +13,12 @@ import type { ResolvedActor } from '../identity/actor.js';
 import type { SecretRow } from '../storage/schema.js';
 import type { Tx } from '../storage/transaction.js';
 import { looksLikeId } from './secret-names.js';
-import { findSecretById, findSecretsByName, type Queryable, sharesOf } from './secret-store.js';
+import {
+  findSecretsWithSharesByName,
+  findSecretWithSharesById,
+  type Queryable,
+  type SecretWithShares,
+} from './secret-store.js';
 
 /** Where the audit log takes records: inside a change's transaction, or on its own. */
 export interface AuditWriter {
@@ -109,29 +114,28 @@ async function find(
 ): Promise<Authorized | undefined> {
   const stateMatches = (row: SecretRow) =>
     state === 'any' || (state === 'live' ? row.deleted_at === null : row.deleted_at !== null);
+  const decide = ({ row, shares }: SecretWithShares): Authorized => ({
+    row,
+    access: effectiveAccess(who, row.owner_id, shares),
+  });
+  // The secret and its shares are read in one statement, so the decision is made on the shares
+  // as they are now (nothing is cached), at one round trip.
   if (looksLikeId(ref)) {
-    const row = await findSecretById(db, ref.toLowerCase());
-    if (row === undefined || !stateMatches(row)) return undefined;
-    const shares = (await sharesOf(db, [row.id])).get(row.id)!;
-    return { row, access: effectiveAccess(who, row.owner_id, shares) };
+    const found = await findSecretWithSharesById(db, ref.toLowerCase());
+    if (found === undefined || !stateMatches(found.row)) return undefined;
+    return decide(found);
   }
-  const rows =
+  const candidates =
     state === 'any'
-      ? [...(await findSecretsByName(db, ref, 'live')), ...(await findSecretsByName(db, ref, 'deleted'))]
-      : await findSecretsByName(db, ref, state);
-  if (rows.length === 0) return undefined;
-  const own = rows.find((r) => r.owner_id === who.id);
-  if (own !== undefined) {
-    const shares = (await sharesOf(db, [own.id])).get(own.id)!;
-    return { row: own, access: effectiveAccess(who, own.owner_id, shares) };
-  }
-  const shares = await sharesOf(
-    db,
-    rows.map((r) => r.id),
-  );
-  const visible = rows
-    .map((row) => ({ row, access: effectiveAccess(who, row.owner_id, shares.get(row.id)!) }))
-    .filter((c) => canSee(c.access));
+      ? [
+          ...(await findSecretsWithSharesByName(db, ref, 'live')),
+          ...(await findSecretsWithSharesByName(db, ref, 'deleted')),
+        ]
+      : await findSecretsWithSharesByName(db, ref, state);
+  if (candidates.length === 0) return undefined;
+  const own = candidates.find((c) => c.row.owner_id === who.id);
+  if (own !== undefined) return decide(own);
+  const visible = candidates.map(decide).filter((c) => canSee(c.access));
   if (visible.length > 1) {
     throw new CofferError(
       'conflict',

@@ -117,27 +117,7 @@ export function createSecretService(deps: SecretServiceDeps) {
     access: EffectiveAccess,
     labels?: Labels,
   ): Promise<SecretMetadata> {
-    return {
-      id: row.id,
-      name: row.name,
-      kind: row.kind,
-      description: row.description,
-      labels: labels ?? (await labelsOf(db, [row.id])).get(row.id)!,
-      ownerId: row.owner_id,
-      currentVersion: row.current_version,
-      revision: row.revision,
-      backend: row.backend,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      createdBy: row.created_by,
-      updatedBy: row.updated_by,
-      deletedAt: row.deleted_at,
-      purgeAfter: row.purge_after,
-      expiresAt: row.expires_at,
-      rotateEveryDays: row.rotate_every_days,
-      rotationDueAt: row.rotation_due_at,
-      access: { level: access.level, basis: access.basis },
-    };
+    return metadataOf(row, access, labels ?? (await labelsOf(db, [row.id])).get(row.id)!);
   }
 
   /** When the current values were written: the current version's creation. */
@@ -1162,13 +1142,19 @@ export function createSecretService(deps: SecretServiceDeps) {
       limit: limit + 1,
     });
     const page = rows.slice(0, limit);
+    // Shares decide the access only where the actor neither administers nor owns the secret
+    // (effectiveAccess): an admin's or an owner's page needs no read of them.
+    const sharesMatter = who.type === 'group' || who.role !== 'admin';
     const shares = await sharesOf(
       db,
-      page.map((r) => r.id),
+      sharesMatter ? page.filter((r) => who.type === 'group' || r.owner_id !== who.id).map((r) => r.id) : [],
     );
     const last = page[page.length - 1];
     return {
-      rows: page.map((row) => ({ row, access: effectiveAccess(who, row.owner_id, shares.get(row.id)!) })),
+      rows: page.map((row) => ({
+        row,
+        access: effectiveAccess(who, row.owner_id, shares.get(row.id) ?? []),
+      })),
       nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.name, last.id]) : null,
     };
   }
@@ -1187,13 +1173,38 @@ export function createSecretService(deps: SecretServiceDeps) {
       secretAudit(who, 'secret.list', {}, { details: { count: rows.length, minimum } }),
     );
     return {
-      items: await Promise.all(rows.map(({ row, access }) => toMetadata(row, access, labels.get(row.id)!))),
+      items: rows.map(({ row, access }) => metadataOf(row, access, labels.get(row.id)!)),
       nextCursor,
     };
   }
 }
 
 export type SecretService = ReturnType<typeof createSecretService>;
+
+/** A secret's metadata as callers see it, from its row, the caller's access and its labels. */
+function metadataOf(row: SecretRow, access: EffectiveAccess, labels: Labels): SecretMetadata {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    description: row.description,
+    labels,
+    ownerId: row.owner_id,
+    currentVersion: row.current_version,
+    revision: row.revision,
+    backend: row.backend,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    createdBy: row.created_by,
+    updatedBy: row.updated_by,
+    deletedAt: row.deleted_at,
+    purgeAfter: row.purge_after,
+    expiresAt: row.expires_at,
+    rotateEveryDays: row.rotate_every_days,
+    rotationDueAt: row.rotation_due_at,
+    access: { level: access.level, basis: access.basis },
+  };
+}
 
 function expectedVersionIssues(expectedVersion: unknown): FieldIssue[] {
   if (expectedVersion === undefined) return [];

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AccessLevel } from '../access/access-level.js';
 import type { ShareGrant } from '../access/access-policy.js';
 import type { ResolvedActor } from '../identity/actor.js';
+import { preparedQuery } from '../storage/prepared.js';
 import type { CofferTables, SecretRow } from '../storage/schema.js';
 import type { Labels } from './secret-types.js';
 
@@ -28,6 +29,89 @@ export async function findSecretsByName(
         .where('deleted_at', 'is not', null)
         .orderBy('deleted_at', 'desc')
         .execute();
+}
+
+/** A secret's row with the shares granted on it. */
+export interface SecretWithShares {
+  row: SecretRow;
+  shares: ShareGrant[];
+}
+
+/** The secret and each of its shares as one row each (a secret without shares: one row of NULLs). */
+function withShares(db: Queryable) {
+  return db
+    .selectFrom('secrets')
+    .leftJoin('shares', 'shares.secret_id', 'secrets.id')
+    .selectAll('secrets')
+    .select(['shares.grantee_type', 'shares.grantee_id', 'shares.level']);
+}
+
+type JoinedRow = SecretRow & { grantee_type: string | null; grantee_id: string | null; level: string | null };
+
+/** Folds the joined rows back into secrets (in the order of their first row) with their shares. */
+function foldShares(joined: readonly JoinedRow[]): SecretWithShares[] {
+  const byId = new Map<string, SecretWithShares>();
+  for (const { grantee_type, grantee_id, level, ...row } of joined) {
+    let found = byId.get(row.id);
+    if (found === undefined) {
+      found = { row, shares: [] };
+      byId.set(row.id, found);
+    }
+    if (grantee_type !== null && grantee_id !== null && level !== null) {
+      found.shares.push({
+        granteeType: grantee_type as ShareGrant['granteeType'],
+        granteeId: grantee_id,
+        level: level as AccessLevel,
+      });
+    }
+  }
+  return [...byId.values()];
+}
+
+/** The statements of an access check, compiled once per database (see preparedQuery). */
+function accessReads(db: Queryable) {
+  return {
+    byId: preparedQuery((id: string) => withShares(db).where('secrets.id', '=', id)),
+    byLiveName: preparedQuery((name: string) => withShares(db).where('secrets.live_name', '=', name)),
+  };
+}
+
+const accessReadsOf = new WeakMap<Queryable, ReturnType<typeof accessReads>>();
+
+function accessReadsFor(db: Queryable): ReturnType<typeof accessReads> {
+  let reads = accessReadsOf.get(db);
+  if (reads === undefined) {
+    reads = accessReads(db);
+    accessReadsOf.set(db, reads);
+  }
+  return reads;
+}
+
+/** A secret by id with its shares, in one statement: what an access check needs. */
+export async function findSecretWithSharesById(
+  db: Queryable,
+  id: string,
+): Promise<SecretWithShares | undefined> {
+  const { rows } = await accessReadsFor(db).byId.execute(db, id);
+  return foldShares(rows as JoinedRow[])[0];
+}
+
+/** Secrets by name with their shares, in one statement: live ones, or deleted ones (most recently deleted first). */
+export async function findSecretsWithSharesByName(
+  db: Queryable,
+  name: string,
+  state: 'live' | 'deleted',
+): Promise<SecretWithShares[]> {
+  const rows =
+    state === 'live'
+      ? (await accessReadsFor(db).byLiveName.execute(db, name)).rows
+      : await withShares(db)
+          .where('secrets.name', '=', name)
+          .where('secrets.deleted_at', 'is not', null)
+          .orderBy('secrets.deleted_at', 'desc')
+          .orderBy('secrets.id')
+          .execute();
+  return foldShares(rows as JoinedRow[]);
 }
 
 export async function labelsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, Labels>> {

@@ -12,12 +12,32 @@ export interface DialectFeatures {
   returning: boolean;
   /** Upserts are spelled `ON DUPLICATE KEY UPDATE` instead of `ON CONFLICT`. */
   duplicateKeyUpsert: boolean;
+  /** `WITH x AS (UPDATE ... RETURNING ...) INSERT ...`: several writes in one atomic statement. */
+  writableCte: boolean;
   /** SQL type of a binary column. */
   blobType: 'blob' | 'bytea' | 'longblob';
 }
 
 export const dialectFeatures = {
-  sqlite: { forUpdate: false, returning: true, duplicateKeyUpsert: false, blobType: 'blob' },
-  postgres: { forUpdate: true, returning: true, duplicateKeyUpsert: false, blobType: 'bytea' },
-  mysql: { forUpdate: true, returning: false, duplicateKeyUpsert: true, blobType: 'longblob' },
+  sqlite: {
+    forUpdate: false,
+    returning: true,
+    duplicateKeyUpsert: false,
+    writableCte: false,
+    blobType: 'blob',
+  },
+  postgres: {
+    forUpdate: true,
+    returning: true,
+    duplicateKeyUpsert: false,
+    writableCte: true,
+    blobType: 'bytea',
+  },
+  mysql: {
+    forUpdate: true,
+    returning: false,
+    duplicateKeyUpsert: true,
+    writableCte: false,
+    blobType: 'longblob',
+  },
 } as const satisfies Record<DialectName, DialectFeatures>;

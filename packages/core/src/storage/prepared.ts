@@ -1,0 +1,40 @@
+import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import type { CofferTables } from './schema.js';
+
+/** Stands in for an argument while a prepared query is built; never sent to the database. */
+class Placeholder {
+  constructor(readonly index: number) {}
+}
+
+/**
+ * A query built and compiled by Kysely once, then run with new arguments: the hot paths (a
+ * reveal's reads, the audit append) skip Kysely's builder and compiler, which cost about as
+ * much as SQLite running the statement. `build` receives one stand-in per argument and must
+ * use each only as a value (`where('id', '=', id)`, `values({ seq })`), never to shape the
+ * query; the SQL compiled on first use serves every later call. Compiled for the dialect of
+ * the first database it runs on, so create one per database.
+ *
+ * @example
+ * const byId = preparedQuery((id: string) => db.selectFrom('secrets').selectAll().where('id', '=', id));
+ * const { rows } = await byId.execute(tx, secretId);
+ */
+export function preparedQuery<A extends unknown[], R>(
+  build: (...args: A) => Compilable<R>,
+): { execute(on: Kysely<CofferTables>, ...args: A): Promise<QueryResult<R>> } {
+  let compiled: CompiledQuery<R> | undefined;
+  /** For each parameter of the compiled query: the argument it takes, or its constant value. */
+  let plan: ({ argument: number } | { constant: unknown })[] = [];
+  return {
+    execute(on, ...args) {
+      if (compiled === undefined) {
+        const stand = args.map((_, i) => new Placeholder(i)) as unknown as A;
+        compiled = build(...stand).compile();
+        plan = compiled.parameters.map((p) =>
+          p instanceof Placeholder ? { argument: p.index } : { constant: p },
+        );
+      }
+      const parameters = plan.map((p) => ('argument' in p ? args[p.argument] : p.constant));
+      return on.executeQuery<R>({ ...compiled, parameters });
+    },
+  };
+}
