@@ -3,7 +3,7 @@
 import { asUser, type Coffer, createCoffer } from '@coffer/core';
 import { cofferPlugin } from '@coffer/server';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cleanupServers, tempDir } from './support/server-process.js';
 
 describe('cofferPlugin in a host app', () => {
@@ -77,6 +77,46 @@ describe('cofferPlugin in a host app', () => {
     const doc = await (await fetch(`${base}/admin/coffer/openapi.json`)).json();
     expect(Object.keys(doc.paths)).toContain('/admin/coffer/secrets/{ref}/values');
     expect(Object.keys(doc.paths).some((p) => p === '/echo')).toBe(false);
+  });
+
+  it('answers with the declared properties only, whatever else the engine’s objects carry', async () => {
+    // Responses are written by serializers compiled from the route schemas: an object from the
+    // engine with a property the API does not declare must not leak it, in a list or alone.
+    const planted = 'planted-undeclared-value-5b1e';
+    const leaky = <T extends object>(item: T) => ({
+      ...item,
+      sealedValue: planted,
+      access: { ...(item as { access?: object }).access, dataKey: planted },
+    });
+    const realList = coffer.secrets.list.bind(coffer.secrets);
+    const realGet = coffer.secrets.get.bind(coffer.secrets);
+    const realRead = coffer.secrets.readValues.bind(coffer.secrets);
+    const spies = [
+      vi.spyOn(coffer.secrets, 'list').mockImplementation(async (...args) => {
+        const page = await realList(...args);
+        return { ...page, items: page.items.map(leaky), cursorState: planted } as typeof page;
+      }),
+      vi.spyOn(coffer.secrets, 'get').mockImplementation(async (...args) => leaky(await realGet(...args))),
+      vi.spyOn(coffer.secrets, 'readValues').mockImplementation(async (...args) => ({
+        ...(await realRead(...args)),
+        plaintext: planted,
+      })),
+    ];
+    try {
+      const headers = { 'x-host-user': 'admin' };
+      for (const path of ['/secrets', '/secrets/from-host', '/secrets/from-host/values?reveal=true']) {
+        const response = await fetch(`${base}/admin/coffer${path}`, { headers });
+        expect(response.status).toBe(200);
+        const text = await response.text();
+        expect(text).not.toContain(planted);
+        expect(text).not.toMatch(/sealedValue|dataKey|plaintext|cursorState/);
+      }
+      const one = await (await fetch(`${base}/admin/coffer/secrets/from-host`, { headers })).json();
+      expect(one).toMatchObject({ name: 'from-host', access: { level: 'manage', basis: 'admin' } });
+      expect(spies.every((spy) => spy.mock.calls.length > 0)).toBe(true);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 
   it('leaves the host’s own routes, parsers and errors alone', async () => {

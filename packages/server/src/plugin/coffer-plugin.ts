@@ -6,7 +6,6 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
-  serializerCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { type CofferAuth, createAuthenticator, type HostAuthenticate } from '../auth/authenticator.js';
@@ -17,6 +16,7 @@ import { builtinConnectionTesters } from '../connection-tests/connection-test-re
 import type { ConnectionTesterRegistry } from '../connection-tests/connection-tester.js';
 import { isConditional } from '../http/etag.js';
 import { HttpProblem, problemContentType, problemOf } from '../http/problem.js';
+import { responseSerializerCompiler } from '../http/response-serializer.js';
 import { zodValidatorCompiler } from '../http/zod-validation.js';
 import { auditRoutes } from '../routes/audit-routes.js';
 import { authRoutes } from '../routes/auth-routes.js';
@@ -106,7 +106,7 @@ export const cofferPlugin: FastifyPluginAsync<CofferPluginOptions> = async (fast
   const docsPrefix = `${app.prefix}/docs`;
 
   app.setValidatorCompiler(zodValidatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   installJsonOnlyParser(app, options.bodyLimit ?? 2 * 1024 * 1024);
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie);
   app.decorateRequest('cofferAuth', null);
