@@ -4,6 +4,7 @@ import type { SecretValues } from '../kinds/kind-types.js';
 import type { Logger } from '../logging/logger.js';
 import type { Clock } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
+import type { Tx } from '../storage/transaction.js';
 
 /** Identifies one stored value blob: one version of one secret. */
 export interface ValueRef {
@@ -71,7 +72,26 @@ export interface Backend {
   rewrap?(onProgress?: (done: number) => void): Promise<{ rewrapped: number; failed: number }>;
   /** For `envelope` backends: the key ids their stored blobs reference. */
   referencedKeyIds?(): Promise<string[]>;
+  /**
+   * Only for a backend whose values live in Coffer's own metadata database (the built-in
+   * `sql`): its writes as statements of the engine's transaction, so a new version's value
+   * commits in the same commit as the metadata that references it and needs no journal entry
+   * (docs/backends.md, "Crash consistency"). Backends in any other store leave it out.
+   */
+  readonly transactional?: TransactionalWrites;
   close?(): Promise<void>;
+}
+
+/** Value writes that join the engine's metadata transaction (see {@link Backend.transactional}). */
+export interface TransactionalWrites {
+  /**
+   * Seals the values now (which may call a KMS, so it happens outside any transaction) and
+   * returns the write, to run inside the transaction. Running it again (a retried transaction)
+   * writes the same sealed blob.
+   */
+  preparePut(ref: ValueRef, values: SecretValues): Promise<(tx: Tx) => Promise<void>>;
+  /** Removes versions of one secret inside the transaction. */
+  deleteVersions(tx: Tx, secretId: string, versions: readonly number[]): Promise<void>;
 }
 
 /** What the engine hands a backend factory. */

@@ -1,7 +1,7 @@
 import { CofferError, isCofferError } from '../errors/coffer-error.js';
 import { type ErrorCode, errorCatalog } from '../errors/error-catalog.js';
 import type { SecretValues } from '../kinds/kind-types.js';
-import type { Backend, ValueRef } from './backend.js';
+import type { Backend, TransactionalWrites, ValueRef } from './backend.js';
 
 /**
  * What every backend instance is wrapped in before the engine uses it: errors come out as
@@ -26,6 +26,7 @@ export function guardBackend(backend: Backend): Backend {
       return Promise.reject(normalizeBackendError(backend, operation, ref, e));
     }
   };
+  const transactional = backend.transactional;
   const guarded: Backend = {
     name: backend.name,
     type: backend.type,
@@ -35,6 +36,17 @@ export function guardBackend(backend: Backend): Backend {
     get: (ref: ValueRef) => call('get', ref, () => backend.get(ref)),
     delete: (ref: ValueRef) => call('delete', ref, () => backend.delete(ref)),
     list: (options) => call('list', undefined, () => backend.list(options)),
+    ...(transactional === undefined
+      ? {}
+      : {
+          // Sealing is the backend's work and is guarded like a put; the statements it returns
+          // run in the engine's transaction, whose database errors stay as they are (a busy or
+          // deadlocked transaction must still be recognised and retried).
+          transactional: {
+            preparePut: (ref, values) => call('put', ref, () => transactional.preparePut(ref, values)),
+            deleteVersions: (tx, secretId, versions) => transactional.deleteVersions(tx, secretId, versions),
+          } satisfies TransactionalWrites,
+        }),
   };
   if (backend.rewrap !== undefined) {
     const rewrap = backend.rewrap.bind(backend);

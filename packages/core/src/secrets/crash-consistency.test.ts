@@ -37,7 +37,7 @@ function runChild(
  * What must hold after any crash once the reconciler ran: every kept version of every secret
  * has its value, every stored value belongs to a kept version, and the journal is empty.
  */
-async function assertConsistent(fx: CofferFixture) {
+async function assertConsistent(fx: CofferFixture, backend: string) {
   const { coffer } = fx;
   const adminId = fx.admin.id;
   const { db } = coffer.database;
@@ -50,9 +50,9 @@ async function assertConsistent(fx: CofferFixture) {
     .innerJoin('secrets', 'secrets.id', 'secret_versions.secret_id')
     .select(['secret_versions.secret_id', 'secret_versions.version', 'secrets.current_version'])
     .execute();
-  const stored = await db.selectFrom('secret_values').select(['secret_id', 'version']).execute();
+  const stored = await coffer.backends.require(backend).list({ limit: 100_000 });
   const key = (r: { secret_id: string; version: number }) => `${r.secret_id}@${r.version}`;
-  expect(new Set(stored.map(key))).toEqual(new Set(versions.map(key)));
+  expect(new Set(stored.map((r) => `${r.secretId}@${r.version}`))).toEqual(new Set(versions.map(key)));
   for (const v of versions) {
     const view = await coffer.secrets.readValues({ principal: { type: 'user', id: adminId } }, v.secret_id, {
       reveal: true,
@@ -65,88 +65,101 @@ async function assertConsistent(fx: CofferFixture) {
   }
 }
 
-await describeEachDialect('crash consistency between values and metadata', (dialect) => {
-  let fx: CofferFixture;
-  let config: Record<string, unknown>;
-  beforeAll(async () => {
-    fx = await createCofferFixture(dialect, { versions: { keep: 1 } });
-    config = {
-      dataDir: fx.dataDir,
-      database: { url: fx.databaseUrl },
-      adminPassword: fixtureAdminPassword,
-      versions: { keep: 1 },
-    };
-  });
-  afterAll(() => fx?.close());
+/**
+ * The two ways a value is written (src/secrets/value-writer.ts): the default `sql` backend
+ * writes it inside the metadata transaction, any other backend (here the file store) through
+ * the value journal. Each is killed at every step it passes.
+ */
+const writePaths: { backend: string; backends: Record<string, unknown>; steps: WriteStep[] }[] = [
+  { backend: 'sql', backends: {}, steps: ['staged', 'committed', 'cleaned'] },
+  {
+    backend: 'files',
+    backends: { files: { type: 'file' } },
+    steps: ['journaled', 'value-put', 'committed', 'cleaned'],
+  },
+];
 
-  const steps: WriteStep[] = ['journaled', 'value-put', 'committed', 'cleaned'];
-
-  for (const step of steps) {
-    it(`a create killed at "${step}" leaves a consistent store`, async () => {
-      const result = await runChild({
-        COFFER_CRASH_CONFIG: JSON.stringify(config),
-        COFFER_CRASH_OP: 'create',
-        COFFER_CRASH_STEP: step,
+for (const path of writePaths) {
+  await describeEachDialect(
+    `crash consistency between values and metadata (${path.backend} backend)`,
+    (dialect) => {
+      let fx: CofferFixture;
+      let config: Record<string, unknown>;
+      const consistent = () => assertConsistent(fx, path.backend);
+      beforeAll(async () => {
+        const shape = { versions: { keep: 1 }, backends: path.backends, backend: path.backend };
+        fx = await createCofferFixture(dialect, shape);
+        config = {
+          dataDir: fx.dataDir,
+          database: { url: fx.databaseUrl },
+          adminPassword: fixtureAdminPassword,
+          ...shape,
+        };
       });
-      expect(result.signal, result.output).toBe('SIGKILL');
-      const exists = await fx.coffer.secrets.get(fx.admin.actor, 'crashed-create').then(
-        () => true,
-        (err: unknown) => (isCofferError(err, 'not_found') ? false : Promise.reject(err)),
-      );
-      // the create counts from its commit on; before, nothing may remain
-      expect(exists).toBe(step === 'committed' || step === 'cleaned');
-      await assertConsistent(fx);
-      if (exists) await fx.coffer.secrets.purge(fx.admin.actor, 'crashed-create');
-    });
+      afterAll(() => fx?.close());
 
-    it(`an update killed at "${step}" keeps either the old or the new version, whole`, async () => {
-      const secret = await fx.coffer.secrets.create(fx.admin.actor, {
-        name: `upd-${step}`,
-        kind: 'api-token',
-        values: { token: 'original' },
-      });
-      const result = await runChild({
-        COFFER_CRASH_CONFIG: JSON.stringify(config),
-        COFFER_CRASH_OP: 'update',
-        COFFER_CRASH_STEP: step,
-        COFFER_CRASH_SECRET: secret.id,
-      });
-      expect(result.signal, result.output).toBe('SIGKILL');
-      const view = await fx.coffer.secrets.readValues(fx.admin.actor, secret.id, { reveal: true });
-      const committed = step === 'committed' || step === 'cleaned';
-      expect(view.values.token).toBe(committed ? 'updated' : 'original');
-      expect(view.version).toBe(committed ? 2 : 1);
-      await assertConsistent(fx);
-      // and the secret takes writes again at once
-      await fx.coffer.secrets.update(fx.admin.actor, secret.id, { values: { token: 'after' } });
-    });
-  }
+      for (const step of path.steps) {
+        it(`a create killed at "${step}" leaves a consistent store`, async () => {
+          const result = await runChild({
+            COFFER_CRASH_CONFIG: JSON.stringify(config),
+            COFFER_CRASH_OP: 'create',
+            COFFER_CRASH_STEP: step,
+          });
+          expect(result.signal, result.output).toBe('SIGKILL');
+          const exists = await fx.coffer.secrets.get(fx.admin.actor, 'crashed-create').then(
+            () => true,
+            (err: unknown) => (isCofferError(err, 'not_found') ? false : Promise.reject(err)),
+          );
+          // the create counts from its commit on; before, nothing may remain
+          expect(exists).toBe(step === 'committed' || step === 'cleaned');
+          await consistent();
+          if (exists) await fx.coffer.secrets.purge(fx.admin.actor, 'crashed-create');
+        });
 
-  it('a purge killed after its commit leaves no values behind once reconciled', async () => {
-    const secret = await fx.coffer.secrets.create(fx.admin.actor, {
-      name: 'purged',
-      kind: 'api-token',
-      values: { token: 'x' },
-    });
-    const result = await runChild({
-      COFFER_CRASH_CONFIG: JSON.stringify(config),
-      COFFER_CRASH_OP: 'purge',
-      COFFER_CRASH_STEP: 'committed',
-      COFFER_CRASH_SECRET: secret.id,
-    });
-    expect(result.signal, result.output).toBe('SIGKILL');
-    const { db } = fx.coffer.database;
-    // Killed between the commit and the value deletes: the secret is gone, its values are not yet.
-    expect(await db.selectFrom('secrets').select('id').where('id', '=', secret.id).execute()).toEqual([]);
-    const left = await db
-      .selectFrom('secret_values')
-      .select('version')
-      .where('secret_id', '=', secret.id)
-      .execute();
-    expect(left.length).toBe(1);
-    await assertConsistent(fx);
-    expect(
-      await db.selectFrom('secret_values').select('version').where('secret_id', '=', secret.id).execute(),
-    ).toEqual([]);
-  });
-});
+        it(`an update killed at "${step}" keeps either the old or the new version, whole`, async () => {
+          const secret = await fx.coffer.secrets.create(fx.admin.actor, {
+            name: `upd-${step}`,
+            kind: 'api-token',
+            values: { token: 'original' },
+          });
+          const result = await runChild({
+            COFFER_CRASH_CONFIG: JSON.stringify(config),
+            COFFER_CRASH_OP: 'update',
+            COFFER_CRASH_STEP: step,
+            COFFER_CRASH_SECRET: secret.id,
+          });
+          expect(result.signal, result.output).toBe('SIGKILL');
+          const view = await fx.coffer.secrets.readValues(fx.admin.actor, secret.id, { reveal: true });
+          const committed = step === 'committed' || step === 'cleaned';
+          expect(view.values.token).toBe(committed ? 'updated' : 'original');
+          expect(view.version).toBe(committed ? 2 : 1);
+          await consistent();
+          // and the secret takes writes again at once
+          await fx.coffer.secrets.update(fx.admin.actor, secret.id, { values: { token: 'after' } });
+        });
+      }
+
+      it('a purge killed after its commit leaves no values behind once reconciled', async () => {
+        const secret = await fx.coffer.secrets.create(fx.admin.actor, {
+          name: 'purged',
+          kind: 'api-token',
+          values: { token: 'x' },
+        });
+        const result = await runChild({
+          COFFER_CRASH_CONFIG: JSON.stringify(config),
+          COFFER_CRASH_OP: 'purge',
+          COFFER_CRASH_STEP: 'committed',
+          COFFER_CRASH_SECRET: secret.id,
+        });
+        expect(result.signal, result.output).toBe('SIGKILL');
+        const { db } = fx.coffer.database;
+        const backend = fx.coffer.backends.require(path.backend);
+        // Killed between the commit and the value deletes: the secret is gone, its values are not yet.
+        expect(await db.selectFrom('secrets').select('id').where('id', '=', secret.id).execute()).toEqual([]);
+        expect((await backend.list({ secretId: secret.id })).length).toBe(1);
+        await consistent();
+        expect(await backend.list({ secretId: secret.id })).toEqual([]);
+      });
+    },
+  );
+}

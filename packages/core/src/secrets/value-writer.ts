@@ -1,4 +1,4 @@
-import type { Backend, ValueRef } from '../backends/backend.js';
+import type { Backend, TransactionalWrites, ValueRef } from '../backends/backend.js';
 import { CofferError } from '../errors/coffer-error.js';
 import type { SecretValues } from '../kinds/kind-types.js';
 import type { Logger } from '../logging/logger.js';
@@ -11,10 +11,12 @@ import { inTransaction, type Tx } from '../storage/transaction.js';
  * Points in a write where a crash leaves distinct states; tests kill the process at each.
  * - `journaled`: the intent row exists, nothing else.
  * - `value-put`: the value is in the backend, metadata does not reference it yet.
+ * - `staged`: (backends in Coffer's own database only) the value and the metadata are written
+ *   in one transaction that has not committed.
  * - `committed`: metadata references the new version; superseded values await deletion.
  * - `cleaned`: pruned values are gone from the backend.
  */
-export type WriteStep = 'journaled' | 'value-put' | 'committed' | 'cleaned';
+export type WriteStep = 'journaled' | 'value-put' | 'staged' | 'committed' | 'cleaned';
 
 export interface ValueWriterDeps {
   database: CofferDatabase;
@@ -43,6 +45,10 @@ class LeaseLost extends Error {}
  *
  * A crash before 3 leaves an intent that the reconciler resolves by deleting the value; a
  * crash after 3 leaves `delete` rows that it finishes.
+ *
+ * A backend whose values live in Coffer's own database (`transactional`) needs none of that:
+ * its value and the dropped versions' removal are statements of the metadata transaction, so
+ * a write is one commit and a crash leaves either all of it or none.
  */
 export async function writeVersion(
   deps: ValueWriterDeps,
@@ -51,6 +57,10 @@ export async function writeVersion(
   values: SecretValues,
   commit: (tx: Tx) => Promise<number[]>,
 ): Promise<void> {
+  if (backend.transactional !== undefined) {
+    await writeInTransaction(deps, backend.name, backend.transactional, ref, values, commit);
+    return;
+  }
   const { database, clock } = deps;
   const journaledAt = isoNow(clock);
   try {
@@ -117,6 +127,48 @@ export async function writeVersion(
   }
   deps.onStep?.('committed', ref);
   await deleteJournaledValues(deps, backend, ref.secretId, dropped);
+  deps.onStep?.('cleaned', ref);
+}
+
+async function writeInTransaction(
+  deps: ValueWriterDeps,
+  backendName: string,
+  writes: TransactionalWrites,
+  ref: ValueRef,
+  values: SecretValues,
+  commit: (tx: Tx) => Promise<number[]>,
+): Promise<void> {
+  const putValue = await writes.preparePut(ref, values);
+  await inTransaction(deps.database, async (tx) => {
+    // A journal row on this very version is a writer or a migration going through the journal
+    // (a migration's fence, a crashed write's intent): theirs to finish or the caller's to
+    // clear (see clearStaleIntent), exactly as if this write had collided on the journal.
+    if (ref.version > 1) {
+      const held = await tx
+        .selectFrom('value_journal')
+        .select('action')
+        .where('secret_id', '=', ref.secretId)
+        .where('version', '=', ref.version)
+        .where('backend', '=', backendName)
+        .executeTakeFirst();
+      if (held !== undefined) throw new WriteInProgress();
+    }
+    const dropped = await commit(tx);
+    await putValue(tx);
+    if (dropped.length > 0) {
+      // The commit journaled their deletion; done here, in the same transaction, instead.
+      await writes.deleteVersions(tx, ref.secretId, dropped);
+      await tx
+        .deleteFrom('value_journal')
+        .where('secret_id', '=', ref.secretId)
+        .where('version', 'in', dropped)
+        .where('backend', '=', backendName)
+        .where('action', '=', 'delete')
+        .execute();
+    }
+    deps.onStep?.('staged', ref);
+  });
+  deps.onStep?.('committed', ref);
   deps.onStep?.('cleaned', ref);
 }
 

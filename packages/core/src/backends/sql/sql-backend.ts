@@ -1,8 +1,16 @@
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { CofferError } from '../../errors/coffer-error.js';
 import { isKeySourceOutage } from '../../keyring/key-source-failure.js';
 import type { SecretValues } from '../../kinds/kind-types.js';
-import type { Backend, BackendContext, BackendDefinition, ValueRef } from '../backend.js';
+import type { CofferTables } from '../../storage/schema.js';
+import type {
+  Backend,
+  BackendContext,
+  BackendDefinition,
+  TransactionalWrites,
+  ValueRef,
+} from '../backend.js';
 import { defineBackend } from '../backend.js';
 import { decodeValues, encodeValues } from '../value-codec.js';
 
@@ -34,10 +42,32 @@ class SqlBackend implements Backend {
     this.#context = context;
   }
 
+  /** Writes that join the engine's metadata transaction: the value commits with its version. */
+  readonly transactional: TransactionalWrites = {
+    preparePut: async (ref, values) => {
+      const row = await this.#sealedRow(ref, values);
+      return async (tx) => {
+        await this.#upsert(tx, row);
+      };
+    },
+    deleteVersions: async (tx, secretId, versions) => {
+      if (versions.length === 0) return;
+      await tx
+        .deleteFrom('secret_values')
+        .where('store', '=', this.name)
+        .where('secret_id', '=', secretId)
+        .where('version', 'in', versions)
+        .execute();
+    },
+  };
+
   async put(ref: ValueRef, values: SecretValues): Promise<void> {
+    await this.#upsert(this.#context.database.db, await this.#sealedRow(ref, values));
+  }
+
+  async #sealedRow(ref: ValueRef, values: SecretValues): Promise<SecretValueRow> {
     const { kekId, blob } = await this.#context.keyring.seal(encodeValues(values), ref);
-    const { db, features } = this.#context.database;
-    const row = {
+    return {
       store: this.name,
       secret_id: ref.secretId,
       version: ref.version,
@@ -45,13 +75,16 @@ class SqlBackend implements Backend {
       blob,
       created_at: this.#context.clock().toISOString(),
     };
+  }
+
+  /** Putting the same ref again replaces it (a retried write). */
+  async #upsert(db: Kysely<CofferTables>, row: SecretValueRow): Promise<void> {
+    const { kek_id, blob, created_at } = row;
     const insert = db.insertInto('secret_values').values(row);
-    await (features.duplicateKeyUpsert
-      ? insert.onDuplicateKeyUpdate({ kek_id: kekId, blob, created_at: row.created_at })
+    await (this.#context.database.features.duplicateKeyUpsert
+      ? insert.onDuplicateKeyUpdate({ kek_id, blob, created_at })
       : insert.onConflict((oc) =>
-          oc
-            .columns(['store', 'secret_id', 'version'])
-            .doUpdateSet({ kek_id: kekId, blob, created_at: row.created_at }),
+          oc.columns(['store', 'secret_id', 'version']).doUpdateSet({ kek_id, blob, created_at }),
         )
     ).execute();
   }
@@ -169,6 +202,15 @@ class SqlBackend implements Backend {
       .execute();
     return rows.map((r) => r.kek_id);
   }
+}
+
+interface SecretValueRow {
+  store: string;
+  secret_id: string;
+  version: number;
+  kek_id: string;
+  blob: Buffer;
+  created_at: string;
 }
 
 function describe(ref: ValueRef): string {
