@@ -1,0 +1,120 @@
+import type { Kysely } from 'kysely';
+import type { CofferTables } from './schema.js';
+import { isRetryableTransactionError } from './sql-errors.js';
+import type { Tx } from './transaction.js';
+
+/** Transactions that may share one commit at most. */
+const maxGroup = 64;
+
+interface Member {
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/** What a member's function did inside the group. */
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
+
+/**
+ * Group commit of transactions on SQLite, where one connection runs every statement and a
+ * commit (writing each changed page to the write-ahead log, now and then checkpointing it) costs
+ * more than the statements of a typical write. Transactions asked for in the same turn of the
+ * event loop, and those asked for while a group is being written, run one after the other in one
+ * transaction, each inside a savepoint of its own:
+ * - a function that throws is rolled back to its savepoint and its caller gets its error, the
+ *   others are not affected;
+ * - every caller is answered only after the commit that holds its writes, so nothing is
+ *   acknowledged before it is as durable as a transaction of its own would be;
+ * - when the group as a whole fails (its commit, or a savepoint statement), or a member fails
+ *   with a retryable error (busy), those members run again alone (`runAlone`, which retries),
+ *   which is safe because transaction functions may run more than once (see inTransaction).
+ * A lone transaction runs as it always did, without savepoints.
+ */
+export function createWriteGroups(
+  db: Kysely<CofferTables>,
+  runAlone: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>,
+) {
+  const pending: Member[] = [];
+  let flushing = false;
+
+  async function flush(): Promise<void> {
+    try {
+      while (pending.length > 0) {
+        const group = pending.splice(0, maxGroup);
+        if (group.length === 1) {
+          const [only] = group as [Member];
+          await runAlone(only.fn).then(only.resolve, only.reject);
+        } else {
+          await runGroup(group);
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  async function runGroup(group: readonly Member[]): Promise<void> {
+    let outcomes: Outcome[];
+    try {
+      outcomes = await inOneTransaction(group);
+    } catch {
+      // Nothing of the group committed: each member alone, with the usual retries.
+      await Promise.all(group.map((m) => runAlone(m.fn).then(m.resolve, m.reject)));
+      return;
+    }
+    await Promise.all(
+      group.map((m, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) {
+          m.resolve(outcome.value);
+          return undefined;
+        }
+        if (isRetryableTransactionError(outcome.err)) return runAlone(m.fn).then(m.resolve, m.reject);
+        m.reject(outcome.err);
+        return undefined;
+      }),
+    );
+  }
+
+  async function inOneTransaction(group: readonly Member[]): Promise<Outcome[]> {
+    const trx = await db.startTransaction().execute();
+    try {
+      const outcomes: Outcome[] = [];
+      for (const [i, member] of group.entries()) {
+        const name = `coffer_w${i}`;
+        const savepoint = await trx.savepoint(name).execute();
+        try {
+          const value = await member.fn(savepoint);
+          await savepoint.releaseSavepoint(name).execute();
+          outcomes.push({ ok: true, value });
+        } catch (err) {
+          await savepoint.rollbackToSavepoint(name).execute();
+          await savepoint.releaseSavepoint(name).execute();
+          outcomes.push({ ok: false, err });
+        }
+      }
+      await trx.commit().execute();
+      return outcomes;
+    } catch (err) {
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => {});
+      throw err;
+    }
+  }
+
+  return {
+    run<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        pending.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+        if (!flushing) {
+          flushing = true;
+          setImmediate(() => void flush());
+        }
+      });
+    },
+  };
+}
+
+export type WriteGroups = ReturnType<typeof createWriteGroups>;
