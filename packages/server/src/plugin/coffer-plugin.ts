@@ -135,12 +135,16 @@ export const cofferPlugin: FastifyPluginAsync<CofferPluginOptions> = async (fast
   }
 
   // NUL has no place in an id, a name or a filter, and PostgreSQL cannot even compare with it.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     if (/%00/i.test(request.url)) {
-      throw new HttpProblem(400, 'validation', 'the URL must not contain a NUL character (%00)', [
-        { path: 'url', message: 'must not contain %00' },
-      ]);
+      done(
+        new HttpProblem(400, 'validation', 'the URL must not contain a NUL character (%00)', [
+          { path: 'url', message: 'must not contain %00' },
+        ]),
+      );
+      return;
     }
+    done();
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -167,13 +171,15 @@ export const cofferPlugin: FastifyPluginAsync<CofferPluginOptions> = async (fast
     request.cofferAuth = auth;
   });
 
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
-    if (request.routeOptions.url?.startsWith(docsPrefix)) return;
-    reply.header('content-security-policy', apiCsp);
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    if (!request.routeOptions.url?.startsWith(docsPrefix)) {
+      reply.header('content-security-policy', apiCsp);
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    }
+    done(null, payload);
   });
 
   app.setErrorHandler((err, request, reply) => sendProblem(err, request, reply));
