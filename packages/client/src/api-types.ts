@@ -55,6 +55,8 @@ export type KeyInfo = Schemas['KeyInfo'];
 export type KeyringStatus = Schemas['KeyringStatus'];
 /** The problem document of an error answer (RFC 9457). */
 export type Problem = Schemas['Problem'];
+/** `POST /secrets/batch`: one result per secret, in request order (`secret` or `error`). */
+export type BatchCreateResult = Schemas['BatchCreateResult'];
 
 /** `POST /auth/login`: the user, the session's CSRF token and when the session ends. */
 export type LoginResult = Answer<'POST /auth/login'>;

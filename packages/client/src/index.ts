@@ -7,6 +7,7 @@ export {
   type AuditVerification,
   type BackendDefinition,
   type BackendInstance,
+  type BatchCreateResult,
   type ConnectionTestResult,
   type CreatedShareLink,
   type CreatedToken,
@@ -83,7 +84,13 @@ export type { KindsApi } from './resources/kinds-api.js';
 export type { MigrationApi } from './resources/migration-api.js';
 export type { DueQuery, RemindersApi } from './resources/reminders-api.js';
 export type { WriteOptions } from './resources/resource-support.js';
-export type { ModifyContext, ModifyOptions, ReadValuesOptions, SecretsApi } from './resources/secrets-api.js';
+export type {
+  BatchCreateOutcome,
+  ModifyContext,
+  ModifyOptions,
+  ReadValuesOptions,
+  SecretsApi,
+} from './resources/secrets-api.js';
 export { parseShareLink, type ShareLinkRef, type ShareLinksApi } from './resources/share-links-api.js';
 export type { SharesApi } from './resources/shares-api.js';
 export type { TokensApi } from './resources/tokens-api.js';

@@ -99,6 +99,19 @@ describe('errors', () => {
     expect(unknownField.issues?.[0]?.message).toMatch(/colour|unrecognized|unknown/i);
   });
 
+  it('createMany: one outcome per secret, a failed one carrying the error a create would throw', async () => {
+    const outcomes = await coffer.admin.secrets.createMany([
+      { name: 'many-1', kind: 'generic', values: { a: '1' } },
+      { name: 'many-2', kind: 'smtp', values: { host: 'h', port: 'not a port' } },
+    ]);
+    expect(outcomes[0]).toMatchObject({ name: 'many-1', created: true, secret: { name: 'many-1' } });
+    const failed = outcomes[1]!;
+    if (failed.created) throw new Error('many-2 should not have been created');
+    expect(isCofferApiError(failed.error, 'validation')).toBe(true);
+    expect(failed.error.status).toBe(422);
+    expect(failed.error.issues?.map((i) => i.path)).toContain('values.port');
+  });
+
   it('428 precondition_required without the confirmation', async () => {
     const err = await failure(coffer.admin.secrets.deleteAll({ confirm: 'nope' as 'delete-all' }));
     expect(err).toMatchObject({ status: 428, code: 'precondition_required' });

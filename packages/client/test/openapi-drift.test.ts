@@ -58,6 +58,7 @@ describe('the OpenAPI document', () => {
       secretId: 's1',
       version: 1,
       csrfToken: 'c',
+      results: [],
     };
     const fake = scriptedFetch((request) => {
       const path = new URL(request.url).pathname;
@@ -80,6 +81,7 @@ describe('the OpenAPI document', () => {
         iterate: (c) => drain(c.secrets.iterate()),
         get: (c) => c.secrets.get('s'),
         create: (c) => c.secrets.create({ name: 's', kind: 'generic', values: {} }),
+        createMany: (c) => c.secrets.createMany([{ name: 's', kind: 'generic', values: {} }]),
         values: (c) => c.secrets.values('s'),
         updateValues: (c) => c.secrets.updateValues('s', { values: {} }),
         updateMetadata: (c) => c.secrets.updateMetadata('s', { description: '' }),

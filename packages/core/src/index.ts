@@ -253,6 +253,7 @@ export { MASK } from './secrets/masking.js';
 export { secretNamePattern } from './secrets/secret-names.js';
 export type { SecretService, UsedSecret } from './secrets/secret-service.js';
 export type {
+  BatchCreateOutcome,
   CreateSecretInput,
   Labels,
   ListSecretsFilter,
@@ -262,6 +263,7 @@ export type {
   UpdateMetadataInput,
   UpdateValuesInput,
 } from './secrets/secret-types.js';
+export { maxBatchCreate } from './secrets/secret-types.js';
 export type { ShareLinkService } from './share-links/share-link-service.js';
 export {
   type CreatedShareLink,

@@ -507,6 +507,53 @@ await describeEachDialect('server API', (dialect) => {
       expect(labelled.body.items.map((s: { name: string }) => s.name)).toEqual(['mail-relay']);
     });
 
+    it('creates several secrets in one request, answering each on its own', async () => {
+      const token = plant('batch-token');
+      const batch = await alice.post('/secrets/batch', {
+        secrets: [
+          { name: 'batch-ok', kind: 'api-token', values: { token } },
+          { name: 'page-0', kind: 'generic', values: { a: plant('batch-dup') } },
+          { name: 'batch-bad', kind: 'smtp', values: { port: 'x' } },
+        ],
+      });
+      expect(batch.status, batch.text).toBe(200);
+      expect(batch.text).not.toContain(token);
+      const [ok, duplicate, invalid] = batch.body.results;
+      expect(ok).toMatchObject({
+        name: 'batch-ok',
+        created: true,
+        secret: { name: 'batch-ok', currentVersion: 1 },
+      });
+      expect(duplicate).toMatchObject({
+        name: 'page-0',
+        created: false,
+        error: { code: 'already_exists', status: 409 },
+      });
+      expect(invalid).toMatchObject({ name: 'batch-bad', created: false, error: { code: 'validation' } });
+      expect(invalid.error.issues.map((i: { path: string }) => i.path)).toContain('values.host');
+      // each one as a single create: its values, its audit record; the failed ones left nothing
+      const values = await alice.get(`/secrets/${ok.secret.id}/values?reveal=true`);
+      expect(values.body.values.token).toBe(token);
+      expectProblem(await alice.get('/secrets/batch-bad'), 404, 'not_found');
+      const audit = await admin.get(`/audit?action=secret.create&targetId=${ok.secret.id}`);
+      expect(audit.body.items).toHaveLength(1);
+      // a read-only token may create none of them
+      const readOnlyToken = await alice.post('/tokens', { name: 'batch-reader', scope: 'read-only' });
+      add(readOnlyToken.body.token);
+      const readOnly = await new ApiClient(server.api, readOnlyToken.body.token).post('/secrets/batch', {
+        secrets: [{ name: 'batch-ro', kind: 'generic', values: { a: 'b' } }],
+      });
+      expect(readOnly.body.results[0]).toMatchObject({ created: false, error: { code: 'forbidden' } });
+      // a request the server cannot take as a whole is refused as a whole
+      const tooMany = Array.from({ length: 101 }, (_, i) => ({
+        name: `n${i}`,
+        kind: 'generic',
+        values: { a: 'b' },
+      }));
+      expectProblem(await alice.post('/secrets/batch', { secrets: tooMany }), 422, 'validation');
+      expectProblem(await alice.post('/secrets/batch', { secrets: [] }), 422, 'validation');
+    });
+
     it('deletes to the trash, restores, purges', async () => {
       // A delete conditional on a stale ETag is refused and deletes nothing.
       const read = await alice.get('/secrets/page-0');

@@ -338,6 +338,17 @@ export interface Schemas {
     createdAt: string;
     createdBy: string;
   };
+  /** One result per requested secret, in the order of the request. */
+  BatchCreateResult: {
+    results: Array<{
+      name: string;
+      created: boolean;
+      /** The new secret, when `created` */
+      secret?: Schemas['SecretMetadata'];
+      /** Why this one was not created, as a single create would say */
+      error?: Schemas['Problem'];
+    }>;
+  };
   ConnectionTestResult: {
     ok: boolean;
     kind: string;
@@ -572,6 +583,36 @@ export interface Operations {
     };
     status: 201;
     response: Schemas['SecretMetadata'];
+  };
+  /**
+   * Create several secrets
+   *
+   * Creates up to 100 secrets, each exactly as `POST /secrets` would (its checks, audit record and event), and answers 200 with one result per secret in request order: the new secret, or the problem a single create would have answered. One failing does not stop the others. `coffer import` sends its secrets this way; the writes share commits, so it is much faster than one request per secret.
+   */
+  'POST /secrets/batch': {
+    path: never;
+    query: never;
+    headers: never;
+    body: {
+      /** 1 to 100 secrets, each as `POST /secrets` takes it */
+      secrets: Array<{
+        name: string;
+        kind: string;
+        description?: string;
+        /** Label name → value, e.g. `{"env": "prod"}` */
+        labels?: Record<string, string>;
+        /** Field name → value; a secret field sent back as the mask keeps its stored value */
+        values: Record<string, string | number | boolean>;
+        /** Admins only: create it for another user */
+        ownerId?: string;
+        /** When its credentials expire: `2026-12-31` or `2026-12-31T18:00:00Z`; null for none */
+        expiresAt?: string | null;
+        /** Rotate its values every this many days; absent: the kind's default; null: never */
+        rotateEveryDays?: number | null;
+      }>;
+    };
+    status: 200;
+    response: Schemas['BatchCreateResult'];
   };
   /**
    * Delete every secret the caller manages

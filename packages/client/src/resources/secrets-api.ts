@@ -1,4 +1,5 @@
 import type {
+  BatchCreateResult,
   ConnectionTestResult,
   CreateSecretInput,
   FieldValues,
@@ -9,7 +10,7 @@ import type {
   UpdateMetadataInput,
   UpdateValuesInput,
 } from '../api-types.js';
-import { isCofferApiError } from '../errors/api-error.js';
+import { CofferApiError, isCofferApiError } from '../errors/api-error.js';
 import type { CallOptions, Transport } from '../http/transport.js';
 import { type Page, type PageQuery, paginate } from '../pagination.js';
 import { callOptions, ifMatch, splitOptions, type WriteOptions } from './resource-support.js';
@@ -42,6 +43,28 @@ export interface ModifyContext {
   attempt: number;
 }
 
+/** One secret's outcome in {@link SecretsApi.createMany}: the new secret, or the error a single create would have thrown. */
+export type BatchCreateOutcome =
+  | { name: string; created: true; secret: SecretMetadata }
+  | { name: string; created: false; error: CofferApiError };
+
+function outcomeOf(result: BatchCreateResult['results'][number]): BatchCreateOutcome {
+  if (result.created && result.secret !== undefined) {
+    return { name: result.name, created: true, secret: result.secret };
+  }
+  const problem = result.error;
+  const error = new CofferApiError({
+    status: problem?.status ?? 0,
+    code: problem?.code ?? 'unexpected_response',
+    message: problem?.detail ?? 'the server answered without the secret or a reason',
+    ...(problem?.issues === undefined ? {} : { issues: problem.issues }),
+    ...(problem?.details === undefined ? {} : { details: problem.details }),
+    method: 'POST',
+    path: '/secrets/batch',
+  });
+  return { name: result.name, created: false, error };
+}
+
 /** Secrets: metadata, values, versions, the trash, connection tests, and check-and-set. */
 export interface SecretsApi {
   /** `GET /secrets`: one page of the secrets the caller may read (admins: all). */
@@ -54,6 +77,12 @@ export interface SecretsApi {
   get(ref: string, options?: CallOptions): Promise<SecretMetadata>;
   /** `POST /secrets`: creates version 1. */
   create(input: CreateSecretInput, options?: CallOptions): Promise<SecretMetadata>;
+  /**
+   * `POST /secrets/batch`: creates up to 100 secrets in one request; one outcome per secret, in
+   * order, with the new `secret` or the `error` a single create would have thrown (one failing
+   * does not stop the others).
+   */
+  createMany(inputs: readonly CreateSecretInput[], options?: CallOptions): Promise<BatchCreateOutcome[]>;
   /** `GET /secrets/{ref}/values`: values, masked unless `reveal` (audited). */
   values(ref: string, options?: ReadValuesOptions): Promise<SecretValues>;
   /**
@@ -111,6 +140,13 @@ export function secretsApi(transport: Transport): SecretsApi {
     },
     get: (ref, options) => transport.call('GET /secrets/{ref}', { path: { ref }, ...callOptions(options) }),
     create: (input, options) => transport.call('POST /secrets', { body: input, ...callOptions(options) }),
+    createMany: async (inputs, options) => {
+      const { results } = await transport.call('POST /secrets/batch', {
+        body: { secrets: [...inputs] },
+        ...callOptions(options),
+      });
+      return results.map(outcomeOf);
+    },
     values: (ref, options) => {
       const { query, call } = splitOptions(options);
       return transport.call('GET /secrets/{ref}/values', { path: { ref }, query, ...call });

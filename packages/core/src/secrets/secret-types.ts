@@ -1,5 +1,6 @@
 import type { AccessLevel } from '../access/access-level.js';
 import type { AccessBasis } from '../access/access-policy.js';
+import type { CofferError } from '../errors/coffer-error.js';
 import type { SecretValues } from '../kinds/kind-types.js';
 
 /** Labels: short key/value pairs for filtering and ownership marks (not secret). */
@@ -75,6 +76,14 @@ export interface CreateSecretInput {
   /** Rotate its values every this many days (1 to 3650); absent: the kind's default; null: none. */
   rotateEveryDays?: number | null;
 }
+
+/** Most secrets one `createMany` call takes. */
+export const maxBatchCreate = 100;
+
+/** One entry's outcome in `createMany`: the secret it created, or why it created none. */
+export type BatchCreateOutcome =
+  | { name: string; created: true; secret: SecretMetadata }
+  | { name: string; created: false; error: CofferError };
 
 export interface UpdateValuesInput {
   /** Fields to set; other fields keep their values. A secret field set to the mask keeps its value. */

@@ -1,3 +1,4 @@
+import { maxBatchCreate } from '@coffer/core';
 import { z } from 'zod';
 import { runConnectionTest } from '../connection-tests/connection-test-registry.js';
 import {
@@ -8,6 +9,7 @@ import {
   versionUnchanged,
 } from '../http/etag.js';
 import { pageOfList } from '../http/pagination.js';
+import { problemOf } from '../http/problem.js';
 import { actorOf, type CofferApp, type RouteContext } from '../plugin/route-context.js';
 import {
   emptyBody,
@@ -19,6 +21,8 @@ import {
   pageQuery,
 } from '../schemas/common-schemas.js';
 import {
+  batchCreateBody,
+  batchCreateResultSchema,
   connectionTestResultSchema,
   createSecretBody,
   deleteAllBody,
@@ -90,6 +94,31 @@ export function secretRoutes(
       setSecretTag(reply, created);
       reply.header('location', `${routeBase(request.url)}/${created.id}`);
       return reply.code(201).send(created);
+    },
+  );
+
+  app.post(
+    '/secrets/batch',
+    {
+      schema: {
+        tags,
+        summary: 'Create several secrets',
+        description: `Creates up to ${maxBatchCreate} secrets, each exactly as \`POST /secrets\` would (its checks, audit record and event), and answers 200 with one result per secret in request order: the new secret, or the problem a single create would have answered. One failing does not stop the others. \`coffer import\` sends its secrets this way; the writes share commits, so it is much faster than one request per secret.`,
+        body: batchCreateBody,
+        querystring: noQuery,
+        response: { 200: batchCreateResultSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const outcomes = await coffer.secrets.createMany(actorOf(request), request.body.secrets);
+      return {
+        results: outcomes.map((outcome) => {
+          if (outcome.created) return { name: outcome.name, created: true, secret: outcome.secret };
+          const { problem, log } = problemOf(outcome.error, { conditional: false });
+          if (log) request.log.error({ err: outcome.error }, 'creating a secret of a batch failed');
+          return { name: outcome.name, created: false, error: problem };
+        }),
+      };
     },
   );
 

@@ -1,6 +1,6 @@
-import { accessLevels } from '@coffer/core';
+import { accessLevels, maxBatchCreate } from '@coffer/core';
 import { z } from 'zod';
-import { pageQueryShape, pathSegment, queryBoolean } from './common-schemas.js';
+import { pageQueryShape, pathSegment, problemSchema, queryBoolean } from './common-schemas.js';
 
 const fieldValue = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -119,6 +119,32 @@ export const createSecretBody = z.strictObject({
     .optional()
     .describe("Rotate its values every this many days; absent: the kind's default; null: never"),
 });
+
+export const batchCreateBody = z.strictObject({
+  secrets: z
+    .array(createSecretBody)
+    .min(1)
+    .max(maxBatchCreate)
+    .describe(`1 to ${maxBatchCreate} secrets, each as \`POST /secrets\` takes it`),
+});
+
+export const batchCreateResultSchema = z
+  .object({
+    results: z.array(
+      z.object({
+        name: z.string(),
+        created: z.boolean(),
+        secret: secretMetadataSchema.optional().describe('The new secret, when `created`'),
+        error: problemSchema
+          .optional()
+          .describe('Why this one was not created, as a single create would say'),
+      }),
+    ),
+  })
+  .meta({
+    id: 'BatchCreateResult',
+    description: 'One result per requested secret, in the order of the request.',
+  });
 
 export const readValuesQuery = z.strictObject({
   reveal: queryBoolean.optional().describe('Show secret fields (needs `read`; audited)'),
