@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { atLeast } from '../access/access-level.js';
 import { type EffectiveAccess, effectiveAccess } from '../access/access-policy.js';
 import type { Backend } from '../backends/backend.js';
@@ -18,6 +17,7 @@ import {
 import { type Clock, isoNow } from '../shared/clock.js';
 import { hasControlCharacters } from '../shared/control-characters.js';
 import { decodeCursor, encodeCursor, type Page, type PageRequest, pageLimit } from '../shared/page.js';
+import { timeOrderedUuid } from '../shared/time-ordered-id.js';
 import type { CofferDatabase } from '../storage/database.js';
 import type { SecretRow } from '../storage/schema.js';
 import { isUniqueViolation } from '../storage/sql-errors.js';
@@ -473,7 +473,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       const now = isoNow(clock);
       const backend = backends.active;
       const row: SecretRow = {
-        id: randomUUID(),
+        id: timeOrderedUuid(),
         owner_id: ownerId,
         name: input.name,
         live_name: input.name,
