@@ -188,10 +188,10 @@ export async function startBareServer() {
  * unless `databaseUrl` is given, with an admin API token made for it. COFFER_* variables of
  * the calling shell are not passed on.
  */
-export async function startCofferServer({ dataDir, databaseUrl }) {
+export async function startCofferServer({ dataDir, databaseUrl, nodeArgs = [] }) {
   const password = 'benchmark admin password';
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COFFER_')));
-  const child = spawn(process.execPath, [join(benchDir, '../packages/server/dist/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(benchDir, '../packages/server/dist/main.js')], {
     env: {
       ...env,
       COFFER_DATA_DIR: dataDir,
