@@ -1,5 +1,5 @@
 import type { Logger } from '@coffer/core';
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import { isLoopbackHttp, type ResolvedSsoSettings } from './oidc-settings.js';
 
 /**
@@ -53,21 +53,30 @@ export interface OidcClient {
   warmUp(): Promise<void>;
 }
 
+/** openid-client (and jose) loaded on the first sign-in: a server without SSO never needs them. */
+let openidClient: Promise<typeof Oidc> | undefined;
+const loadOpenidClient = () => {
+  openidClient ??= import('openid-client');
+  return openidClient;
+};
+
 /** Creates the relying party; the provider's metadata is read on first use and kept. */
 export function createOidcClient(settings: ResolvedSsoSettings, logger: Logger): OidcClient {
-  let configuration: Promise<oidc.Configuration> | undefined;
+  let configuration: Promise<Oidc.Configuration> | undefined;
 
-  function configured(): Promise<oidc.Configuration> {
-    configuration ??= oidc
-      .discovery(
-        new URL(settings.issuer),
-        settings.clientId,
-        { redirect_uris: [settings.redirectUri], response_types: ['code'] },
-        settings.clientSecret === undefined ? oidc.None() : oidc.ClientSecretBasic(settings.clientSecret),
-        {
-          timeout: 10,
-          ...(isLoopbackHttp(settings.issuer) ? { execute: [oidc.allowInsecureRequests] } : {}),
-        },
+  function configured(): Promise<Oidc.Configuration> {
+    configuration ??= loadOpenidClient()
+      .then((oidc) =>
+        oidc.discovery(
+          new URL(settings.issuer),
+          settings.clientId,
+          { redirect_uris: [settings.redirectUri], response_types: ['code'] },
+          settings.clientSecret === undefined ? oidc.None() : oidc.ClientSecretBasic(settings.clientSecret),
+          {
+            timeout: 10,
+            ...(isLoopbackHttp(settings.issuer) ? { execute: [oidc.allowInsecureRequests] } : {}),
+          },
+        ),
       )
       .catch((err: unknown) => {
         // Asked again at the next sign-in: the provider may be back by then.
@@ -84,6 +93,7 @@ export function createOidcClient(settings: ResolvedSsoSettings, logger: Logger):
   return {
     async authorizationUrl({ state, nonce, codeChallenge }) {
       const config = await configured();
+      const oidc = await loadOpenidClient();
       return oidc.buildAuthorizationUrl(config, {
         redirect_uri: settings.redirectUri,
         response_type: 'code',
@@ -97,6 +107,7 @@ export function createOidcClient(settings: ResolvedSsoSettings, logger: Logger):
 
     async finish(callback, checks) {
       const config = await configured();
+      const oidc = await loadOpenidClient();
       const providerError = callback.get('error');
       if (providerError !== null) {
         logger.info(
@@ -111,7 +122,7 @@ export function createOidcClient(settings: ResolvedSsoSettings, logger: Logger):
       // The configured redirect URI with the callback's parameters: never the request's own host.
       const current = new URL(settings.redirectUri);
       for (const [name, value] of callback) current.searchParams.append(name, value);
-      let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+      let tokens: Awaited<ReturnType<typeof Oidc.authorizationCodeGrant>>;
       try {
         tokens = await oidc.authorizationCodeGrant(config, current, {
           pkceCodeVerifier: checks.verifier,

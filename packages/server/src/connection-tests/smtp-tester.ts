@@ -1,4 +1,3 @@
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import {
   type ConnectionTester,
   type ConnectionTestOutcome,
@@ -10,7 +9,7 @@ import {
 /**
  * SMTP: connects (TLS from the start for `security: tls`), upgrades with STARTTLS when the
  * server offers it (unless `security: none`), logs in when a username is set, and quits.
- * Nothing is sent.
+ * Nothing is sent. nodemailer's SMTP client is loaded with the first test, not at start.
  */
 export const smtpTester: ConnectionTester = {
   kind: 'smtp',
@@ -19,6 +18,7 @@ export const smtpTester: ConnectionTester = {
     if (host === undefined) return { ok: false, reason: 'the secret has no host' };
     const security = stringField(values, 'security') ?? 'starttls';
     const username = stringField(values, 'username');
+    const { default: SMTPConnection } = await import('nodemailer/lib/smtp-connection');
     const connection = new SMTPConnection({
       host,
       port: numberField(values, 'port') ?? (security === 'tls' ? 465 : 587),

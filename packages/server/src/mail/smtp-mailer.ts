@@ -1,5 +1,4 @@
 import type { Mailer, MailMessage, SmtpSettings } from '@coffer/core';
-import { createTransport } from 'nodemailer';
 
 /** How {@link smtpMailer} talks to SMTP servers. */
 export interface SmtpMailerOptions {
@@ -11,7 +10,7 @@ export interface SmtpMailerOptions {
  * Coffer's mail transport (nodemailer), for the expiry and rotation reminders: it sends each
  * message through the SMTP server an `smtp` secret describes, with that secret's security
  * (`tls` from the start, `starttls` required, `none` in the clear) and login. One connection
- * per message; reminders are few.
+ * per message; reminders are few. nodemailer is loaded with the first message, not at start.
  *
  * @example
  * const coffer = await createCoffer(config, { mailer: smtpMailer() });
@@ -20,6 +19,7 @@ export function smtpMailer(options: SmtpMailerOptions = {}): Mailer {
   const timeoutMs = options.timeoutMs ?? 30_000;
   return {
     async send(smtp: SmtpSettings, message: MailMessage): Promise<void> {
+      const { createTransport } = await import('nodemailer');
       const transport = createTransport({
         host: smtp.host,
         port: smtp.port,
