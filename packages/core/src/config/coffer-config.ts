@@ -23,9 +23,14 @@ export const cofferConfigSchema = z
       .object({
         /** `sqlite:PATH`, `postgres://...` or `mysql://...`; defaults to SQLite in the data directory. */
         url: z.string().min(1).optional(),
+        /**
+         * SQLite only: `normal` flushes the write-ahead log to disk at checkpoints (a power loss
+         * can lose the changes since the last one), `full` at every commit (slower writes).
+         */
+        sqliteSync: z.enum(['normal', 'full']).default('normal'),
       })
       .strict()
-      .default({}),
+      .default({ sqliteSync: 'normal' }),
     /**
      * Where the key-encryption keys come from: `{ source: 'file', path? }` (default),
      * `{ source: 'env', variable? }`, or a KMS key source such as

@@ -127,6 +127,12 @@ export const envSettings: readonly EnvSetting[] = [
     'secret',
   ),
   env(
+    'COFFER_SQLITE_SYNC',
+    'database.sqliteSync',
+    'string',
+    'SQLite: normal (log flushed at checkpoints) or full (flushed at every commit)',
+  ),
+  env(
     'COFFER_ADMIN_PASSWORD',
     'adminPassword',
     'string',
