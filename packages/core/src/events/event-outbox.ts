@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { CofferDatabase } from '../storage/database.js';
+import { preparedInsert } from '../storage/prepared.js';
 import type { EventRow } from '../storage/schema.js';
 import { inTransaction, type Tx } from '../storage/transaction.js';
 import type {
@@ -32,8 +33,23 @@ export interface EventOutbox {
   record(tx: Tx, position: AuditPosition, event: SecretEventInput | IdentityEventInput): Promise<void>;
 }
 
+/** The columns of `events`, in the order the prepared insert binds them. */
+const eventColumns = [
+  'seq',
+  'at',
+  'type',
+  'secret_id',
+  'name',
+  'kind',
+  'version',
+  'owner_id',
+  'actor_id',
+  'subject',
+] as const satisfies readonly (keyof EventRow)[];
+
 export function createEventOutbox(database: CofferDatabase): EventOutbox {
   const notify = database.dialect === 'postgres';
+  const insert = preparedInsert(database.db, 'events', eventColumns);
   return {
     async record(tx, position, event) {
       const row: EventRow =
@@ -62,7 +78,7 @@ export function createEventOutbox(database: CofferDatabase): EventOutbox {
               actor_id: event.actorId,
               subject: null,
             };
-      await tx.insertInto('events').values(row).execute();
+      await insert.execute(tx, row);
       // Delivered to the listeners when (and only if) the transaction commits.
       if (notify) await sql`select pg_notify(${eventChannel}, '')`.execute(tx);
     },

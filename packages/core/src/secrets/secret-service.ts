@@ -28,12 +28,12 @@ import { descriptionIssues, labelIssues, secretNameIssues } from './secret-names
 import {
   deleteSecretRows,
   findSecretsByName,
-  insertVersion,
   journalDeletes,
   labelsOf,
   listSecrets,
   pruneVersions,
   replaceLabels,
+  secretInserts,
   sharesOf,
   versionsOf,
 } from './secret-store.js';
@@ -111,6 +111,7 @@ export function createSecretService(deps: SecretServiceDeps) {
   const { database, kinds, backends, audit, events, clock, settings } = deps;
   const db = database.db;
   const writerDeps = { database, clock, logger: deps.logger, onStep: deps.onWriteStep };
+  const inserts = secretInserts(db);
 
   const resolve = (actor: Actor) => deps.resolveActor(actor);
 
@@ -326,7 +327,7 @@ export function createSecretService(deps: SecretServiceDeps) {
             .where('deleted_at', 'is', null)
             .executeTakeFirst();
           assertOneRow(result, `secret "${row.name}"`);
-          await insertVersion(tx, {
+          await inserts.version(tx, {
             secretId: row.id,
             version,
             createdAt: now,
@@ -498,15 +499,15 @@ export function createSecretService(deps: SecretServiceDeps) {
       const labels = input.labels ?? {};
       await writeVersion(writerDeps, backend, { secretId: row.id, version: 1 }, values, async (tx) => {
         try {
-          await tx.insertInto('secrets').values(row).execute();
+          await inserts.secret(tx, row);
         } catch (err) {
           if (isUniqueViolation(err)) {
             throw new CofferError('already_exists', `a secret named "${input.name}" already exists`);
           }
           throw err;
         }
-        await replaceLabels(tx, row.id, labels);
-        await insertVersion(tx, {
+        await inserts.labels(tx, row.id, labels);
+        await inserts.version(tx, {
           secretId: row.id,
           version: 1,
           createdAt: now,

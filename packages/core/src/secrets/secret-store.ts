@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AccessLevel } from '../access/access-level.js';
 import type { ShareGrant } from '../access/access-policy.js';
 import type { ResolvedActor } from '../identity/actor.js';
-import { preparedQuery } from '../storage/prepared.js';
+import { preparedInsert, preparedQuery } from '../storage/prepared.js';
 import type { CofferTables, SecretRow } from '../storage/schema.js';
 import type { Labels } from './secret-types.js';
 
@@ -21,14 +21,14 @@ export async function findSecretsByName(
   name: string,
   state: 'live' | 'deleted',
 ): Promise<SecretRow[]> {
-  const query = db.selectFrom('secrets').selectAll();
-  return state === 'live'
-    ? query.where('live_name', '=', name).execute()
-    : query
-        .where('name', '=', name)
-        .where('deleted_at', 'is not', null)
-        .orderBy('deleted_at', 'desc')
-        .execute();
+  if (state === 'live') return (await accessReadsFor(db).live.execute(db, name)).rows;
+  return db
+    .selectFrom('secrets')
+    .selectAll()
+    .where('name', '=', name)
+    .where('deleted_at', 'is not', null)
+    .orderBy('deleted_at', 'desc')
+    .execute();
 }
 
 /** A secret's row with the shares granted on it. */
@@ -73,6 +73,7 @@ function accessReads(db: Queryable) {
   return {
     byId: preparedQuery((id: string) => withShares(db).where('secrets.id', '=', id)),
     byLiveName: preparedQuery((name: string) => withShares(db).where('secrets.live_name', '=', name)),
+    live: preparedQuery((name: string) => db.selectFrom('secrets').selectAll().where('live_name', '=', name)),
   };
 }
 
@@ -231,18 +232,67 @@ export interface VersionRowInput {
   rollbackOf: number | null;
 }
 
-export async function insertVersion(db: Queryable, v: VersionRowInput): Promise<void> {
-  await db
-    .insertInto('secret_versions')
-    .values({
-      secret_id: v.secretId,
-      version: v.version,
-      created_at: v.createdAt,
-      created_by: v.createdBy,
-      changed_fields: JSON.stringify(v.changedFields),
-      rollback_of: v.rollbackOf,
-    })
-    .execute();
+/** The columns of `secrets`, in the order the prepared insert binds them. */
+const secretColumns = [
+  'id',
+  'owner_id',
+  'name',
+  'live_name',
+  'kind',
+  'description',
+  'current_version',
+  'revision',
+  'backend',
+  'created_at',
+  'updated_at',
+  'created_by',
+  'updated_by',
+  'deleted_at',
+  'purge_after',
+  'expires_at',
+  'rotate_every_days',
+  'rotation_due_at',
+  'due_at',
+] as const satisfies readonly (keyof SecretRow)[];
+// Every column of a secret row is bound: a column added to SecretRow must be added above.
+const everySecretColumn: Exclude<keyof SecretRow, (typeof secretColumns)[number]> extends never
+  ? true
+  : never = true;
+void everySecretColumn;
+
+const versionColumns = [
+  'secret_id',
+  'version',
+  'created_at',
+  'created_by',
+  'changed_fields',
+  'rollback_of',
+] as const;
+
+/**
+ * The inserts of a write (a new secret, a new version, a new secret's labels), compiled once per
+ * database (see preparedInsert) and run on the write's transaction.
+ */
+export function secretInserts(db: Queryable) {
+  const secret = preparedInsert(db, 'secrets', secretColumns);
+  const version = preparedInsert(db, 'secret_versions', versionColumns);
+  return {
+    secret: (tx: Queryable, row: SecretRow) => secret.execute(tx, row),
+    version: (tx: Queryable, v: VersionRowInput) =>
+      version.execute(tx, {
+        secret_id: v.secretId,
+        version: v.version,
+        created_at: v.createdAt,
+        created_by: v.createdBy,
+        changed_fields: JSON.stringify(v.changedFields),
+        rollback_of: v.rollbackOf,
+      }),
+    /** A new secret's labels (it has none yet to replace). */
+    async labels(tx: Queryable, secretId: string, labels: Labels): Promise<void> {
+      const rows = Object.entries(labels).map(([name, value]) => ({ secret_id: secretId, name, value }));
+      if (rows.length > 0) await tx.insertInto('secret_labels').values(rows).execute();
+    },
+  };
 }
 
 /**

@@ -38,3 +38,24 @@ export function preparedQuery<A extends unknown[], R>(
     },
   };
 }
+
+/**
+ * An insert of one row into `table`, compiled once (see preparedQuery): `execute(on, row)` binds
+ * the row's `columns`, in order. Every row must have exactly these columns.
+ *
+ * @example
+ * const insertVersion = preparedInsert(db, 'secret_versions', ['secret_id', 'version', ...]);
+ * await insertVersion.execute(tx, { secret_id, version, ... });
+ */
+export function preparedInsert<T extends keyof CofferTables & string, C extends string>(
+  db: Kysely<CofferTables>,
+  table: T,
+  columns: readonly C[],
+): { execute(on: Kysely<CofferTables>, row: Readonly<Record<C, unknown>>): Promise<QueryResult<unknown>> } {
+  const insert = preparedQuery((...values: unknown[]) =>
+    db.insertInto(table).values(Object.fromEntries(columns.map((c, i) => [c, values[i]])) as never),
+  );
+  return {
+    execute: (on, row) => insert.execute(on, ...columns.map((c) => row[c])),
+  };
+}

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CofferError } from '../../errors/coffer-error.js';
 import { isKeySourceOutage } from '../../keyring/key-source-failure.js';
 import type { SecretValues } from '../../kinds/kind-types.js';
+import { preparedQuery } from '../../storage/prepared.js';
 import type { CofferTables } from '../../storage/schema.js';
 import type {
   Backend,
@@ -77,16 +78,34 @@ class SqlBackend implements Backend {
     };
   }
 
-  /** Putting the same ref again replaces it (a retried write). */
+  /** Putting the same ref again replaces it (a retried write). Compiled once (see preparedQuery). */
+  readonly #upsertStatement = preparedQuery(
+    (store: string, secretId: string, version: number, kekId: string, blob: Buffer, createdAt: string) => {
+      const insert = this.#context.database.db.insertInto('secret_values').values({
+        store,
+        secret_id: secretId,
+        version,
+        kek_id: kekId,
+        blob,
+        created_at: createdAt,
+      });
+      const changes = { kek_id: kekId, blob, created_at: createdAt };
+      return this.#context.database.features.duplicateKeyUpsert
+        ? insert.onDuplicateKeyUpdate(changes)
+        : insert.onConflict((oc) => oc.columns(['store', 'secret_id', 'version']).doUpdateSet(changes));
+    },
+  );
+
   async #upsert(db: Kysely<CofferTables>, row: SecretValueRow): Promise<void> {
-    const { kek_id, blob, created_at } = row;
-    const insert = db.insertInto('secret_values').values(row);
-    await (this.#context.database.features.duplicateKeyUpsert
-      ? insert.onDuplicateKeyUpdate({ kek_id, blob, created_at })
-      : insert.onConflict((oc) =>
-          oc.columns(['store', 'secret_id', 'version']).doUpdateSet({ kek_id, blob, created_at }),
-        )
-    ).execute();
+    await this.#upsertStatement.execute(
+      db,
+      row.store,
+      row.secret_id,
+      row.version,
+      row.kek_id,
+      row.blob,
+      row.created_at,
+    );
   }
 
   async get(ref: ValueRef): Promise<SecretValues> {
