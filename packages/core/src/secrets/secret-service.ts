@@ -310,22 +310,14 @@ export function createSecretService(deps: SecretServiceDeps) {
       const reminders = afterValuesChange(row, now);
       try {
         await writeVersion(writerDeps, backend, { secretId: row.id, version }, next.values, async (tx) => {
-          const result = await tx
-            .updateTable('secrets')
-            .set({
-              current_version: version,
-              revision: row.revision + 1,
-              updated_at: now,
-              updated_by: who.id,
-              ...reminders,
-            })
-            .where('id', '=', row.id)
-            .where('current_version', '=', row.current_version)
-            // A metadata change in between makes this a lost race too (retried below).
-            .where('revision', '=', row.revision)
-            .where('backend', '=', row.backend)
-            .where('deleted_at', 'is', null)
-            .executeTakeFirst();
+          // A metadata change in between (revision) makes this a lost race too (retried below).
+          const result = await inserts.nextVersion(tx, row, {
+            current_version: version,
+            revision: row.revision + 1,
+            updated_at: now,
+            updated_by: who.id,
+            ...reminders,
+          });
           assertOneRow(result, `secret "${row.name}"`);
           await inserts.version(tx, {
             secretId: row.id,

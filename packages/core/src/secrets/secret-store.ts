@@ -269,14 +269,82 @@ const versionColumns = [
   'rollback_of',
 ] as const;
 
+/** What a new version changes on its secret's row. */
+export type NextVersionColumns = Pick<
+  SecretRow,
+  | 'current_version'
+  | 'revision'
+  | 'updated_at'
+  | 'updated_by'
+  | 'expires_at'
+  | 'rotate_every_days'
+  | 'rotation_due_at'
+  | 'due_at'
+>;
+
 /**
- * The inserts of a write (a new secret, a new version, a new secret's labels), compiled once per
- * database (see preparedInsert) and run on the write's transaction.
+ * The statements of a write (a new secret, a new version, a new secret's labels), compiled once
+ * per database (see preparedInsert) and run on the write's transaction.
  */
 export function secretInserts(db: Queryable) {
   const secret = preparedInsert(db, 'secrets', secretColumns);
   const version = preparedInsert(db, 'secret_versions', versionColumns);
+  const nextVersion = preparedQuery(
+    (
+      currentVersion: number,
+      revision: number,
+      updatedAt: string,
+      updatedBy: string,
+      expiresAt: string | null,
+      rotateEveryDays: number | null,
+      rotationDueAt: string | null,
+      dueAt: string | null,
+      id: string,
+      fromVersion: number,
+      fromRevision: number,
+      backend: string,
+    ) =>
+      db
+        .updateTable('secrets')
+        .set({
+          current_version: currentVersion,
+          revision,
+          updated_at: updatedAt,
+          updated_by: updatedBy,
+          expires_at: expiresAt,
+          rotate_every_days: rotateEveryDays,
+          rotation_due_at: rotationDueAt,
+          due_at: dueAt,
+        })
+        .where('id', '=', id)
+        .where('current_version', '=', fromVersion)
+        .where('revision', '=', fromRevision)
+        .where('backend', '=', backend)
+        .where('deleted_at', 'is', null),
+  );
   return {
+    /**
+     * Moves the secret to its next version, on the condition that it is still at the version,
+     * revision and backend `from` was read at, and not deleted; `numUpdatedRows` says whether.
+     */
+    nextVersion: async (tx: Queryable, from: SecretRow, set: NextVersionColumns) => {
+      const result = await nextVersion.execute(
+        tx,
+        set.current_version,
+        set.revision,
+        set.updated_at,
+        set.updated_by,
+        set.expires_at,
+        set.rotate_every_days,
+        set.rotation_due_at,
+        set.due_at,
+        from.id,
+        from.current_version,
+        from.revision,
+        from.backend,
+      );
+      return { numUpdatedRows: result.numAffectedRows ?? 0n };
+    },
     secret: (tx: Queryable, row: SecretRow) => secret.execute(tx, row),
     version: (tx: Queryable, v: VersionRowInput) =>
       version.execute(tx, {

@@ -4,6 +4,7 @@ import type { SecretValues } from '../kinds/kind-types.js';
 import type { Logger } from '../logging/logger.js';
 import { type Clock, isoNow } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
+import { preparedQuery } from '../storage/prepared.js';
 import { isRetryableTransactionError, isUniqueViolation } from '../storage/sql-errors.js';
 import { inTransaction, type Tx } from '../storage/transaction.js';
 
@@ -130,6 +131,29 @@ export async function writeVersion(
   deps.onStep?.('cleaned', ref);
 }
 
+/** The journal row on one version of a secret in one backend, compiled once per database. */
+const journalRowStatements = new WeakMap<CofferDatabase, ReturnType<typeof journalRowStatement>>();
+
+function journalRowStatement(database: CofferDatabase) {
+  return preparedQuery((secretId: string, version: number, backend: string) =>
+    database.db
+      .selectFrom('value_journal')
+      .select('action')
+      .where('secret_id', '=', secretId)
+      .where('version', '=', version)
+      .where('backend', '=', backend),
+  );
+}
+
+function journalRowOf(database: CofferDatabase) {
+  let statement = journalRowStatements.get(database);
+  if (statement === undefined) {
+    statement = journalRowStatement(database);
+    journalRowStatements.set(database, statement);
+  }
+  return statement;
+}
+
 async function writeInTransaction(
   deps: ValueWriterDeps,
   backendName: string,
@@ -144,14 +168,8 @@ async function writeInTransaction(
     // (a migration's fence, a crashed write's intent): theirs to finish or the caller's to
     // clear (see clearStaleIntent), exactly as if this write had collided on the journal.
     if (ref.version > 1) {
-      const held = await tx
-        .selectFrom('value_journal')
-        .select('action')
-        .where('secret_id', '=', ref.secretId)
-        .where('version', '=', ref.version)
-        .where('backend', '=', backendName)
-        .executeTakeFirst();
-      if (held !== undefined) throw new WriteInProgress();
+      const { rows } = await journalRowOf(deps.database).execute(tx, ref.secretId, ref.version, backendName);
+      if (rows.length > 0) throw new WriteInProgress();
     }
     const dropped = await commit(tx);
     await putValue(tx);

@@ -108,14 +108,19 @@ class SqlBackend implements Backend {
     );
   }
 
-  async get(ref: ValueRef): Promise<SecretValues> {
-    const row = await this.#context.database.db
+  /** Every reveal's read, compiled once (see preparedQuery). */
+  readonly #blobStatement = preparedQuery((store: string, secretId: string, version: number) =>
+    this.#context.database.db
       .selectFrom('secret_values')
       .select('blob')
-      .where('store', '=', this.name)
-      .where('secret_id', '=', ref.secretId)
-      .where('version', '=', ref.version)
-      .executeTakeFirst();
+      .where('store', '=', store)
+      .where('secret_id', '=', secretId)
+      .where('version', '=', version),
+  );
+
+  async get(ref: ValueRef): Promise<SecretValues> {
+    const db = this.#context.database.db;
+    const row = (await this.#blobStatement.execute(db, this.name, ref.secretId, ref.version)).rows[0];
     if (row === undefined) {
       throw new CofferError('value_not_found', `backend ${this.name} holds no value for ${describe(ref)}`);
     }
