@@ -136,7 +136,12 @@ async function engine(dir, database) {
 
 function rowsOf(database, e, raw) {
   return [
-    ['create secret (seal + journal + metadata + audit)', e.create, raw.create, undefined],
+    [
+      'create secret, 1 in flight (seal, then value + metadata + audit in one commit)',
+      e.create,
+      raw.create,
+      undefined,
+    ],
     ['reveal secret, 1 in flight (access check + open + audit)', e.reveal, raw.reveal, 20_000],
     ['reveal secret, 32 in flight (audit group commit)', e.revealConcurrent, raw.revealConcurrent, 50_000],
     ['list page of 100 (access filter + labels + audit)', e.list, raw.list, undefined],
