@@ -4,9 +4,12 @@ const dayMs = 86_400_000;
 /** How far ahead a list badge warns: the server's default window. */
 const soonDays = 30;
 
-/** "today", "in 3 days", "2 days ago". */
+/**
+ * "today", "in 3 days", "2 days ago": calendar days (UTC, as dueDate shows a date), so an expiry
+ * on the 16th is "in 10 days" all day on the 6th, not "in 9 days" from noon on.
+ */
 export function daysFrom(iso: string, now = Date.now()): string {
-  const days = Math.round((Date.parse(iso) - now) / dayMs);
+  const days = Math.floor(Date.parse(iso) / dayMs) - Math.floor(now / dayMs);
   if (days === 0) return 'today';
   if (days > 0) return days === 1 ? 'in 1 day' : `in ${days} days`;
   return days === -1 ? '1 day ago' : `${-days} days ago`;
