@@ -79,6 +79,13 @@ export interface Backend {
    * (docs/backends.md, "Crash consistency"). Backends in any other store leave it out.
    */
   readonly transactional?: TransactionalWrites;
+  /**
+   * Internal to `@coffer/core` (the migration calls it): values of these secrets are about to
+   * be put, so the backend may prepare for them in one batch (the `file` backend makes their
+   * directories and flushes each parent once, instead of once per secret). Only a hint: a put
+   * must be as durable whether or not it ran, and it may fail without harm.
+   */
+  prepareSecrets?(secretIds: readonly string[]): Promise<void>;
   close?(): Promise<void>;
 }
 

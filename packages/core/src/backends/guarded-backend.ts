@@ -56,6 +56,10 @@ export function guardBackend(backend: Backend): Backend {
     const referenced = backend.referencedKeyIds.bind(backend);
     guarded.referencedKeyIds = () => call('list key ids', undefined, () => referenced());
   }
+  if (backend.prepareSecrets !== undefined) {
+    const prepare = backend.prepareSecrets.bind(backend);
+    guarded.prepareSecrets = (secretIds) => call('prepare', undefined, () => prepare(secretIds));
+  }
   if (backend.close !== undefined) guarded.close = backend.close.bind(backend);
   return guarded;
 }

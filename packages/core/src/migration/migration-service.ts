@@ -50,6 +50,8 @@ export interface MigrationServiceDeps {
 const maxListedFailures = 1000;
 const progressEveryMs = 200;
 const pageSize = 500;
+/** Secrets the target prepares for at a time (see Backend.prepareSecrets). */
+const prepareBatch = 50;
 
 interface Initiator {
   actor: AuditEntry['actor'];
@@ -463,11 +465,30 @@ export function createMigrationService(deps: MigrationServiceDeps) {
       let after = '';
       let page: string[] = [];
       let exhausted = false;
+      // The target prepares for a page's secrets in batches ahead of the workers (the file
+      // backend makes their directories, flushing each shard directory once per batch).
+      let preparing: Promise<void> = Promise.resolve();
+      const prepareAhead = (ids: readonly string[]) => {
+        const prepare = target.prepareSecrets?.bind(target);
+        if (prepare === undefined) return;
+        for (let i = 0; i < ids.length; i += prepareBatch) {
+          const batch = ids.slice(i, i + prepareBatch);
+          preparing = preparing.then(() =>
+            run.stop || closed
+              ? undefined
+              : prepare(batch).catch((err: unknown) =>
+                  // Only a head start: each put still makes its directory durable itself.
+                  logger.debug({ err }, 'could not prepare the target for a batch of secrets'),
+                ),
+          );
+        }
+      };
       const next = async (): Promise<string | undefined> => {
         while (page.length === 0 && !exhausted) {
           page = await pendingPage(database, run.target, run.retryFailed, after, pageSize);
           if (page.length < pageSize) exhausted = true;
           if (page.length > 0) after = page[page.length - 1]!;
+          prepareAhead(page);
         }
         return page.shift();
       };
@@ -491,6 +512,7 @@ export function createMigrationService(deps: MigrationServiceDeps) {
         }
       };
       await Promise.all(Array.from({ length: settings.concurrency }, worker));
+      await preparing;
       // Secrets a writer kept getting ahead of: a few more tries each, further apart, before one
       // is reported as failed (a write that meets the fence waits, so a quiet moment comes soon).
       for (const secretId of busy) {

@@ -128,6 +128,7 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
       continue;
     }
     deps.onStep?.('journaled', job.secretId);
+    let sourceDeleted = false;
     try {
       for (const version of toCopy) {
         const ref = { secretId: job.secretId, version };
@@ -169,7 +170,7 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
         if (Number(result.numUpdatedRows) !== toCopy.length + 1) throw new SwitchLost();
         journaled = refreshed;
       }
-      await switchSecret(deps, job, row, source, versions, toCopy, fence, journaled);
+      sourceDeleted = await switchSecret(deps, job, row, source, versions, toCopy, fence, journaled);
     } catch (err) {
       if (err instanceof LeaseLost) throw err;
       const now = await db
@@ -191,7 +192,7 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
       throw err;
     }
     deps.onStep?.('switched', job.secretId);
-    if (!job.keepSource) {
+    if (!job.keepSource && !sourceDeleted) {
       await deleteJournaledValues(
         { database: deps.database, clock: deps.clock, logger: deps.logger },
         source,
@@ -247,7 +248,9 @@ async function journalCopies(
     })),
   ];
   try {
-    await db.insertInto('value_journal').values(rows).execute();
+    // A transaction of its own, so that on SQLite the intents of several secrets moving at
+    // once share a commit (storage/write-groups.ts).
+    await inTransaction(deps.database, (tx) => tx.insertInto('value_journal').values(rows).execute());
     return now;
   } catch (err) {
     if (!isUniqueViolation(err) && !isRetryableTransactionError(err)) throw err;
@@ -313,9 +316,12 @@ async function switchSecret(
   copied: readonly number[],
   fence: Fence,
   journaledAt: string,
-): Promise<void> {
+): Promise<boolean> {
   const now = isoNow(deps.clock);
   const target = job.target;
+  // A source in Coffer's own database loses its copies in the switch itself: nothing to
+  // journal, and nothing left to delete after it.
+  const sourceWrites = job.keepSource ? undefined : source.transactional;
   await inTransaction(deps.database, async (tx) => {
     const switched = await tx
       .updateTable('secrets')
@@ -375,6 +381,17 @@ async function switchSecret(
           )
           .execute();
       }
+    } else if (sourceWrites !== undefined) {
+      if (versions.length > 0) {
+        // Journal rows on those copies (a crashed write's stale intent) go with them.
+        await tx
+          .deleteFrom('value_journal')
+          .where('secret_id', '=', job.secretId)
+          .where('backend', '=', source.name)
+          .where('version', 'in', versions)
+          .execute();
+        await sourceWrites.deleteVersions(tx, job.secretId, versions);
+      }
     } else {
       await journalDeletes(tx, job.secretId, source.name, versions, now);
     }
@@ -408,6 +425,7 @@ async function switchSecret(
       .executeTakeFirst();
     if (counted.numUpdatedRows !== 1n) throw new LeaseLost();
   });
+  return sourceWrites !== undefined;
 }
 
 /** Removes the copies of a move that did not switch, their intents and the fence. */

@@ -43,6 +43,26 @@ await describeEachDialect('file backend', (dialect) => {
   });
   afterAll(() => fx?.close());
 
+  it('makes the directories of secrets about to be written in one batch, puts racing it included', async () => {
+    const ids = Array.from({ length: 40 }, () => randomUUID());
+    const values = { token: 'prepared-token' };
+    // Puts of some of them start while the batch is still making directories.
+    const racing = ids.slice(0, 5).map((secretId) => files.put({ secretId, version: 1 }, values));
+    await files.prepareSecrets!([...ids, 'not-a-secret-id']);
+    await Promise.all(racing);
+    for (const secretId of ids) {
+      const dir = join(root, 'coffer', secretId.slice(0, 2), secretId);
+      expect((statSync(dir).mode & 0o777).toString(8)).toBe('700');
+    }
+    await Promise.all(ids.slice(5).map((secretId) => files.put({ secretId, version: 1 }, values)));
+    for (const secretId of ids) expect(await files.get({ secretId, version: 1 })).toEqual(values);
+    // A prepared directory holds nothing: it lists no value.
+    const empty = randomUUID();
+    await files.prepareSecrets!([empty]);
+    expect(await files.list({ secretId: empty })).toEqual([]);
+    for (const secretId of ids) await files.delete({ secretId, version: 1 });
+  });
+
   it('keeps one encrypted file per version, directories 0700 and files 0600', async () => {
     const { coffer, admin } = fx;
     const s = await coffer.secrets.create(admin.actor, {

@@ -3,7 +3,7 @@ import { chmod, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink 
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CofferError, isCofferError } from '../../errors/coffer-error.js';
-import { errorCode, syncDirectory } from '../../keyring/atomic-file.js';
+import { errorCode } from '../../keyring/atomic-file.js';
 import { isKeySourceOutage } from '../../keyring/key-source-failure.js';
 import type { Keyring } from '../../keyring/keyring-types.js';
 import type { SecretValues } from '../../kinds/kind-types.js';
@@ -18,6 +18,7 @@ import {
   ownerLabels,
 } from '../external-names.js';
 import { decodeValues, encodeValues } from '../value-codec.js';
+import { createDirectorySyncs } from './directory-syncs.js';
 import { decodeFileBlob, encodeFileBlob } from './file-blob.js';
 
 const fileBackendConfig = z
@@ -92,6 +93,13 @@ class FileBackend implements Backend {
   readonly #keyring: Keyring;
   readonly #owner: OwnerContext;
   readonly #logger: Logger;
+  /** Concurrent writers in one directory share its fsyncs (each after its own change). */
+  readonly #directories = createDirectorySyncs();
+  /**
+   * Secret directories `prepareSecrets` is making, until their parents are flushed (true) or
+   * that failed (false): a put that finds one of them already there waits for it.
+   */
+  readonly #preparing = new Map<string, Promise<boolean>>();
 
   constructor(context: BackendContext, space: string, fsync: boolean) {
     this.name = context.name;
@@ -110,6 +118,44 @@ class FileBackend implements Backend {
       await this.#writeAtomic(ref, bytes);
     } catch (err) {
       throw this.#fsError('write', ref, err);
+    }
+  }
+
+  /**
+   * Makes the directories of secrets about to be written in one batch and flushes each parent
+   * once (with ids in order, hundreds of secrets share a few shard directories), where a put
+   * that makes its own directory flushes the parent for itself.
+   */
+  async prepareSecrets(secretIds: readonly string[]): Promise<void> {
+    if (!this.#fsync) return;
+    const dirs = [...new Set(secretIds.filter(isSecretId).map((id) => this.#secretDir(id)))].filter(
+      (dir) => !this.#preparing.has(dir),
+    );
+    if (dirs.length === 0) return;
+    let settle!: (flushed: boolean) => void;
+    const outcome = new Promise<boolean>((resolve) => {
+      settle = resolve;
+    });
+    // Registered before any of them exists, so no put can find one without finding this.
+    for (const dir of dirs) this.#preparing.set(dir, outcome);
+    let flushed = false;
+    try {
+      const parents = new Set<string>();
+      for (const dir of dirs) {
+        const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+        if (created === undefined) continue;
+        for (let d = dir; ; d = dirname(d)) {
+          parents.add(dirname(d));
+          if (d === created || d === this.#space) break;
+        }
+      }
+      await Promise.all([...parents].map((parent) => this.#directories.sync(parent)));
+      flushed = true;
+    } catch (err) {
+      throw this.#fsError('prepare', undefined, err);
+    } finally {
+      settle(flushed);
+      for (const dir of dirs) if (this.#preparing.get(dir) === outcome) this.#preparing.delete(dir);
     }
   }
 
@@ -144,7 +190,7 @@ class FileBackend implements Backend {
       throw this.#fsError('delete', ref, err);
     }
     try {
-      if (this.#fsync) await syncDirectory(dir);
+      if (this.#fsync) await this.#directories.sync(dir);
       // The secret's directory goes with its last version; a concurrent put makes it again.
       await rmdir(dir);
     } catch (err) {
@@ -274,11 +320,36 @@ class FileBackend implements Backend {
   ): Promise<boolean> {
     const dir = this.#secretDir(ref.secretId);
     const target = this.#valuePath(ref);
+    // The fsyncs recording directories made for this write in their parents run while the
+    // file is written; the write counts as done only once they (and its own) are done.
+    const parentSyncs: Promise<void>[] = [];
+    try {
+      return await this.#writeFile(dir, target, ref, bytes, parentSyncs, unchangedSince);
+    } finally {
+      const synced = await Promise.allSettled(parentSyncs);
+      const failed = synced.find((r) => r.status === 'rejected');
+      // biome-ignore lint/correctness/noUnsafeFinally: a write whose directory is not durable failed
+      if (failed !== undefined) throw failed.reason;
+    }
+  }
+
+  async #writeFile(
+    dir: string,
+    target: string,
+    ref: ValueRef,
+    bytes: Buffer,
+    parentSyncs: Promise<void>[],
+    unchangedSince?: { ino: number; size: number; mtimeMs: number },
+  ): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       // A concurrent delete of the secret's last version may remove the directory at any
       // moment; the steps below then fail with ENOENT and are tried again.
       const retry = (err: unknown) => errorCode(err) === 'ENOENT' && attempt < 10;
-      await this.#makeSecretDir(dir);
+      const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+      // Looked up after mkdir: a batch registers its directories before making any of them.
+      const preparing = this.#preparing.get(dir);
+      if (this.#fsync && created !== undefined) parentSyncs.push(this.#recordCreated(dir, created));
+      else if (preparing !== undefined) parentSyncs.push(this.#afterPrepared(dir, preparing));
       const temp = join(dir, `.${ref.version}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
       let handle: Awaited<ReturnType<typeof open>>;
       try {
@@ -315,19 +386,26 @@ class FileBackend implements Backend {
         if (retry(err)) continue;
         throw err;
       }
-      if (this.#fsync) await syncDirectory(dir);
+      if (this.#fsync) await this.#directories.sync(dir);
       return true;
     }
   }
 
-  async #makeSecretDir(dir: string): Promise<void> {
-    const created = await mkdir(dir, { recursive: true, mode: 0o700 });
-    if (created === undefined || !this.#fsync) return;
-    // Every directory made now must itself be recorded durably in its parent.
+  /** Records every directory `mkdir` just made (`created` down to `dir`) durably in its parent. */
+  async #recordCreated(dir: string, created: string): Promise<void> {
     for (let d = dir; ; d = dirname(d)) {
-      await syncDirectory(dirname(d));
+      await this.#directories.sync(dirname(d));
       if (d === created || d === this.#space) return;
     }
+  }
+
+  /**
+   * Waits for the `prepareSecrets` batch that made `dir` to flush its parents; if that failed,
+   * flushes them itself (the shard directory, then the space holding it).
+   */
+  async #afterPrepared(dir: string, preparing: Promise<boolean>): Promise<void> {
+    if (await preparing) return;
+    await this.#recordCreated(dir, dirname(dir));
   }
 
   #fsError(operation: string, ref: ValueRef | undefined, err: unknown): CofferError {
