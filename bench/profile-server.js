@@ -6,7 +6,9 @@
 // and inclusive time. The .cpuprofile stays in the printed directory (it opens in Chrome
 // DevTools, Performance tab).
 //
-//   npm run build && node bench/profile-server.js create|update|reveal|list [seconds]
+//   npm run build && node bench/profile-server.js create|batch|update|reveal|list [seconds]
+//
+// `batch` posts 100 new secrets per request to POST /secrets/batch, as `coffer import` does.
 //
 // It is not a benchmark (the profiler itself slows the server): compare its shares, not its rate.
 
@@ -18,7 +20,7 @@ import { startCofferServer, stopProcess } from './support.js';
 
 const route = process.argv[2] ?? 'reveal';
 const seconds = Number(process.argv[3] ?? 8);
-const routes = ['create', 'update', 'reveal', 'list'];
+const routes = ['create', 'batch', 'update', 'reveal', 'list'];
 if (!routes.includes(route)) {
   console.error(`usage: node bench/profile-server.js ${routes.join('|')} [seconds]`);
   process.exit(2);
@@ -47,6 +49,20 @@ try {
       headers: auth,
       idReplacement: true,
       body: JSON.stringify({ name: 'p-[<id>]', kind: 'api-token', values: { token: 'token-[<id>]' } }),
+    });
+  } else if (route === 'batch') {
+    const secrets = Array.from({ length: 100 }, (_, i) => ({
+      name: `p-[<id>]-${i}`,
+      kind: 'api-token',
+      values: { token: `token-[<id>]-${i}` },
+    }));
+    result = await load({
+      url: `${server.api}/secrets/batch`,
+      method: 'POST',
+      headers: auth,
+      idReplacement: true,
+      connections: 4,
+      body: JSON.stringify({ secrets }),
     });
   } else if (route === 'list') {
     for (let i = 0; i < 150; i++) await post({ name: `l-${i}`, kind: 'api-token', values: { token: 'x' } });

@@ -310,7 +310,7 @@ async function importSecrets(ctx: CommandContext, [file]: string[], options: Imp
     });
   };
   try {
-    await eachLimited(batchesOf(entries), 2, importBatch);
+    await eachLimited(batchesOf(entries), 4, importBatch);
   } finally {
     bar.stop();
   }
