@@ -8,6 +8,7 @@ import { journalDeletes } from '../secrets/secret-store.js';
 import { deleteJournaledValues } from '../secrets/value-writer.js';
 import { type Clock, isoNow } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
+import { preparedQuery } from '../storage/prepared.js';
 import { isRetryableTransactionError, isUniqueViolation } from '../storage/sql-errors.js';
 import { inTransaction } from '../storage/transaction.js';
 import type { MigrationStep } from './migration-types.js';
@@ -68,14 +69,12 @@ const refreshIntentsAfterMs = 10_000;
  */
 export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOutcome> {
   const { db } = deps.database;
+  const queries = moverQueries(deps.database);
+  const where = async () => (await queries.placeOf.execute(db, job.secretId)).rows[0];
   const target = job.target;
   let staleFences = 0;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const row = await db
-      .selectFrom('secrets')
-      .select(['backend', 'current_version'])
-      .where('id', '=', job.secretId)
-      .executeTakeFirst();
+    const row = await where();
     if (row === undefined) return 'gone';
     if (row.backend === target.name) return 'moved';
     const source = deps.backends.get(row.backend);
@@ -85,14 +84,7 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
         `the secret's values are in backend "${row.backend}", which is not configured`,
       );
     }
-    const versions = (
-      await db
-        .selectFrom('secret_versions')
-        .select('version')
-        .where('secret_id', '=', job.secretId)
-        .orderBy('version')
-        .execute()
-    ).map((r) => r.version);
+    const versions = (await queries.versionsOf.execute(db, job.secretId)).rows.map((r) => r.version);
     // A backend keeping only the latest value gets only the current version; the older ones
     // are dropped from the secret's history when it switches.
     const toCopy = target.capabilities.versioning
@@ -116,11 +108,7 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
     // A write that committed between reading the version and placing the fence made the fence
     // stale (it guards a version already written). Before copying anything, make sure it still
     // guards the next one: from here on, a writer of that version waits for the switch.
-    const fenced = await db
-      .selectFrom('secrets')
-      .select(['backend', 'current_version'])
-      .where('id', '=', job.secretId)
-      .executeTakeFirst();
+    const fenced = await where();
     if (fenced?.current_version !== row.current_version || fenced?.backend !== row.backend) {
       await undoCopies(deps, job, toCopy, fence);
       if (++staleFences <= maxStaleFences) attempt--;
@@ -173,11 +161,7 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
       sourceDeleted = await switchSecret(deps, job, row, source, versions, toCopy, fence, journaled);
     } catch (err) {
       if (err instanceof LeaseLost) throw err;
-      const now = await db
-        .selectFrom('secrets')
-        .select(['backend', 'current_version'])
-        .where('id', '=', job.secretId)
-        .executeTakeFirst();
+      const now = await where();
       if (now?.backend === target.name) return 'moved';
       // Only the lease holder touches copies: a process that was taken over leaves them to
       // the one that took over.
@@ -204,6 +188,45 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
     return 'moved';
   }
   return 'busy';
+}
+
+/** The statements every moved secret runs, compiled once per database (storage/prepared.ts). */
+const compiledQueries = new WeakMap<CofferDatabase, ReturnType<typeof compileQueries>>();
+
+function compileQueries(database: CofferDatabase) {
+  const { db } = database;
+  return {
+    placeOf: preparedQuery((id: string) =>
+      db.selectFrom('secrets').select(['backend', 'current_version']).where('id', '=', id),
+    ),
+    versionsOf: preparedQuery((id: string) =>
+      db.selectFrom('secret_versions').select('version').where('secret_id', '=', id).orderBy('version'),
+    ),
+    switchTo: preparedQuery((target: string, id: string, backend: string, version: number) =>
+      db
+        .updateTable('secrets')
+        .set({ backend: target })
+        .where('id', '=', id)
+        .where('backend', '=', backend)
+        .where('current_version', '=', version),
+    ),
+    countDone: preparedQuery((now: string, runId: string, owner: string) =>
+      db
+        .updateTable('migration_runs')
+        .set({ done: sql<number>`done + 1`, heartbeat_at: now })
+        .where('id', '=', runId)
+        .where('owner', '=', owner),
+    ),
+  };
+}
+
+function moverQueries(database: CofferDatabase) {
+  let queries = compiledQueries.get(database);
+  if (queries === undefined) {
+    queries = compileQueries(database);
+    compiledQueries.set(database, queries);
+  }
+  return queries;
 }
 
 /** The journal row that keeps writers off a secret while it moves. */
@@ -322,15 +345,16 @@ async function switchSecret(
   // A source in Coffer's own database loses its copies in the switch itself: nothing to
   // journal, and nothing left to delete after it.
   const sourceWrites = job.keepSource ? undefined : source.transactional;
+  const queries = moverQueries(deps.database);
   await inTransaction(deps.database, async (tx) => {
-    const switched = await tx
-      .updateTable('secrets')
-      .set({ backend: target.name })
-      .where('id', '=', job.secretId)
-      .where('backend', '=', row.backend)
-      .where('current_version', '=', row.current_version)
-      .executeTakeFirst();
-    if (switched.numUpdatedRows !== 1n) throw new SwitchLost();
+    const switched = await queries.switchTo.execute(
+      tx,
+      target.name,
+      job.secretId,
+      row.backend,
+      row.current_version,
+    );
+    if (Number(switched.numAffectedRows) !== 1) throw new SwitchLost();
     const intents = await tx
       .deleteFrom('value_journal')
       .where('secret_id', '=', job.secretId)
@@ -417,13 +441,8 @@ async function switchSecret(
     if (job.hadFailure) {
       await tx.deleteFrom('migration_failures').where('secret_id', '=', job.secretId).execute();
     }
-    const counted = await tx
-      .updateTable('migration_runs')
-      .set({ done: sql<number>`done + 1`, heartbeat_at: now })
-      .where('id', '=', job.runId)
-      .where('owner', '=', job.owner)
-      .executeTakeFirst();
-    if (counted.numUpdatedRows !== 1n) throw new LeaseLost();
+    const counted = await queries.countDone.execute(tx, now, job.runId, job.owner);
+    if (Number(counted.numAffectedRows) !== 1) throw new LeaseLost();
   });
   return sourceWrites !== undefined;
 }

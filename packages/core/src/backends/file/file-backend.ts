@@ -42,6 +42,8 @@ const capabilities = { versioning: true, listing: true, labels: true, envelope: 
 
 /** Temporary files older than this are left over from a crash and removed when seen. */
 const staleTempMs = 10 * 60_000;
+/** Most directories `prepareSecrets` remembers as made, waiting for their puts. */
+const maxPreparedDirectories = 5_000;
 const valueSuffix = '.cfv';
 const valueFilePattern = /^([1-9][0-9]{0,15})\.cfv$/;
 const tempFilePattern = /^\..*\.tmp$/;
@@ -100,6 +102,8 @@ class FileBackend implements Backend {
    * that failed (false): a put that finds one of them already there waits for it.
    */
   readonly #preparing = new Map<string, Promise<boolean>>();
+  /** Directories a batch made and flushed whose put has not come yet: it skips its mkdir. */
+  readonly #prepared = new Set<string>();
 
   constructor(context: BackendContext, space: string, fsync: boolean) {
     this.name = context.name;
@@ -151,6 +155,9 @@ class FileBackend implements Backend {
       }
       await Promise.all([...parents].map((parent) => this.#directories.sync(parent)));
       flushed = true;
+      // Bounded: batches whose puts never came (a run stopped) must not pile up.
+      if (this.#prepared.size + dirs.length > maxPreparedDirectories) this.#prepared.clear();
+      for (const dir of dirs) this.#prepared.add(dir);
     } catch (err) {
       throw this.#fsError('prepare', undefined, err);
     } finally {
@@ -345,11 +352,15 @@ class FileBackend implements Backend {
       // A concurrent delete of the secret's last version may remove the directory at any
       // moment; the steps below then fail with ENOENT and are tried again.
       const retry = (err: unknown) => errorCode(err) === 'ENOENT' && attempt < 10;
-      const created = await mkdir(dir, { recursive: true, mode: 0o700 });
-      // Looked up after mkdir: a batch registers its directories before making any of them.
-      const preparing = this.#preparing.get(dir);
-      if (this.#fsync && created !== undefined) parentSyncs.push(this.#recordCreated(dir, created));
-      else if (preparing !== undefined) parentSyncs.push(this.#afterPrepared(dir, preparing));
+      // A directory a batch made and flushed is there, unless a delete removed it since: then
+      // the open below fails and the next attempt makes it again.
+      if (!(attempt === 1 && this.#prepared.delete(dir))) {
+        const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+        // Looked up after mkdir: a batch registers its directories before making any of them.
+        const preparing = this.#preparing.get(dir);
+        if (this.#fsync && created !== undefined) parentSyncs.push(this.#recordCreated(dir, created));
+        else if (preparing !== undefined) parentSyncs.push(this.#afterPrepared(dir, preparing));
+      }
       const temp = join(dir, `.${ref.version}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
       let handle: Awaited<ReturnType<typeof open>>;
       try {
