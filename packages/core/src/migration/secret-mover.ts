@@ -221,11 +221,10 @@ function compileQueries(database: CofferDatabase) {
 }
 
 function moverQueries(database: CofferDatabase) {
-  let queries = compiledQueries.get(database);
-  if (queries === undefined) {
-    queries = compileQueries(database);
-    compiledQueries.set(database, queries);
-  }
+  const known = compiledQueries.get(database);
+  if (known !== undefined) return known;
+  const queries = compileQueries(database);
+  compiledQueries.set(database, queries);
   return queries;
 }
 
