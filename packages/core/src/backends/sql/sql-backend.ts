@@ -4,7 +4,7 @@ import { CofferError } from '../../errors/coffer-error.js';
 import { isKeySourceOutage } from '../../keyring/key-source-failure.js';
 import type { SecretValues } from '../../kinds/kind-types.js';
 import { preparedQuery } from '../../storage/prepared.js';
-import type { CofferTables } from '../../storage/schema.js';
+import type { CofferTables, SecretValueRow } from '../../storage/schema.js';
 import type {
   Backend,
   BackendContext,
@@ -226,15 +226,6 @@ class SqlBackend implements Backend {
       .execute();
     return rows.map((r) => r.kek_id);
   }
-}
-
-interface SecretValueRow {
-  store: string;
-  secret_id: string;
-  version: number;
-  kek_id: string;
-  blob: Buffer;
-  created_at: string;
 }
 
 function describe(ref: ValueRef): string {
