@@ -33,7 +33,7 @@ import {
   listSecrets,
   pruneVersions,
   replaceLabels,
-  secretInserts,
+  secretWrites,
   sharesOf,
   versionsOf,
 } from './secret-store.js';
@@ -111,7 +111,7 @@ export function createSecretService(deps: SecretServiceDeps) {
   const { database, kinds, backends, audit, events, clock, settings } = deps;
   const db = database.db;
   const writerDeps = { database, clock, logger: deps.logger, onStep: deps.onWriteStep };
-  const inserts = secretInserts(db);
+  const writes = secretWrites(db);
 
   const resolve = (actor: Actor) => deps.resolveActor(actor);
 
@@ -311,7 +311,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       try {
         await writeVersion(writerDeps, backend, { secretId: row.id, version }, next.values, async (tx) => {
           // A metadata change in between (revision) makes this a lost race too (retried below).
-          const result = await inserts.nextVersion(tx, row, {
+          const result = await writes.nextVersion(tx, row, {
             current_version: version,
             revision: row.revision + 1,
             updated_at: now,
@@ -319,7 +319,7 @@ export function createSecretService(deps: SecretServiceDeps) {
             ...reminders,
           });
           assertOneRow(result, `secret "${row.name}"`);
-          await inserts.version(tx, {
+          await writes.version(tx, {
             secretId: row.id,
             version,
             createdAt: now,
@@ -491,15 +491,15 @@ export function createSecretService(deps: SecretServiceDeps) {
       const labels = input.labels ?? {};
       await writeVersion(writerDeps, backend, { secretId: row.id, version: 1 }, values, async (tx) => {
         try {
-          await inserts.secret(tx, row);
+          await writes.secret(tx, row);
         } catch (err) {
           if (isUniqueViolation(err)) {
             throw new CofferError('already_exists', `a secret named "${input.name}" already exists`);
           }
           throw err;
         }
-        await inserts.labels(tx, row.id, labels);
-        await inserts.version(tx, {
+        await writes.labels(tx, row.id, labels);
+        await writes.version(tx, {
           secretId: row.id,
           version: 1,
           createdAt: now,

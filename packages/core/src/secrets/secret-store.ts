@@ -286,7 +286,7 @@ export type NextVersionColumns = Pick<
  * The statements of a write (a new secret, a new version, a new secret's labels), compiled once
  * per database (see preparedInsert) and run on the write's transaction.
  */
-export function secretInserts(db: Queryable) {
+export function secretWrites(db: Queryable) {
   const secret = preparedInsert(db, 'secrets', secretColumns);
   const version = preparedInsert(db, 'secret_versions', versionColumns);
   const nextVersion = preparedQuery(
