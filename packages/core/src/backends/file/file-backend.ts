@@ -18,6 +18,7 @@ import {
   ownerLabels,
 } from '../external-names.js';
 import { decodeValues, encodeValues } from '../value-codec.js';
+import { createDirectoryMaking } from './directory-making.js';
 import { createDirectorySyncs } from './directory-syncs.js';
 import { decodeFileBlob, encodeFileBlob } from './file-blob.js';
 
@@ -98,6 +99,21 @@ class FileBackend implements Backend {
   /** Concurrent writers in one directory share its fsyncs (each after its own change). */
   readonly #directories = createDirectorySyncs();
   /**
+   * Concurrent puts (and batches) making directories in the same place: none is answered
+   * before every directory it writes into is durable, whoever made it.
+   */
+  readonly #making = createDirectoryMaking({
+    make: (dir) => mkdir(dir, { recursive: true, mode: 0o700 }),
+    flush: (dir, created) => {
+      if (created !== undefined) return this.#recordCreated(dir, created);
+      // Looked up after mkdir: a batch registers its directories before making any of them.
+      const preparing = this.#preparing.get(dir);
+      return preparing === undefined ? Promise.resolve() : this.#afterPrepared(dir, preparing);
+    },
+    // A put makes at most the secret's directory and its shard directory.
+    levels: (dir) => [dir, dirname(dir)],
+  });
+  /**
    * Secret directories `prepareSecrets` is making, until their parents are flushed (true) or
    * that failed (false): a put that finds one of them already there waits for it.
    */
@@ -140,8 +156,10 @@ class FileBackend implements Backend {
     const outcome = new Promise<boolean>((resolve) => {
       settle = resolve;
     });
-    // Registered before any of them exists, so no put can find one without finding this.
+    // Registered before any of them exists, so no put can find one without finding this; a
+    // put making a directory of its own beside them waits for the shard directories' flushes.
     for (const dir of dirs) this.#preparing.set(dir, outcome);
+    const shardsDurable = this.#making.hold([...new Set(dirs.map((dir) => dirname(dir)))]);
     let flushed = false;
     try {
       const parents = new Set<string>();
@@ -159,8 +177,10 @@ class FileBackend implements Backend {
       if (this.#prepared.size + dirs.length > maxPreparedDirectories) this.#prepared.clear();
       for (const dir of dirs) this.#prepared.add(dir);
     } catch (err) {
+      shardsDurable(err);
       throw this.#fsError('prepare', undefined, err);
     } finally {
+      if (flushed) shardsDurable();
       settle(flushed);
       for (const dir of dirs) if (this.#preparing.get(dir) === outcome) this.#preparing.delete(dir);
     }
@@ -282,13 +302,22 @@ class FileBackend implements Backend {
     return [...ids];
   }
 
+  /**
+   * Every stored ref, walking each shard directory once. Paging through `list` would read a
+   * whole shard again for every page, and with time-ordered ids (UUID v7, whose first two
+   * characters change once in decades) every new secret lands in the same shard.
+   */
   async *#every(): AsyncGenerator<ValueRef> {
-    let after: ValueRef | undefined;
-    for (;;) {
-      const page = await this.list({ limit: 1000, ...(after === undefined ? {} : { after }) });
-      yield* page;
-      if (page.length < 1000) return;
-      after = page[page.length - 1];
+    const read = <T>(work: Promise<T>): Promise<T> =>
+      work.catch((err: unknown) => {
+        throw this.#fsError('list', undefined, err);
+      });
+    const shards = (await read(readdirOrEmpty(this.#space))).filter((s) => shardPattern.test(s)).sort();
+    for (const shard of shards) {
+      const ids = (await read(readdirOrEmpty(join(this.#space, shard)))).filter(isSecretId).sort();
+      for (const secretId of ids) {
+        for (const version of await read(this.#versionsOf(secretId))) yield { secretId, version };
+      }
     }
   }
 
@@ -355,11 +384,8 @@ class FileBackend implements Backend {
       // A directory a batch made and flushed is there, unless a delete removed it since: then
       // the open below fails and the next attempt makes it again.
       if (!(attempt === 1 && this.#prepared.delete(dir))) {
-        const created = await mkdir(dir, { recursive: true, mode: 0o700 });
-        // Looked up after mkdir: a batch registers its directories before making any of them.
-        const preparing = this.#preparing.get(dir);
-        if (this.#fsync && created !== undefined) parentSyncs.push(this.#recordCreated(dir, created));
-        else if (preparing !== undefined) parentSyncs.push(this.#afterPrepared(dir, preparing));
+        if (this.#fsync) parentSyncs.push((await this.#making.make(dir)).durable);
+        else await mkdir(dir, { recursive: true, mode: 0o700 });
       }
       const temp = join(dir, `.${ref.version}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
       let handle: Awaited<ReturnType<typeof open>>;
