@@ -327,7 +327,11 @@ export function createSecretService(deps: SecretServiceDeps) {
             changedFields: changed,
             rollbackOf: next.rollbackOf,
           });
-          const dropped = await pruneVersions(tx, row.id, row.backend, settings.keepVersions, now);
+          // Versions are numbered from 1, so a secret at version `keep` or below has none to drop.
+          const dropped =
+            version <= settings.keepVersions
+              ? []
+              : await pruneVersions(tx, row.id, row.backend, settings.keepVersions, now);
           const position = await audit.append(
             tx,
             secretAudit(who, operation === 'update' ? 'secret.update' : 'secret.rollback', row, {
