@@ -229,33 +229,13 @@ class FileBackend implements Backend {
 
   async list(options: { secretId?: string; after?: ValueRef; limit?: number } = {}): Promise<ValueRef[]> {
     const limit = options.limit ?? 1000;
-    const after = options.after;
     if (options.secretId !== undefined && !isSecretId(options.secretId)) {
       throw CofferError.validation([{ path: 'secretId', message: 'must be a lowercase UUID' }]);
     }
     const refs: ValueRef[] = [];
-    try {
-      const shards =
-        options.secretId !== undefined
-          ? [options.secretId.slice(0, 2)]
-          : (await readdirOrEmpty(this.#space)).filter((s) => shardPattern.test(s)).sort();
-      for (const shard of shards) {
-        if (after !== undefined && shard < after.secretId.slice(0, 2)) continue;
-        const ids =
-          options.secretId !== undefined
-            ? [options.secretId]
-            : (await readdirOrEmpty(join(this.#space, shard))).filter(isSecretId).sort();
-        for (const secretId of ids) {
-          if (after !== undefined && secretId < after.secretId) continue;
-          for (const version of await this.#versionsOf(secretId)) {
-            if (after !== undefined && secretId === after.secretId && version <= after.version) continue;
-            refs.push({ secretId, version });
-            if (refs.length >= limit) return refs;
-          }
-        }
-      }
-    } catch (err) {
-      throw this.#fsError('list', undefined, err);
+    for await (const ref of this.#walk(options)) {
+      refs.push(ref);
+      if (refs.length >= limit) break;
     }
     return refs;
   }
@@ -263,7 +243,7 @@ class FileBackend implements Backend {
   async rewrap(onProgress?: (done: number) => void): Promise<{ rewrapped: number; failed: number }> {
     let rewrapped = 0;
     let failed = 0;
-    for await (const ref of this.#every()) {
+    for await (const ref of this.#walk()) {
       try {
         const path = this.#valuePath(ref);
         const before = await stat(path);
@@ -291,7 +271,7 @@ class FileBackend implements Backend {
 
   async referencedKeyIds(): Promise<string[]> {
     const ids = new Set<string>();
-    for await (const ref of this.#every()) {
+    for await (const ref of this.#walk()) {
       try {
         const blob = decodeFileBlob(await readFile(this.#valuePath(ref)), ref, this.name);
         ids.add(this.#keyring.kekIdOf(blob.envelope));
@@ -303,20 +283,33 @@ class FileBackend implements Backend {
   }
 
   /**
-   * Every stored ref, walking each shard directory once. Paging through `list` would read a
-   * whole shard again for every page, and with time-ordered ids (UUID v7, whose first two
-   * characters change once in decades) every new secret lands in the same shard.
+   * The stored refs in (secretId, version) order, of one secret or all, after `after`. A full
+   * walk (key re-wrap, the keys in use) reads each shard directory once; a page of `list`
+   * reads its shard again, and with time-ordered ids (UUID v7, whose first two characters
+   * change once in decades) every new secret is in the same shard, so walks never page.
    */
-  async *#every(): AsyncGenerator<ValueRef> {
+  async *#walk(from: { secretId?: string; after?: ValueRef } = {}): AsyncGenerator<ValueRef> {
+    const { secretId: only, after } = from;
     const read = <T>(work: Promise<T>): Promise<T> =>
       work.catch((err: unknown) => {
         throw this.#fsError('list', undefined, err);
       });
-    const shards = (await read(readdirOrEmpty(this.#space))).filter((s) => shardPattern.test(s)).sort();
+    const shards =
+      only !== undefined
+        ? [only.slice(0, 2)]
+        : (await read(readdirOrEmpty(this.#space))).filter((s) => shardPattern.test(s)).sort();
     for (const shard of shards) {
-      const ids = (await read(readdirOrEmpty(join(this.#space, shard)))).filter(isSecretId).sort();
+      if (after !== undefined && shard < after.secretId.slice(0, 2)) continue;
+      const ids =
+        only !== undefined
+          ? [only]
+          : (await read(readdirOrEmpty(join(this.#space, shard)))).filter(isSecretId).sort();
       for (const secretId of ids) {
-        for (const version of await read(this.#versionsOf(secretId))) yield { secretId, version };
+        if (after !== undefined && secretId < after.secretId) continue;
+        for (const version of await read(this.#versionsOf(secretId))) {
+          if (after !== undefined && secretId === after.secretId && version <= after.version) continue;
+          yield { secretId, version };
+        }
       }
     }
   }
