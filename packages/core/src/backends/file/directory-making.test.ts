@@ -133,4 +133,24 @@ describe('making directories for concurrent writers', () => {
     await expect(failing.make('/space/ab/bad')).rejects.toThrow('EACCES');
     await (await failing.make('/space/ab/good')).durable;
   });
+
+  it('does not fail a writer with a concurrent one whose mkdir failed', async () => {
+    let failBad!: (err: Error) => void;
+    const making = createDirectoryMaking({
+      make: (dir) =>
+        dir.endsWith('bad')
+          ? new Promise<undefined>((_, reject) => {
+              failBad = reject;
+            })
+          : Promise.resolve(undefined),
+      flush: async () => {},
+      levels: (dir) => [dir, dirname(dir)],
+    });
+    const bad = making.make('/space/ab/bad');
+    // Its mkdir returns while the other's is still running: it waits on that one.
+    const { durable } = await making.make('/space/ab/good');
+    failBad(new Error('EACCES'));
+    await expect(bad).rejects.toThrow('EACCES');
+    await durable;
+  });
 });

@@ -70,7 +70,8 @@ export function createDirectoryMaking(options: DirectoryMakingOptions) {
       try {
         created = await options.make(dir);
       } catch (err) {
-        release(err);
+        // A failed mkdir made nothing another writer could depend on: only this one fails.
+        release();
         throw err;
       }
       // Whoever made a directory this make found had registered before this `mkdir` ran.
