@@ -12,6 +12,7 @@ import { ssoMigration } from './migrations/0007-sso.js';
 import { remindersMigration } from './migrations/0008-reminders.js';
 import { runRateMigration } from './migrations/0009-run-rate.js';
 import { nameLookupMigration } from './migrations/0010-name-lookup.js';
+import { fewerBtreesMigration } from './migrations/0011-fewer-btrees.js';
 
 /** Schema migrations in order. Names sort lexically; never rename or reorder a shipped one. */
 function migrations(dialect: DialectName): Record<string, Migration> {
@@ -26,6 +27,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '0008-reminders': remindersMigration(dialect),
     '0009-run-rate': runRateMigration(),
     '0010-name-lookup': nameLookupMigration(),
+    '0011-fewer-btrees': fewerBtreesMigration(dialect),
   };
 }
 
@@ -34,12 +36,24 @@ function migrations(dialect: DialectName): Record<string, Migration> {
  * migrator holds a lock table while it runs, so replicas sharing one database migrate once.
  */
 export async function migrateToLatest(database: CofferDatabase): Promise<void> {
+  await migrate(database, (migrator) => migrator.migrateToLatest());
+}
+
+/** Up to and including the named migration only: for tests of a later migration's upgrade. */
+export async function migrateUpTo(database: CofferDatabase, name: string): Promise<void> {
+  await migrate(database, (migrator) => migrator.migrateTo(name));
+}
+
+async function migrate(
+  database: CofferDatabase,
+  run: (migrator: Migrator) => ReturnType<Migrator['migrateToLatest']>,
+): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(database.dialect) };
   // Migrations are written to be independent of one another (each adds its own tables or
   // columns), so a database that already ran a later one still takes an earlier one that
   // arrived afterwards, instead of refusing to start.
   const migrator = new Migrator({ db: database.db, provider, allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await run(migrator);
   if (error === undefined) return;
   const failed = results?.find((r) => r.status === 'Error')?.migrationName;
   if (failed !== undefined) {
