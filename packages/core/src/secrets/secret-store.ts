@@ -74,6 +74,10 @@ function accessReads(db: Queryable) {
     byId: preparedQuery((id: string) => withShares(db).where('secrets.id', '=', id)),
     byLiveName: preparedQuery((name: string) => withShares(db).where('secrets.live_name', '=', name)),
     live: preparedQuery((name: string) => db.selectFrom('secrets').selectAll().where('live_name', '=', name)),
+    /** The labels of one secret: what a read, create or update answers with. */
+    labels: preparedQuery((id: string) =>
+      db.selectFrom('secret_labels').selectAll().where('secret_id', '=', id),
+    ),
   };
 }
 
@@ -118,9 +122,15 @@ export async function findSecretsWithSharesByName(
 export async function labelsOf(db: Queryable, ids: readonly string[]): Promise<Map<string, Labels>> {
   const map = new Map<string, Labels>(ids.map((id) => [id, {}]));
   if (ids.length === 0) return map;
-  const rows = await db.selectFrom('secret_labels').selectAll().where('secret_id', 'in', ids).execute();
+  const rows = await labelRows(db, ids);
   for (const row of rows) map.get(row.secret_id)![row.name] = row.value;
   return map;
+}
+
+async function labelRows(db: Queryable, ids: readonly string[]) {
+  if (ids.length === 1) return (await accessReadsFor(db).labels.execute(db, ids[0]!)).rows;
+  // A page's `in` list changes length with the page; compiling it is lost in the page's cost.
+  return db.selectFrom('secret_labels').selectAll().where('secret_id', 'in', ids).execute();
 }
 
 export async function replaceLabels(db: Queryable, secretId: string, labels: Labels): Promise<void> {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { SqliteQueryCompiler } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CofferFixture, createCofferFixture } from '../test-support/coffer-fixture.js';
 
@@ -228,6 +229,52 @@ describe('SQL statements per operation (SQLite)', () => {
     } finally {
       database.close();
     }
+  });
+
+  it('compiles no query for a reveal, a read, a create, an update or a group commit once warm', async () => {
+    // Kysely builds and compiles a query on every call unless it is prepared
+    // (storage/prepared.ts); compiling costs about what SQLite's work on it does. A hot path
+    // that starts compiling again shows up here.
+    const compiled: string[] = [];
+    const compile = SqliteQueryCompiler.prototype.compileQuery;
+    const writes = (round: number) =>
+      Promise.all([
+        ...Array.from({ length: 4 }, (_, i) =>
+          fx.coffer.secrets.create(fx.admin.actor, {
+            name: `compiled-${round}-${i}`,
+            kind: 'api-token',
+            values: { token: 'planted-count-token-8' },
+          }),
+        ),
+        fx.coffer.secrets.update(fx.admin.actor, id, { values: { token: `planted-count-token-9-${round}` } }),
+      ]);
+    const hotPaths = async (round: number) => {
+      await fx.coffer.secrets.readValues(fx.admin.actor, id, { reveal: true });
+      await fx.coffer.secrets.get(fx.admin.actor, id);
+      await fx.coffer.secrets.update(fx.admin.actor, id, {
+        values: { token: `planted-count-token-10-${round}` },
+      });
+      await writes(round);
+      await fx.coffer.secrets.create(fx.admin.actor, {
+        name: `compiled-alone-${round}`,
+        kind: 'api-token',
+        values: { token: 'planted-count-token-11' },
+      });
+      // Let the event feed read what these wrote.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    await hotPaths(0);
+    SqliteQueryCompiler.prototype.compileQuery = function (this: SqliteQueryCompiler, ...args) {
+      const query = compile.apply(this, args);
+      compiled.push(query.sql);
+      return query;
+    };
+    try {
+      await hotPaths(1);
+    } finally {
+      SqliteQueryCompiler.prototype.compileQuery = compile;
+    }
+    expect(compiled).toEqual([]);
   });
 
   it('authenticates a cached API token without a statement', async () => {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { CofferTables } from './schema.js';
 import { isRetryableTransactionError } from './sql-errors.js';
 import type { Tx } from './transaction.js';
@@ -11,6 +11,16 @@ interface Member {
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
+
+/**
+ * Each member's savepoint statements, compiled once: Kysely's savepoint API builds and compiles
+ * them (and a new transaction object) anew for every write. The SQL is the same as Kysely's.
+ */
+const savepoints = Array.from({ length: maxGroup }, (_, i) => ({
+  open: CompiledQuery.raw(`savepoint "coffer_w${i}"`),
+  release: CompiledQuery.raw(`release "coffer_w${i}"`),
+  rollback: CompiledQuery.raw(`rollback to "coffer_w${i}"`),
+}));
 
 /** What a member's function did inside the group. */
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
@@ -81,15 +91,15 @@ export function createWriteGroups(
     try {
       const outcomes: Outcome[] = [];
       for (const [i, member] of group.entries()) {
-        const name = `coffer_w${i}`;
-        const savepoint = await trx.savepoint(name).execute();
+        const savepoint = savepoints[i]!;
+        await trx.executeQuery(savepoint.open);
         try {
-          const value = await member.fn(savepoint);
-          await savepoint.releaseSavepoint(name).execute();
+          const value = await member.fn(trx);
+          await trx.executeQuery(savepoint.release);
           outcomes.push({ ok: true, value });
         } catch (err) {
-          await savepoint.rollbackToSavepoint(name).execute();
-          await savepoint.releaseSavepoint(name).execute();
+          await trx.executeQuery(savepoint.rollback);
+          await trx.executeQuery(savepoint.release);
           outcomes.push({ ok: false, err });
         }
       }
