@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { CofferDatabase } from '../storage/database.js';
-import { preparedInsert, preparedQuery } from '../storage/prepared.js';
+import { oncePer, preparedInsert, preparedQuery } from '../storage/prepared.js';
 import type { EventRow } from '../storage/schema.js';
 import { inTransaction, type Tx } from '../storage/transaction.js';
 import type {
@@ -96,22 +96,11 @@ export async function readEventsAfter(
 }
 
 /** The feed's read, compiled once per database (see preparedQuery): it runs after every commit. */
-const eventsAfterOf = new WeakMap<CofferDatabase, ReturnType<typeof eventsAfterQuery>>();
-
-function eventsAfterQuery(database: CofferDatabase) {
-  return preparedQuery((cursor: number, limit: number) =>
+const eventsAfterFor = oncePer((database: CofferDatabase) =>
+  preparedQuery((cursor: number, limit: number) =>
     database.db.selectFrom('events').selectAll().where('seq', '>', cursor).orderBy('seq').limit(limit),
-  );
-}
-
-function eventsAfterFor(database: CofferDatabase): ReturnType<typeof eventsAfterQuery> {
-  let query = eventsAfterOf.get(database);
-  if (query === undefined) {
-    query = eventsAfterQuery(database);
-    eventsAfterOf.set(database, query);
-  }
-  return query;
-}
+  ),
+);
 
 /** The newest event's `seq`, or 0. */
 export async function latestEventSeq(database: CofferDatabase): Promise<number> {

@@ -8,7 +8,7 @@ import { journalDeletes } from '../secrets/secret-store.js';
 import { deleteJournaledValues } from '../secrets/value-writer.js';
 import { type Clock, isoNow } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
-import { preparedQuery } from '../storage/prepared.js';
+import { oncePer, preparedQuery } from '../storage/prepared.js';
 import { isRetryableTransactionError, isUniqueViolation } from '../storage/sql-errors.js';
 import { inTransaction } from '../storage/transaction.js';
 import type { MigrationStep } from './migration-types.js';
@@ -191,8 +191,6 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
 }
 
 /** The statements every moved secret runs, compiled once per database (storage/prepared.ts). */
-const compiledQueries = new WeakMap<CofferDatabase, ReturnType<typeof compileQueries>>();
-
 function compileQueries(database: CofferDatabase) {
   const { db } = database;
   return {
@@ -220,13 +218,7 @@ function compileQueries(database: CofferDatabase) {
   };
 }
 
-function moverQueries(database: CofferDatabase) {
-  const known = compiledQueries.get(database);
-  if (known !== undefined) return known;
-  const queries = compileQueries(database);
-  compiledQueries.set(database, queries);
-  return queries;
-}
+const moverQueries = oncePer(compileQueries);
 
 /** The journal row that keeps writers off a secret while it moves. */
 interface Fence {

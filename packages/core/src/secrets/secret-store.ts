@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AccessLevel } from '../access/access-level.js';
 import type { ShareGrant } from '../access/access-policy.js';
 import type { ResolvedActor } from '../identity/actor.js';
-import { preparedInsert, preparedQuery } from '../storage/prepared.js';
+import { oncePer, preparedInsert, preparedQuery } from '../storage/prepared.js';
 import type { CofferTables, SecretRow } from '../storage/schema.js';
 import type { Labels } from './secret-types.js';
 
@@ -81,16 +81,7 @@ function accessReads(db: Queryable) {
   };
 }
 
-const accessReadsOf = new WeakMap<Queryable, ReturnType<typeof accessReads>>();
-
-function accessReadsFor(db: Queryable): ReturnType<typeof accessReads> {
-  let reads = accessReadsOf.get(db);
-  if (reads === undefined) {
-    reads = accessReads(db);
-    accessReadsOf.set(db, reads);
-  }
-  return reads;
-}
+const accessReadsFor = oncePer(accessReads);
 
 /** A secret by id with its shares, in one statement: what an access check needs. */
 export async function findSecretWithSharesById(

@@ -4,7 +4,7 @@ import type { SecretValues } from '../kinds/kind-types.js';
 import type { Logger } from '../logging/logger.js';
 import { type Clock, isoNow } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
-import { preparedQuery } from '../storage/prepared.js';
+import { oncePer, preparedQuery } from '../storage/prepared.js';
 import { isRetryableTransactionError, isUniqueViolation } from '../storage/sql-errors.js';
 import { inTransaction, type Tx } from '../storage/transaction.js';
 
@@ -132,27 +132,16 @@ export async function writeVersion(
 }
 
 /** The journal row on one version of a secret in one backend, compiled once per database. */
-const journalRowStatements = new WeakMap<CofferDatabase, ReturnType<typeof journalRowStatement>>();
-
-function journalRowStatement(database: CofferDatabase) {
-  return preparedQuery((secretId: string, version: number, backend: string) =>
+const journalRowOf = oncePer((database: CofferDatabase) =>
+  preparedQuery((secretId: string, version: number, backend: string) =>
     database.db
       .selectFrom('value_journal')
       .select('action')
       .where('secret_id', '=', secretId)
       .where('version', '=', version)
       .where('backend', '=', backend),
-  );
-}
-
-function journalRowOf(database: CofferDatabase) {
-  let statement = journalRowStatements.get(database);
-  if (statement === undefined) {
-    statement = journalRowStatement(database);
-    journalRowStatements.set(database, statement);
-  }
-  return statement;
-}
+  ),
+);
 
 async function writeInTransaction(
   deps: ValueWriterDeps,

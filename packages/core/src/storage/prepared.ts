@@ -59,3 +59,23 @@ export function preparedInsert<T extends keyof CofferTables & string, C extends 
     execute: (on, row) => insert.execute(on, ...columns.map((c) => row[c])),
   };
 }
+
+/**
+ * `make(key)` run once per key, its result kept while the key lives: the statements a module
+ * compiles once for each database (or connection) they run on.
+ *
+ * @example
+ * const readsOf = oncePer((database: CofferDatabase) => ({ byId: preparedQuery(...) }));
+ * await readsOf(database).byId.execute(database.db, id);
+ */
+export function oncePer<K extends object, V>(make: (key: K) => V): (key: K) => V {
+  const made = new WeakMap<K, V>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) {
+      value = make(key);
+      made.set(key, value);
+    }
+    return value;
+  };
+}

@@ -1,8 +1,9 @@
 import type { Transaction } from 'kysely';
 import type { CofferDatabase } from './database.js';
+import { oncePer } from './prepared.js';
 import type { CofferTables } from './schema.js';
 import { isRetryableTransactionError } from './sql-errors.js';
-import { createWriteGroups, type WriteGroups } from './write-groups.js';
+import { createWriteGroups } from './write-groups.js';
 
 export type Tx = Transaction<CofferTables>;
 
@@ -18,19 +19,16 @@ export type Tx = Transaction<CofferTables>;
  */
 export function inTransaction<T>(database: CofferDatabase, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (database.dialect !== 'sqlite') return runAlone(database, fn);
-  let groups = writeGroups.get(database);
-  if (groups === undefined) {
-    groups = createWriteGroups(database.db, (alone) => runAlone(database, alone));
-    writeGroups.set(database, groups);
-  }
-  return groups.run(fn);
+  return writeGroupsOf(database).run(fn);
 }
 
 /**
  * SQLite's transactions share commits (write-groups.ts). PostgreSQL and MySQL commit each on
  * its own connection, in parallel.
  */
-const writeGroups = new WeakMap<CofferDatabase, WriteGroups>();
+const writeGroupsOf = oncePer((database: CofferDatabase) =>
+  createWriteGroups(database.db, (alone) => runAlone(database, alone)),
+);
 
 async function runAlone<T>(database: CofferDatabase, fn: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {

@@ -126,5 +126,3 @@ export function createWriteGroups(
     },
   };
 }
-
-export type WriteGroups = ReturnType<typeof createWriteGroups>;
