@@ -24,6 +24,7 @@ import {
   startBareServer,
   startCofferServer,
   stopProcess,
+  updatesSpreadOver,
 } from './support.js';
 
 if (process.argv[2] === '--bare-server') {
@@ -80,8 +81,6 @@ async function measure(database, databaseUrl, bare) {
     const bareIdleRss = rssMiB(bare.proc.child.pid);
 
     const auth = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
-    let next = 0;
-    const pickId = () => ids[(next++ * 7919) % ids.length];
     const bareGet = await run({ url: bare.url });
     const reveal = await run({ url: `${server.api}/secrets/${ids[0]}/values?reveal=true`, headers: auth });
     const list = await run({ url: `${server.api}/secrets?limit=100`, headers: auth });
@@ -101,16 +100,7 @@ async function measure(database, databaseUrl, bare) {
     const update = await run({
       url: `${server.api}/secrets`,
       headers: auth,
-      requests: [
-        {
-          method: 'PATCH',
-          setupRequest: (request) => ({
-            ...request,
-            path: `/api/v1/secrets/${pickId()}/values`,
-            body: JSON.stringify({ values: { token: `t-${next}-${Math.random()}` } }),
-          }),
-        },
-      ],
+      requests: updatesSpreadOver(ids, 7919),
     });
     const endRss = rssMiB(server.pid);
 

@@ -16,7 +16,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { startCofferServer, stopProcess } from './support.js';
+import { startCofferServer, stopProcess, updatesSpreadOver } from './support.js';
 
 const route = process.argv[2] ?? 'reveal';
 const seconds = Number(process.argv[3] ?? 8);
@@ -77,21 +77,7 @@ try {
     for (let i = 0; i < 200; i++) {
       ids.push((await (await post({ name: `u-${i}`, kind: 'api-token', values: { token: 'x' } })).json()).id);
     }
-    let next = 0;
-    result = await load({
-      url: `${server.api}/secrets`,
-      headers: auth,
-      requests: [
-        {
-          method: 'PATCH',
-          setupRequest: (request) => ({
-            ...request,
-            path: `/api/v1/secrets/${ids[next++ % ids.length]}/values`,
-            body: JSON.stringify({ values: { token: `t-${next}` } }),
-          }),
-        },
-      ],
-    });
+    result = await load({ url: `${server.api}/secrets`, headers: auth, requests: updatesSpreadOver(ids) });
   }
 } finally {
   await stopProcess(server.proc);

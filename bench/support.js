@@ -249,3 +249,24 @@ export async function onEachDatabase(label, measure) {
   }
   return { results, notes };
 }
+
+/**
+ * autocannon's `requests` for value updates spread over `ids` (PATCH .../values, a new token
+ * each time), stepping through them by `stride` so consecutive requests hit different secrets.
+ */
+export function updatesSpreadOver(ids, stride = 1) {
+  let next = 0;
+  return [
+    {
+      method: 'PATCH',
+      setupRequest: (request) => {
+        const i = next++;
+        return {
+          ...request,
+          path: `/api/v1/secrets/${ids[(i * stride) % ids.length]}/values`,
+          body: JSON.stringify({ values: { token: `t-${i}-${Math.random()}` } }),
+        };
+      },
+    },
+  ];
+}
