@@ -31,7 +31,6 @@ import {
   journalDeletes,
   labelsOf,
   listSecrets,
-  pruneVersions,
   replaceLabels,
   secretWrites,
   sharesOf,
@@ -331,7 +330,7 @@ export function createSecretService(deps: SecretServiceDeps) {
           const dropped =
             version <= settings.keepVersions
               ? []
-              : await pruneVersions(tx, row.id, row.backend, settings.keepVersions, now);
+              : await writes.pruneVersions(tx, row.id, row.backend, settings.keepVersions, now);
           const position = await audit.append(
             tx,
             secretAudit(who, operation === 'update' ? 'secret.update' : 'secret.rollback', row, {

@@ -270,6 +270,8 @@ const versionColumns = [
   'rollback_of',
 ] as const;
 
+const journalColumns = ['secret_id', 'version', 'backend', 'action', 'created_at'] as const;
+
 /** What a new version changes on its secret's row. */
 export type NextVersionColumns = Pick<
   SecretRow,
@@ -284,8 +286,9 @@ export type NextVersionColumns = Pick<
 >;
 
 /**
- * The statements of a write (a new secret, a new version, a new secret's labels), compiled once
- * per database (see preparedInsert) and run on the write's transaction.
+ * The statements of a write (a new secret, a new version, a new secret's labels, the versions an
+ * update drops), compiled once per database (see preparedInsert) and run on the write's
+ * transaction.
  */
 export function secretWrites(db: Queryable) {
   const secret = preparedInsert(db, 'secrets', secretColumns);
@@ -323,7 +326,48 @@ export function secretWrites(db: Queryable) {
         .where('backend', '=', backend)
         .where('deleted_at', 'is', null),
   );
+  const staleVersions = preparedQuery((secretId: string, keep: number) =>
+    db
+      .selectFrom('secret_versions')
+      .select('version')
+      .where('secret_id', '=', secretId)
+      .orderBy('version', 'desc')
+      .offset(keep)
+      .limit(1_000_000),
+  );
+  const dropVersion = preparedQuery((secretId: string, version: number) =>
+    db.deleteFrom('secret_versions').where('secret_id', '=', secretId).where('version', '=', version),
+  );
+  const dropJournalRow = preparedQuery((secretId: string, backend: string, version: number) =>
+    db
+      .deleteFrom('value_journal')
+      .where('secret_id', '=', secretId)
+      .where('backend', '=', backend)
+      .where('version', '=', version),
+  );
+  const journalRow = preparedInsert(db, 'value_journal', journalColumns);
   return {
+    /**
+     * Drops version rows beyond the newest `keep` and journals their values for deletion, in
+     * the caller's transaction (what `journalDeletes` does, a version at a time: an update past
+     * `keep` drops one, with statements compiled once). Returns the dropped versions.
+     */
+    async pruneVersions(tx: Queryable, secretId: string, backend: string, keep: number, now: string) {
+      const versions = (await staleVersions.execute(tx, secretId, keep)).rows.map((r) => r.version);
+      for (const version of versions) {
+        await dropVersion.execute(tx, secretId, version);
+        // A stale `put` row for the same ref (a crashed write) is superseded by the delete.
+        await dropJournalRow.execute(tx, secretId, backend, version);
+        await journalRow.execute(tx, {
+          secret_id: secretId,
+          version,
+          backend,
+          action: 'delete',
+          created_at: now,
+        });
+      }
+      return versions;
+    },
     /**
      * Moves the secret to its next version, on the condition that it is still at the version,
      * revision and backend `from` was read at, and not deleted; `numUpdatedRows` says whether.
@@ -362,36 +406,6 @@ export function secretWrites(db: Queryable) {
       if (rows.length > 0) await tx.insertInto('secret_labels').values(rows).execute();
     },
   };
-}
-
-/**
- * Drops version rows beyond the newest `keep` and journals their values for deletion, in the
- * caller's transaction. Returns the dropped versions.
- */
-export async function pruneVersions(
-  db: Queryable,
-  secretId: string,
-  backend: string,
-  keep: number,
-  now: string,
-): Promise<number[]> {
-  const stale = await db
-    .selectFrom('secret_versions')
-    .select('version')
-    .where('secret_id', '=', secretId)
-    .orderBy('version', 'desc')
-    .offset(keep)
-    .limit(1_000_000)
-    .execute();
-  const versions = stale.map((r) => r.version);
-  if (versions.length === 0) return versions;
-  await db
-    .deleteFrom('secret_versions')
-    .where('secret_id', '=', secretId)
-    .where('version', 'in', versions)
-    .execute();
-  await journalDeletes(db, secretId, backend, versions, now);
-  return versions;
 }
 
 export async function versionsOf(db: Queryable, secretId: string) {

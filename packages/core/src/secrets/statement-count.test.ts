@@ -231,7 +231,7 @@ describe('SQL statements per operation (SQLite)', () => {
     }
   });
 
-  it('compiles no query for a reveal, a read, a create, an update or a group commit once warm', async () => {
+  it('compiles no query for a reveal, a read, a create, an update (also one dropping a version) or a group commit once warm', async () => {
     // Kysely builds and compiles a query on every call unless it is prepared
     // (storage/prepared.ts); compiling costs about what SQLite's work on it does. A hot path
     // that starts compiling again shows up here.
@@ -248,7 +248,19 @@ describe('SQL statements per operation (SQLite)', () => {
         ),
         fx.coffer.secrets.update(fx.admin.actor, id, { values: { token: `planted-count-token-9-${round}` } }),
       ]);
+    // A secret updated past `versions.keep` (10): each update drops its oldest version.
+    const longLived = await fx.coffer.secrets.create(fx.admin.actor, {
+      name: 'compiled-long-lived',
+      kind: 'api-token',
+      values: { token: 'planted-count-token-12' },
+    });
+    for (let i = 0; i < 10; i++) {
+      await fx.coffer.secrets.update(fx.admin.actor, longLived.id, { values: { token: `planted-${i}` } });
+    }
     const hotPaths = async (round: number) => {
+      await fx.coffer.secrets.update(fx.admin.actor, longLived.id, {
+        values: { token: `planted-count-token-13-${round}` },
+      });
       await fx.coffer.secrets.readValues(fx.admin.actor, id, { reveal: true });
       await fx.coffer.secrets.get(fx.admin.actor, id);
       await fx.coffer.secrets.update(fx.admin.actor, id, {
@@ -275,6 +287,9 @@ describe('SQL statements per operation (SQLite)', () => {
       SqliteQueryCompiler.prototype.compileQuery = compile;
     }
     expect(compiled).toEqual([]);
+    // Both rounds' updates of the long-lived secret dropped a version: the path was taken.
+    const kept = await fx.coffer.secrets.versions(fx.admin.actor, longLived.id);
+    expect(kept.map((v) => v.version)).toEqual([13, 12, 11, 10, 9, 8, 7, 6, 5, 4]);
   });
 
   it('authenticates a cached API token without a statement', async () => {

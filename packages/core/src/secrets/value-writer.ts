@@ -165,13 +165,9 @@ async function writeInTransaction(
     if (dropped.length > 0) {
       // The commit journaled their deletion; done here, in the same transaction, instead.
       await writes.deleteVersions(tx, ref.secretId, dropped);
-      await tx
-        .deleteFrom('value_journal')
-        .where('secret_id', '=', ref.secretId)
-        .where('version', 'in', dropped)
-        .where('backend', '=', backendName)
-        .where('action', '=', 'delete')
-        .execute();
+      for (const version of dropped) {
+        await journalDeleteDoneOf(deps.database).execute(tx, ref.secretId, version, backendName);
+      }
     }
     deps.onStep?.('staged', ref);
   });
@@ -212,13 +208,7 @@ export async function deleteJournaledValues(
   for (const version of versions) {
     try {
       await backend.delete({ secretId, version });
-      await deps.database.db
-        .deleteFrom('value_journal')
-        .where('secret_id', '=', secretId)
-        .where('version', '=', version)
-        .where('backend', '=', backend.name)
-        .where('action', '=', 'delete')
-        .execute();
+      await journalDeleteDoneOf(deps.database).execute(deps.database.db, secretId, version, backend.name);
     } catch (err) {
       deps.logger.warn(
         { err, secretId, version },
@@ -227,6 +217,18 @@ export async function deleteJournaledValues(
     }
   }
 }
+
+/** Clears the journal's `delete` row once its value is gone, compiled once per database. */
+const journalDeleteDoneOf = oncePer((database: CofferDatabase) =>
+  preparedQuery((secretId: string, version: number, backend: string) =>
+    database.db
+      .deleteFrom('value_journal')
+      .where('secret_id', '=', secretId)
+      .where('version', '=', version)
+      .where('backend', '=', backend)
+      .where('action', '=', 'delete'),
+  ),
+);
 
 /** A value-journal row as the reconciler and stale-intent takeovers see it. */
 export interface JournalRow {

@@ -52,13 +52,8 @@ class SqlBackend implements Backend {
       };
     },
     deleteVersions: async (tx, secretId, versions) => {
-      if (versions.length === 0) return;
-      await tx
-        .deleteFrom('secret_values')
-        .where('store', '=', this.name)
-        .where('secret_id', '=', secretId)
-        .where('version', 'in', versions)
-        .execute();
+      // Usually the one version an update drops past `versions.keep`.
+      for (const version of versions) await this.#deleteStatement.execute(tx, this.name, secretId, version);
     },
   };
 
@@ -128,13 +123,17 @@ class SqlBackend implements Backend {
   }
 
   async delete(ref: ValueRef): Promise<void> {
-    await this.#context.database.db
-      .deleteFrom('secret_values')
-      .where('store', '=', this.name)
-      .where('secret_id', '=', ref.secretId)
-      .where('version', '=', ref.version)
-      .execute();
+    await this.#deleteStatement.execute(this.#context.database.db, this.name, ref.secretId, ref.version);
   }
+
+  /** Every update past `versions.keep` deletes a value: compiled once (see preparedQuery). */
+  readonly #deleteStatement = preparedQuery((store: string, secretId: string, version: number) =>
+    this.#context.database.db
+      .deleteFrom('secret_values')
+      .where('store', '=', store)
+      .where('secret_id', '=', secretId)
+      .where('version', '=', version),
+  );
 
   async list(options: { secretId?: string; after?: ValueRef; limit?: number } = {}): Promise<ValueRef[]> {
     let query = this.#context.database.db
