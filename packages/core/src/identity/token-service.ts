@@ -27,6 +27,7 @@ import type {
   ListTokensRequest,
   TokenInfo,
 } from './identity-types.js';
+import { tokensOfUser } from './token-store.js';
 
 /**
  * API tokens: how the CLI, the SDK and service accounts authenticate. A token is shown once
@@ -148,27 +149,14 @@ export function createTokenService(context: IdentityContext): TokenService {
         request.cursor === undefined || request.cursor === null
           ? undefined
           : (decodeCursor(request.cursor, ['string', 'string']) as [string, string]);
-      const rows = await database.db
-        .selectFrom('api_tokens')
-        .select(tokenInfoColumns)
-        .where('user_id', '=', userId)
-        .$if(request.includeInactive !== true, (q) =>
-          q
-            .where('revoked_at', 'is', null)
-            .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)])),
-        )
-        .$if(after !== undefined, (q) =>
-          q.where((eb) =>
-            eb.or([
-              eb('created_at', '<', after![0]),
-              eb.and([eb('created_at', '=', after![0]), eb('id', '<', after![1])]),
-            ]),
-          ),
-        )
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .execute();
+      const rows = await tokensOfUser(database.db, {
+        userId,
+        includeInactive: request.includeInactive === true,
+        now,
+        ...(after === undefined ? {} : { after }),
+        limit: limit + 1,
+        features: database.features,
+      });
       const items = rows.slice(0, limit);
       const last = items.at(-1);
       return {

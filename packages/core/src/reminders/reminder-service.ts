@@ -124,6 +124,7 @@ export function createReminderService(deps: ReminderServiceDeps) {
         ...(query.reason === undefined ? {} : { reason: query.reason }),
         ...(after === undefined ? {} : { after }),
         limit: limit + 1,
+        features: database.features,
       });
       const page = rows.slice(0, limit);
       const shares = await sharesOf(
@@ -190,7 +191,7 @@ export function createReminderService(deps: ReminderServiceDeps) {
     let smtp: { values: KindValues<typeof smtpKind>; who: ResolvedActor } | undefined;
     let after: { dueAt: string; id: string } | undefined;
     for (;;) {
-      const candidates = await dueCandidates(db, horizon, after, pageSize);
+      const candidates = await dueCandidates(db, horizon, after, pageSize, database.features);
       if (candidates.length === 0) break;
       const last = candidates[candidates.length - 1]!.row;
       after = { dueAt: last.due_at!, id: last.id };

@@ -1,6 +1,7 @@
 import type { AccessLevel } from '../access/access-level.js';
 import type { ResolvedActor } from '../identity/actor.js';
 import type { Queryable } from '../secrets/secret-store.js';
+import { afterKeyset, type KeysetFeatures } from '../storage/keyset.js';
 import type { SecretRow } from '../storage/schema.js';
 import { isUniqueViolation } from '../storage/sql-errors.js';
 import type { DueCounts, ReminderReason } from './reminder-types.js';
@@ -16,6 +17,8 @@ export interface DueQuery {
   reason?: ReminderReason;
   after?: { dueAt: string; id: string };
   limit: number;
+  /** How to seek the page to `after` on this dialect. */
+  features: KeysetFeatures;
 }
 
 /**
@@ -75,10 +78,7 @@ export async function dueRows(db: Queryable, q: DueQuery): Promise<SecretRow[]> 
   const after = q.after;
   if (after !== undefined) {
     query = query.where((eb) =>
-      eb.or([
-        eb('due_at', '>', after.dueAt),
-        eb.and([eb('due_at', '=', after.dueAt), eb('id', '>', after.id)]),
-      ]),
+      afterKeyset(eb, q.features, 'asc', ['due_at', after.dueAt], ['id', after.id]),
     );
   }
   return query.orderBy('due_at').orderBy('id').limit(q.limit).execute();
@@ -134,6 +134,7 @@ export async function dueCandidates(
   horizon: string,
   after: { dueAt: string; id: string } | undefined,
   limit: number,
+  features: KeysetFeatures,
 ): Promise<DueCandidate[]> {
   let query = db
     .selectFrom('secrets')
@@ -142,12 +143,7 @@ export async function dueCandidates(
     .where('due_at', 'is not', null)
     .where('due_at', '<=', horizon);
   if (after !== undefined) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('due_at', '>', after.dueAt),
-        eb.and([eb('due_at', '=', after.dueAt), eb('id', '>', after.id)]),
-      ]),
-    );
+    query = query.where((eb) => afterKeyset(eb, features, 'asc', ['due_at', after.dueAt], ['id', after.id]));
   }
   const rows = await query.orderBy('due_at').orderBy('id').limit(limit).execute();
   const ownerIds = [...new Set(rows.map((r) => r.owner_id))];

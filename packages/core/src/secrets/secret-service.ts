@@ -1162,6 +1162,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       state,
       ...(after === undefined ? {} : { after }),
       limit: limit + 1,
+      features: database.features,
     });
     const page = rows.slice(0, limit);
     // Shares decide the access only where the actor neither administers nor owns the secret

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AccessLevel } from '../access/access-level.js';
 import type { ShareGrant } from '../access/access-policy.js';
 import type { ResolvedActor } from '../identity/actor.js';
+import { afterKeyset, type KeysetFeatures } from '../storage/keyset.js';
 import { oncePer, preparedInsert, preparedQuery } from '../storage/prepared.js';
 import type { CofferTables, SecretRow } from '../storage/schema.js';
 import type { Labels } from './secret-types.js';
@@ -160,6 +161,8 @@ export interface ListQuery {
   state: 'live' | 'deleted' | 'all';
   after?: { name: string; id: string };
   limit: number;
+  /** How to seek the page to `after` on this dialect. */
+  features: KeysetFeatures;
 }
 
 /** A page of secrets in (name, id) order, filtered to what the actor may see. */
@@ -168,11 +171,19 @@ export async function listSecrets(db: Queryable, q: ListQuery): Promise<SecretRo
   if (q.state === 'live') query = query.where('deleted_at', 'is', null);
   if (q.state === 'deleted') query = query.where('deleted_at', 'is not', null);
   if (q.kind !== undefined) query = query.where('kind', '=', q.kind);
-  if (q.namePrefix !== undefined && q.namePrefix !== '') {
+  const prefix = q.namePrefix === '' ? undefined : q.namePrefix;
+  // A cursor before the prefix's first name excludes nothing: it is left out. (The prefix is
+  // ASCII, so JavaScript's order agrees with the binary collation here.)
+  const after = q.after !== undefined && prefix !== undefined && q.after.name < prefix ? undefined : q.after;
+  if (prefix !== undefined) {
     // Names use a restricted ASCII set with binary collation, so a prefix is a half-open range.
-    const upper =
-      q.namePrefix.slice(0, -1) + String.fromCharCode(q.namePrefix.charCodeAt(q.namePrefix.length - 1) + 1);
-    query = query.where('name', '>=', q.namePrefix).where('name', '<', upper);
+    const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    query = query.where('name', '<', upper);
+    // With a cursor (at or past the prefix) the cursor alone is the lower bound. Both at once
+    // and the index seek may start at the prefix and read up to the cursor: PostgreSQL does
+    // when the cursor is before the prefix, SQLite sometimes when it is after
+    // (docs/performance.md, "Deep pages").
+    if (after === undefined) query = query.where('name', '>=', prefix);
   }
   for (const label of q.labels) {
     query = query.where((eb) =>
@@ -215,11 +226,8 @@ export async function listSecrets(db: Queryable, q: ListQuery): Promise<SecretRo
       return actor.type === 'group' ? shared : eb.or([eb('owner_id', '=', actor.id), shared]);
     });
   }
-  const after = q.after;
   if (after !== undefined) {
-    query = query.where((eb) =>
-      eb.or([eb('name', '>', after.name), eb.and([eb('name', '=', after.name), eb('id', '>', after.id)])]),
-    );
+    query = query.where((eb) => afterKeyset(eb, q.features, 'asc', ['name', after.name], ['id', after.id]));
   }
   return query.orderBy('name').orderBy('id').limit(q.limit).execute();
 }

@@ -329,6 +329,7 @@ export function createShareLinkService(deps: ShareLinkServiceDeps) {
       const rows = await linksOfSecret(db, secret.id, {
         ...(after === undefined ? {} : { after }),
         limit: limit + 1,
+        features: database.features,
       });
       const now = isoNow(clock);
       const items = rows.slice(0, limit);

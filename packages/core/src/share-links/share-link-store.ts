@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../secrets/secret-store.js';
+import { afterKeyset, type KeysetFeatures } from '../storage/keyset.js';
 import type { ShareLinkRow } from '../storage/schema.js';
 import type { ShareLink, ShareLinkRevokeReason, ShareLinkState } from './share-link-types.js';
 
@@ -132,7 +133,7 @@ export async function endLink(
 export async function linksOfSecret(
   db: Queryable,
   secretId: string,
-  options: { after?: { createdAt: string; id: string }; limit: number },
+  options: { after?: { createdAt: string; id: string }; limit: number; features: KeysetFeatures },
 ): Promise<ShareLinkRow[]> {
   const { after } = options;
   return db
@@ -141,10 +142,7 @@ export async function linksOfSecret(
     .where('secret_id', '=', secretId)
     .$if(after !== undefined, (q) =>
       q.where((eb) =>
-        eb.or([
-          eb('created_at', '<', after!.createdAt),
-          eb.and([eb('created_at', '=', after!.createdAt), eb('id', '<', after!.id)]),
-        ]),
+        afterKeyset(eb, options.features, 'desc', ['created_at', after!.createdAt], ['id', after!.id]),
       ),
     )
     .orderBy('created_at', 'desc')

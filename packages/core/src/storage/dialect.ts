@@ -16,6 +16,12 @@ export interface DialectFeatures {
   writableCte: boolean;
   /** SQL type of a binary column. */
   blobType: 'blob' | 'bytea' | 'longblob';
+  /**
+   * A row-value comparison `(a, b) > (x, y)` seeks an index on (a, b). MariaDB's optimizer
+   * scans the table for it instead, so there keyset pages spell the comparison out
+   * (storage/keyset.ts).
+   */
+  rowValueSeek: boolean;
 }
 
 export const dialectFeatures = {
@@ -25,6 +31,7 @@ export const dialectFeatures = {
     duplicateKeyUpsert: false,
     writableCte: false,
     blobType: 'blob',
+    rowValueSeek: true,
   },
   postgres: {
     forUpdate: true,
@@ -32,6 +39,7 @@ export const dialectFeatures = {
     duplicateKeyUpsert: false,
     writableCte: true,
     blobType: 'bytea',
+    rowValueSeek: true,
   },
   mysql: {
     forUpdate: true,
@@ -39,5 +47,6 @@ export const dialectFeatures = {
     duplicateKeyUpsert: true,
     writableCte: false,
     blobType: 'longblob',
+    rowValueSeek: false,
   },
 } as const satisfies Record<DialectName, DialectFeatures>;
