@@ -145,4 +145,37 @@ await describeEachDialect('audit service', (dialect) => {
     // The export's own record is not part of what it exported.
     expect(seqs.at(-1)).toBe(exported!.seq - 1);
   });
+
+  it('pages a time range alone by time, newest first, with no record twice or missed', async () => {
+    // Three more records in the same millisecond: the time ties, the sequence decides.
+    const tied: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      tied.push(
+        (await fx.auditLog.appendStandalone({ ...reveal(100 + i, 'tie'), action: 'secret.read' })).seq,
+      );
+    }
+    const from = new Date(Date.parse(startedAt) + 6_000).toISOString();
+    const to = new Date(fx.time.clock().getTime() + 1);
+    const seen: AuditRecord[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await fx.audit.query(fx.admin.actor, { from, to, limit: 4, cursor });
+      expect(page.items.length).toBeLessThanOrEqual(4);
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    // The export reads the same range by sequence, oldest first, and stops before its own record.
+    const expected = (await collect(fx.audit.export(fx.admin.actor, { from, to })))
+      .map((l) => JSON.parse(l) as AuditRecord)
+      .reverse();
+    expect(seen.map((r) => r.seq)).toEqual(expected.map((r) => r.seq));
+    expect(seen.slice(0, 3).map((r) => r.seq)).toEqual([...tied].reverse());
+    expect(seen.at(-1)!.details).toEqual({ n: 5 });
+
+    // A cursor belongs to its filter: one made by a page by sequence is refused here.
+    const bySeq = await fx.audit.query(fx.admin.actor, { action: 'secret.reveal', limit: 1 });
+    await expect(
+      fx.audit.query(fx.admin.actor, { from, to, cursor: bySeq.nextCursor }),
+    ).rejects.toMatchObject({ code: 'validation' });
+  });
 });

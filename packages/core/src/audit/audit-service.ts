@@ -1,20 +1,13 @@
-import type { SelectQueryBuilder } from 'kysely';
 import { CofferError, isCofferError } from '../errors/coffer-error.js';
 import type { Actor, ResolvedActor } from '../identity/actor.js';
 import type { ActorResolver } from '../identity/actor-resolver.js';
-import { decodeCursor, encodeCursor, type Page, type PageRequest, pageLimit } from '../shared/page.js';
+import { type Page, type PageRequest, pageLimit } from '../shared/page.js';
 import type { CofferDatabase } from '../storage/database.js';
-import type { AuditRow, CofferTables } from '../storage/schema.js';
 import { auditRecordHash, auditRecordOf, genesisHash } from './audit-chain.js';
 import { auditEntry } from './audit-entry.js';
 import type { AuditLog } from './audit-log.js';
-import {
-  type AuditAction,
-  type AuditEntry,
-  type AuditOutcome,
-  type AuditRecord,
-  auditActions,
-} from './audit-types.js';
+import { auditPage, filtered, type NormalizedFilter, normalizeFilter } from './audit-pages.js';
+import type { AuditAction, AuditEntry, AuditOutcome, AuditRecord } from './audit-types.js';
 
 /**
  * Which records to return. Times are inclusive `from`, exclusive `to`.
@@ -113,8 +106,6 @@ export interface AuditService {
   export(actor: Actor, filter?: AuditFilter): AsyncIterable<string>;
 }
 
-type AuditSelect = SelectQueryBuilder<CofferTables, 'audit_log', AuditRow>;
-
 /**
  * Creates the audit service.
  *
@@ -135,36 +126,10 @@ export function createAuditService(options: AuditServiceOptions): AuditService {
     throw new CofferError('forbidden', 'only admins may read the audit log');
   }
 
-  function applyFilter(query: AuditSelect, filter: AuditFilter): AuditSelect {
-    const f = normalizeFilter(filter);
-    let q = query;
-    if (f.actorId !== undefined) q = q.where('actor_id', '=', f.actorId);
-    if (f.targetId !== undefined) q = q.where('target_id', '=', f.targetId);
-    if (f.action !== undefined) q = q.where('action', '=', f.action);
-    if (f.outcome !== undefined) q = q.where('outcome', '=', f.outcome);
-    if (f.from !== undefined) q = q.where('at', '>=', f.from);
-    if (f.to !== undefined) q = q.where('at', '<', f.to);
-    return q;
-  }
-
   async function query(actor: Actor, request: AuditQuery = {}): Promise<Page<AuditRecord>> {
     await requireAdmin(actor);
     const limit = pageLimit(request);
-    const before =
-      request.cursor === undefined || request.cursor === null
-        ? undefined
-        : Number(decodeCursor(request.cursor, ['number'])[0]);
-    const rows = await applyFilter(database.db.selectFrom('audit_log').selectAll(), request)
-      .$if(before !== undefined, (q) => q.where('seq', '<', before!))
-      .orderBy('seq', 'desc')
-      .limit(limit + 1)
-      .execute();
-    const items = rows.slice(0, limit).map(auditRecordOf);
-    const last = items.at(-1);
-    return {
-      items,
-      nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.seq]) : null,
-    };
+    return auditPage(database.db, database.features, normalizeFilter(request), request.cursor, limit);
   }
 
   async function checkChain(): Promise<AuditVerification> {
@@ -250,7 +215,7 @@ export function createAuditService(options: AuditServiceOptions): AuditService {
     );
     let after = 0;
     for (;;) {
-      const rows = await applyFilter(database.db.selectFrom('audit_log').selectAll(), f)
+      const rows = await filtered(database.db, f)
         .where('seq', '>', after)
         // The export's own record and anything later are not part of what was asked for.
         .where('seq', '<', started.seq)
@@ -265,41 +230,6 @@ export function createAuditService(options: AuditServiceOptions): AuditService {
   }
 
   return { query, verify, export: exportLines };
-}
-
-interface NormalizedFilter extends Omit<AuditFilter, 'from' | 'to'> {
-  from?: string;
-  to?: string;
-}
-
-function normalizeFilter(filter: AuditFilter): NormalizedFilter {
-  const issues: { path: string; message: string }[] = [];
-  const time = (value: string | Date | undefined, path: string): string | undefined => {
-    if (value === undefined) return undefined;
-    const ms = value instanceof Date ? value.getTime() : Date.parse(value);
-    if (Number.isNaN(ms)) {
-      issues.push({ path, message: 'must be an ISO-8601 time' });
-      return undefined;
-    }
-    return new Date(ms).toISOString();
-  };
-  const from = time(filter.from, 'from');
-  const to = time(filter.to, 'to');
-  if (filter.action !== undefined && !(auditActions as readonly string[]).includes(filter.action)) {
-    issues.push({ path: 'action', message: 'is not an audit action' });
-  }
-  if (filter.outcome !== undefined && !['success', 'denied', 'failure'].includes(filter.outcome)) {
-    issues.push({ path: 'outcome', message: 'must be success, denied or failure' });
-  }
-  if (issues.length > 0) throw CofferError.validation(issues);
-  const out: NormalizedFilter = {};
-  if (filter.actorId !== undefined) out.actorId = filter.actorId;
-  if (filter.targetId !== undefined) out.targetId = filter.targetId;
-  if (filter.action !== undefined) out.action = filter.action;
-  if (filter.outcome !== undefined) out.outcome = filter.outcome;
-  if (from !== undefined) out.from = from;
-  if (to !== undefined) out.to = to;
-  return out;
 }
 
 function filterDetails(filter: NormalizedFilter): Record<string, string> {

@@ -13,6 +13,7 @@ import { remindersMigration } from './migrations/0008-reminders.js';
 import { runRateMigration } from './migrations/0009-run-rate.js';
 import { nameLookupMigration } from './migrations/0010-name-lookup.js';
 import { fewerBtreesMigration } from './migrations/0011-fewer-btrees.js';
+import { auditTimePagesMigration } from './migrations/0012-audit-time-pages.js';
 
 /** Schema migrations in order. Names sort lexically; never rename or reorder a shipped one. */
 function migrations(dialect: DialectName): Record<string, Migration> {
@@ -28,6 +29,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '0009-run-rate': runRateMigration(),
     '0010-name-lookup': nameLookupMigration(),
     '0011-fewer-btrees': fewerBtreesMigration(dialect),
+    '0012-audit-time-pages': auditTimePagesMigration(dialect),
   };
 }
 
