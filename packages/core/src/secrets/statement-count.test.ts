@@ -139,12 +139,14 @@ describe('SQL statements per operation (SQLite)', () => {
     });
     const own = await count(() => fx.coffer.secrets.list(member.actor, { limit: 100 }));
     expect(own.statements.map(kindOf).filter((s) => s.startsWith('select'))).toEqual([
-      'select secrets',
+      'select secrets', // how many secrets are within its reach, counted up to a limit
+      'select secrets', // the page: of those few, or of all names (listSecrets says why)
       'select secret_labels',
     ]);
     await fx.coffer.shares.share(fx.admin.actor, id, { granteeType: 'user', granteeId: member.id });
     const shared = await count(() => fx.coffer.secrets.list(member.actor, { limit: 100 }));
     expect(shared.statements.map(kindOf).filter((s) => s.startsWith('select'))).toEqual([
+      'select secrets',
       'select secrets',
       'select shares', // of the one secret it holds through a share
       'select secret_labels',

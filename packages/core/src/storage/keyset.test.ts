@@ -7,6 +7,7 @@ import { dueCandidates, dueRows } from '../reminders/reminder-store.js';
 import { listSecrets, type Queryable } from '../secrets/secret-store.js';
 import { linksOfSecret } from '../share-links/share-link-store.js';
 import { createTestDatabase, describeEachDialect, type TestDatabase } from '../test-support/databases.js';
+import { secretRow } from '../test-support/secret-rows.js';
 import { type CofferDatabase, openDatabase } from './database.js';
 import { migrateToLatest } from './migrator.js';
 
@@ -141,23 +142,7 @@ await describeEachDialect('keyset pages seek their index', (dialect) => {
         .values(
           Array.from({ length: 500 }, (_, k) => {
             const i = from + k;
-            return {
-              id: secretId(i),
-              owner_id: owner,
-              name: nameOf(i),
-              live_name: nameOf(i),
-              kind: 'api-token',
-              description: '',
-              current_version: 1,
-              revision: 1,
-              backend: 'sql',
-              created_at: now,
-              updated_at: now,
-              created_by: owner,
-              updated_by: owner,
-              expires_at: dueOf(i),
-              due_at: dueOf(i),
-            };
+            return secretRow(secretId(i), owner, nameOf(i), now, { expires_at: dueOf(i), due_at: dueOf(i) });
           }),
         )
         .execute();
