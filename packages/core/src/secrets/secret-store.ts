@@ -278,11 +278,7 @@ function accessibleIds(db: Queryable, actor: ResolvedActor, levels: readonly Acc
 }
 
 /** How many rows `subquery` has, counting no further than `limit` + 1. */
-async function countUpTo(
-  db: Queryable,
-  subquery: ReturnType<typeof accessibleIds>,
-  limit: number,
-): Promise<number> {
+async function countUpTo(db: Queryable, subquery: AccessibleIds, limit: number): Promise<number> {
   const row = await db
     .selectFrom(subquery.limit(limit + 1).as('reach'))
     .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
