@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AccessLevel } from '../access/access-level.js';
 import type { ResolvedActor } from '../identity/actor.js';
+import { dueRows } from '../reminders/reminder-store.js';
 import type { CofferDatabase } from '../storage/database.js';
 import { openDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrator.js';
@@ -38,6 +39,9 @@ function holdingOf(i: number): {
 const nameOf = (i: number) => `s-${String(i).padStart(3, '0')}`;
 const deleted = (i: number) => i % 10 === 7;
 const kindOf = (i: number) => (i % 4 === 0 ? 'generic' : 'api-token');
+/** Two secrets in three are due, on one of 28 days. */
+const dueAt = (i: number) =>
+  i % 3 === 2 ? null : `2026-12-${String(1 + (i % 28)).padStart(2, '0')}T00:00:00.000Z`;
 
 await describeEachDialect('lists for someone who is not an admin', (dialect) => {
   let testDb: TestDatabase;
@@ -55,6 +59,7 @@ await describeEachDialect('lists for someone who is not an admin', (dialect) => 
             live_name: deleted(i) ? null : nameOf(i),
             kind: kindOf(i),
             deleted_at: deleted(i) ? now : null,
+            due_at: dueAt(i),
           }),
         )
         .execute();
@@ -168,4 +173,44 @@ await describeEachDialect('lists for someone who is not an admin', (dialect) => 
       expect(expected(actor, filters[0]!).length).toBeGreaterThan(10);
     });
   }
+
+  it('the due list: the few within reach, sorted, or every due secret walked, list the same', async () => {
+    const horizon = '2026-12-20T00:00:00.000Z';
+    const want: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const { owner, shares } = holdingOf(i);
+      const reads = shares.some(
+        ([type, to, level]) =>
+          level !== 'use' &&
+          ((type === 'user' && to === mia) || (type === 'group' && person.groupIds.includes(to))),
+      );
+      const due = dueAt(i);
+      if ((owner === mia || reads) && !deleted(i) && due !== null && due <= horizon) want.push(id(i));
+    }
+    want.sort((a, b) => {
+      const [da, db] = [dueAt(Number(a.slice(-12)))!, dueAt(Number(b.slice(-12)))!];
+      return da < db ? -1 : da > db ? 1 : a < b ? -1 : 1;
+    });
+    expect(want.length).toBeGreaterThan(5);
+    for (const reachLimit of [10_000, 0]) {
+      const found: string[] = [];
+      let after: { dueAt: string; id: string } | undefined;
+      for (;;) {
+        const rows = await dueRows(database.db, {
+          actor: person,
+          mine: false,
+          now,
+          horizon,
+          ...(after === undefined ? {} : { after }),
+          limit: 5,
+          features: database.features,
+          reachLimit,
+        });
+        found.push(...rows.map((r) => r.id));
+        if (rows.length < 5) break;
+        after = { dueAt: rows.at(-1)!.due_at!, id: rows.at(-1)!.id };
+      }
+      expect(found, `reachLimit ${reachLimit}`).toEqual(want);
+    }
+  });
 });

@@ -204,45 +204,56 @@ export async function listSecrets(db: Queryable, q: ListQuery): Promise<SecretRo
   if (!unrestricted) {
     const shareLevels: AccessLevel[] =
       q.minimumShareLevel === 'use' ? ['use', ...visibleLevels] : visibleLevels;
-    const accessible = accessibleIds(db, actor, shareLevels);
-    // Few secrets within reach: read those and sort them. Many: walk the names and keep what
-    // is within reach. Walking the names for an actor who can see 200 of 200,000 secrets read
-    // all 200,000 for each page (69 ms here); sorting what a service account owning all of
-    // them can see took 1.2 s. The limit is near where the two cost the same at 1,000,000
-    // secrets (docs/performance.md, "Deep pages").
-    const limit = q.reachLimit ?? sparseAccessLimit;
-    const few = (await countUpTo(db, accessible, limit)) <= limit;
-    if (few) query = query.where('id', 'in', accessible);
-    else {
-      const groupIds = [...actor.groupIds];
-      query = query.where((eb) => {
-        const shared = eb.exists(
-          eb
-            .selectFrom('shares')
-            .select('shares.secret_id')
-            .whereRef('shares.secret_id', '=', 'secrets.id')
-            .where('shares.level', 'in', shareLevels)
-            .where((s) => {
-              const grantees =
-                actor.type === 'group'
-                  ? []
-                  : [s.and([s('shares.grantee_type', '=', 'user'), s('shares.grantee_id', '=', actor.id)])];
-              if (groupIds.length > 0) {
-                grantees.push(
-                  s.and([s('shares.grantee_type', '=', 'group'), s('shares.grantee_id', 'in', groupIds)]),
-                );
-              }
-              return grantees.length === 0 ? s.val(false) : s.or(grantees);
-            }),
-        );
-        return actor.type === 'group' ? shared : eb.or([eb('owner_id', '=', actor.id), shared]);
-      });
-    }
+    query = await withinReach(db, query, actor, shareLevels, q.reachLimit);
   }
   if (after !== undefined) {
     query = query.where((eb) => afterKeyset(eb, q.features, 'asc', ['name', after.name], ['id', after.id]));
   }
   return query.orderBy('name').orderBy('id').limit(q.limit).execute();
+}
+
+/**
+ * `query` kept to the secrets `actor` owns or holds through a share of one of `levels` (its
+ * own or one of its groups').
+ *
+ * Few secrets within reach: the query reads those by id and sorts them. Many: it walks its
+ * index and checks each row. Walking the names for an actor who can see 200 of 200,000 secrets
+ * read all 200,000 for each page (69 ms here); sorting what an actor owning all of them can
+ * see took 1.2 s. `sparseAccessLimit` is near where the two cost the same at 1,000,000 secrets
+ * (docs/performance.md, "Deep pages"); `reachLimit` replaces it in tests.
+ */
+export async function withinReach<O>(
+  db: Queryable,
+  query: SelectQueryBuilder<CofferTables, 'secrets', O>,
+  actor: ResolvedActor,
+  levels: readonly AccessLevel[],
+  reachLimit = sparseAccessLimit,
+): Promise<SelectQueryBuilder<CofferTables, 'secrets', O>> {
+  const accessible = accessibleIds(db, actor, levels);
+  if ((await countUpTo(db, accessible, reachLimit)) <= reachLimit) return query.where('id', 'in', accessible);
+  const groupIds = [...actor.groupIds];
+  return query.where((eb) => {
+    const shared = eb.exists(
+      eb
+        .selectFrom('shares')
+        .select('shares.secret_id')
+        .whereRef('shares.secret_id', '=', 'secrets.id')
+        .where('shares.level', 'in', levels)
+        .where((s) => {
+          const grantees =
+            actor.type === 'group'
+              ? []
+              : [s.and([s('shares.grantee_type', '=', 'user'), s('shares.grantee_id', '=', actor.id)])];
+          if (groupIds.length > 0) {
+            grantees.push(
+              s.and([s('shares.grantee_type', '=', 'group'), s('shares.grantee_id', 'in', groupIds)]),
+            );
+          }
+          return grantees.length === 0 ? s.val(false) : s.or(grantees);
+        }),
+    );
+    return actor.type === 'group' ? shared : eb.or([eb('owner_id', '=', actor.id), shared]);
+  });
 }
 
 /** A query of secret ids (its tables vary). */
