@@ -1,12 +1,9 @@
-import type { AccessLevel } from '../access/access-level.js';
 import type { ResolvedActor } from '../identity/actor.js';
-import { type Queryable, withinReach } from '../secrets/secret-store.js';
+import { type Queryable, visibleLevels, withinReach } from '../secrets/secret-store.js';
 import { afterKeyset, type KeysetFeatures } from '../storage/keyset.js';
 import type { SecretRow } from '../storage/schema.js';
 import { isUniqueViolation } from '../storage/sql-errors.js';
 import type { DueCounts, ReminderReason } from './reminder-types.js';
-
-const visibleLevels: AccessLevel[] = ['read', 'write', 'manage'];
 
 export interface DueQuery {
   actor: ResolvedActor;

@@ -10,7 +10,8 @@ import type { Labels } from './secret-types.js';
 /** Anything that runs queries: the database or a transaction. */
 export type Queryable = Kysely<CofferTables>;
 
-const visibleLevels: AccessLevel[] = ['read', 'write', 'manage'];
+/** The share levels that let a holder see a secret in lists (`use` alone does not). */
+export const visibleLevels: readonly AccessLevel[] = ['read', 'write', 'manage'];
 
 export async function findSecretById(db: Queryable, id: string): Promise<SecretRow | undefined> {
   return db.selectFrom('secrets').selectAll().where('id', '=', id).executeTakeFirst();
@@ -202,7 +203,7 @@ export async function listSecrets(db: Queryable, q: ListQuery): Promise<SecretRo
   const actor = q.actor;
   const unrestricted = actor.type !== 'group' && actor.role === 'admin' && !q.mine;
   if (!unrestricted) {
-    const shareLevels: AccessLevel[] =
+    const shareLevels: readonly AccessLevel[] =
       q.minimumShareLevel === 'use' ? ['use', ...visibleLevels] : visibleLevels;
     query = await withinReach(db, query, actor, shareLevels, q.reachLimit);
   }
