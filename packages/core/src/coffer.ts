@@ -169,7 +169,10 @@ export async function createCoffer(
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
-  const database = await openDatabase(databaseUrlOf(config), { sqliteSync: config.database.sqliteSync });
+  const database = await openDatabase(databaseUrlOf(config), {
+    sqliteSync: config.database.sqliteSync,
+    sqliteCacheMiB: config.database.sqliteCacheMiB,
+  });
   const closers: (() => Promise<void>)[] = [() => database.close()];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => {});

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CofferError } from '../errors/coffer-error.js';
 import { fieldIssuesFromZod } from '../errors/zod-issues.js';
 import { keySourceConfigSchema } from '../keyring/key-source-config.js';
+import { defaultSqliteCacheMiB } from '../storage/database.js';
 
 const instanceName = z
   .string()
@@ -28,9 +29,19 @@ export const cofferConfigSchema = z
          * can lose the changes since the last one), `full` at every commit (slower writes).
          */
         sqliteSync: z.enum(['normal', 'full']).default('normal'),
+        /**
+         * SQLite only: the most memory its page cache may hold, in MiB. Smaller saves memory
+         * and costs reads once the pages in use no longer fit (docs/performance.md, "Idle RSS").
+         */
+        sqliteCacheMiB: z
+          .number({ error: 'must be a whole number of MiB from 1 to 4096' })
+          .int('must be a whole number of MiB from 1 to 4096')
+          .min(1, 'must be a whole number of MiB from 1 to 4096')
+          .max(4096, 'must be a whole number of MiB from 1 to 4096')
+          .default(defaultSqliteCacheMiB),
       })
       .strict()
-      .default({ sqliteSync: 'normal' }),
+      .default({ sqliteSync: 'normal', sqliteCacheMiB: defaultSqliteCacheMiB }),
     /**
      * Where the key-encryption keys come from: `{ source: 'file', path? }` (default),
      * `{ source: 'env', variable? }`, or a KMS key source such as

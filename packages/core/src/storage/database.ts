@@ -12,6 +12,12 @@ export interface CofferDatabase {
   readonly features: DialectFeatures;
   /** The URL with any password removed, safe to log and show. */
   readonly displayUrl: string;
+  /**
+   * Gives back memory the database connection holds but does not need now: SQLite's page
+   * cache (`PRAGMA shrink_memory`; it fills again as pages are read). Nothing on PostgreSQL
+   * and MySQL, whose pools close idle connections themselves.
+   */
+  releaseMemory(): void;
   close(): Promise<void>;
 }
 
@@ -25,7 +31,16 @@ export interface OpenDatabaseOptions {
    * since the last checkpoint. `full`: every commit is flushed to disk before it returns.
    */
   sqliteSync?: SqliteSync;
+  /**
+   * SQLite only: the most memory the page cache may hold, in MiB (default 16, better-sqlite3's
+   * own default). A cache smaller than the pages a workload touches costs a read from the
+   * operating system's cache per missed page (docs/performance.md, "Idle RSS").
+   */
+  sqliteCacheMiB?: number;
 }
+
+/** SQLite's page cache when none is configured, in MiB (better-sqlite3's compiled default). */
+export const defaultSqliteCacheMiB = 16;
 
 /**
  * Pages the SQLite write-ahead log may hold before a commit copies them into the database
@@ -49,13 +64,14 @@ export const sqliteCheckpointPages = 4000;
  */
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<CofferDatabase> {
   const dialect = dialectOf(url);
-  const kyselyDialect = await createDialect(dialect, url, options);
+  const { dialect: kyselyDialect, releaseMemory } = await createDialect(dialect, url, options);
   const db = new Kysely<CofferTables>({ dialect: kyselyDialect });
   return {
     db,
     dialect,
     features: dialectFeatures[dialect],
     displayUrl: redactUrl(url),
+    releaseMemory,
     close: () => db.destroy(),
   };
 }
@@ -78,29 +94,43 @@ export function redactUrl(url: string): string {
   return url.replace(/(\/\/[^:/@]+):[^@/]*@/, '$1:***@');
 }
 
+interface OpenedDialect {
+  dialect: Dialect;
+  releaseMemory(): void;
+}
+
+const nothingToRelease = () => {};
+
 async function createDialect(
   dialect: DialectName,
   url: string,
   options: OpenDatabaseOptions,
-): Promise<Dialect> {
+): Promise<OpenedDialect> {
   switch (dialect) {
     case 'sqlite':
-      return createSqliteDialect(url, options.sqliteSync ?? 'normal');
+      return createSqliteDialect(url, options.sqliteSync ?? 'normal', options.sqliteCacheMiB);
     case 'postgres':
-      return createPostgresDialect(url);
+      return { dialect: await createPostgresDialect(url), releaseMemory: nothingToRelease };
     case 'mysql':
-      return createMysqlDialect(url);
+      return { dialect: await createMysqlDialect(url), releaseMemory: nothingToRelease };
   }
 }
 
-async function createSqliteDialect(url: string, sync: SqliteSync): Promise<Dialect> {
+async function createSqliteDialect(
+  url: string,
+  sync: SqliteSync,
+  cacheMiB = defaultSqliteCacheMiB,
+): Promise<OpenedDialect> {
   const { default: Database } = await import('better-sqlite3');
   const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
   const file = path === ':memory:' ? path : resolve(path);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  return new SqliteDialect({
+  // Kysely opens the connection on the first query; until then there is nothing to release.
+  let opened: import('better-sqlite3').Database | undefined;
+  const dialect = new SqliteDialect({
     database: async () => {
       const database = new Database(file);
+      opened = database;
       database.pragma('journal_mode = WAL');
       database.pragma(sync === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
       database.pragma(`wal_autocheckpoint = ${sqliteCheckpointPages}`);
@@ -109,9 +139,17 @@ async function createSqliteDialect(url: string, sync: SqliteSync): Promise<Diale
       database.pragma(`journal_size_limit = ${2 * sqliteCheckpointPages * 4096}`);
       database.pragma('foreign_keys = ON');
       database.pragma('busy_timeout = 5000');
+      // Negative: a size in KiB rather than in pages.
+      database.pragma(`cache_size = ${-Math.round(cacheMiB * 1024)}`);
       return withStatementCache(database);
     },
   });
+  return {
+    dialect,
+    releaseMemory: () => {
+      if (opened?.open === true) opened.pragma('shrink_memory');
+    },
+  };
 }
 
 /** The part of better-sqlite3's Database that Kysely's SQLite dialect uses. */

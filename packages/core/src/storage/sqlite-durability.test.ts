@@ -5,14 +5,16 @@ import { sql } from 'kysely';
 import { afterAll, expect, it } from 'vitest';
 import { createCoffer } from '../coffer.js';
 import { isCofferError } from '../errors/coffer-error.js';
+import { asUser } from '../identity/actor.js';
 import { openDatabase, sqliteCheckpointPages } from './database.js';
 
-// What an SQLite commit survives is a setting (docs/identity-and-audit.md, "Durability").
+// What an SQLite commit survives is a setting (docs/identity-and-audit.md, "Durability"), and
+// so is the memory its page cache may hold (docs/performance.md, "Idle RSS").
 
 const dir = mkdtempSync(join(tmpdir(), 'coffer-durability-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function pragmas(options?: { sqliteSync?: 'normal' | 'full' }) {
+async function pragmas(options?: { sqliteSync?: 'normal' | 'full'; sqliteCacheMiB?: number }) {
   const database = await openDatabase(`sqlite:${join(dir, `d-${Math.random()}.db`)}`, options);
   try {
     const read = async (name: string) =>
@@ -21,6 +23,7 @@ async function pragmas(options?: { sqliteSync?: 'normal' | 'full' }) {
       journal: await read('journal_mode'),
       synchronous: await read('synchronous'),
       checkpoint: await read('wal_autocheckpoint'),
+      cacheKiB: -Number(await read('cache_size')),
     };
   } finally {
     await database.close();
@@ -29,7 +32,11 @@ async function pragmas(options?: { sqliteSync?: 'normal' | 'full' }) {
 
 it('writes the log ahead, flushed at checkpoints of 4,000 pages, unless told to flush every commit', async () => {
   // synchronous: 1 is NORMAL, 2 is FULL
-  expect(await pragmas()).toEqual({ journal: 'wal', synchronous: 1, checkpoint: sqliteCheckpointPages });
+  expect(await pragmas()).toMatchObject({
+    journal: 'wal',
+    synchronous: 1,
+    checkpoint: sqliteCheckpointPages,
+  });
   expect(sqliteCheckpointPages).toBe(4000);
   expect(await pragmas({ sqliteSync: 'full' })).toMatchObject({ journal: 'wal', synchronous: 2 });
 });
@@ -42,4 +49,43 @@ it('refuses an unknown setting, naming it', async () => {
   }).catch((e: unknown) => e);
   expect(isCofferError(err, 'invalid_config')).toBe(true);
   expect(JSON.stringify((err as { details: unknown }).details)).toContain('database.sqliteSync');
+});
+
+it('holds up to 16 MiB of pages in its cache unless configured otherwise', async () => {
+  expect((await pragmas()).cacheKiB).toBe(16 * 1024);
+  expect((await pragmas({ sqliteCacheMiB: 2 })).cacheKiB).toBe(2 * 1024);
+  const err = await createCoffer({
+    dataDir: join(dir, 'bad-cache'),
+    adminPassword: 'correct horse battery staple',
+    database: { sqliteCacheMiB: 0 },
+  }).catch((e: unknown) => e);
+  expect(isCofferError(err, 'invalid_config')).toBe(true);
+  expect(JSON.stringify((err as { details: unknown }).details)).toContain('database.sqliteCacheMiB');
+});
+
+it('gives its page cache back on request without losing data, before and after the first query', async () => {
+  const coffer = await createCoffer({
+    dataDir: join(dir, 'release'),
+    adminPassword: 'correct horse battery staple',
+    database: { sqliteCacheMiB: 4 },
+  });
+  try {
+    const { user } = await coffer.identity.login('admin', 'correct horse battery staple');
+    const admin = asUser(user.id);
+    const secret = await coffer.secrets.create(admin, {
+      name: 'released',
+      kind: 'api-token',
+      values: { token: 'kept-value' },
+    });
+    const cache = await sql.raw('pragma cache_size').execute(coffer.database.db);
+    expect(cache.rows).toEqual([{ cache_size: -4 * 1024 }]);
+    coffer.database.releaseMemory();
+    const read = await coffer.secrets.readValues(admin, secret.id, { reveal: true });
+    expect(read.values.token).toBe('kept-value');
+  } finally {
+    await coffer.close();
+  }
+  const unopened = await openDatabase(`sqlite:${join(dir, 'unopened.db')}`);
+  unopened.releaseMemory();
+  await unopened.close();
 });
