@@ -45,6 +45,8 @@ export interface CreateCofferServerOptions {
   /** Passed to the plugin: the host's own authentication, custom connection testers, ... */
   plugin?: Omit<CofferPluginOptions, 'coffer'>;
   env?: Readonly<Record<string, string | undefined>>;
+  /** Called as each request arrives (the standalone server's idle-memory watch counts them). */
+  onRequest?: () => void;
 }
 
 /**
@@ -73,6 +75,13 @@ export async function createCofferServer(
   });
   try {
     const app = buildApp(coffer, settings, logger, options.plugin ?? {});
+    const { onRequest } = options;
+    if (onRequest !== undefined) {
+      app.addHook('onRequest', (_request, _reply, done) => {
+        onRequest();
+        done();
+      });
+    }
     await app.ready();
     return serverOf(coffer, app, settings, logger);
   } catch (err) {

@@ -4,6 +4,7 @@
 // shutdown on SIGTERM/SIGINT.
 import { isCofferError } from '@coffer/core';
 import { loadServerConfig } from './config/load-server-config.js';
+import { type IdleMemory, releaseMemoryWhenIdle } from './idle-memory.js';
 import { apiPrefix, type CofferServer, createCofferServer } from './server.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -49,10 +50,15 @@ function firstAdminLines(server: CofferServer): string[] {
 export async function runStandaloneServer(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let server: CofferServer | undefined;
   let url: string;
+  let idleMemory: IdleMemory | undefined;
   try {
     const { config, warnings } = loadServerConfig(env);
     for (const warning of warnings) process.stderr.write(`coffer: warning: ${warning}\n`);
-    server = await createCofferServer(config);
+    if (config.server.releaseIdleMemory) idleMemory = watchIdleMemory(() => server);
+    server = await createCofferServer(
+      config,
+      idleMemory === undefined ? {} : { onRequest: idleMemory.noteRequest },
+    );
     // Printed before listening: should the listen fail, the generated password is not lost.
     const credentials = firstAdminLines(server);
     if (credentials.length > 0) out(credentials.join('\n'));
@@ -79,6 +85,7 @@ export async function runStandaloneServer(env: NodeJS.ProcessEnv = process.env):
         process.exit(1);
       }
       stopping = true;
+      idleMemory?.stop();
       running.logger.info({ signal }, 'shutting down: finishing in-flight requests');
       running.close().then(
         () => {
@@ -92,4 +99,19 @@ export async function runStandaloneServer(env: NodeJS.ProcessEnv = process.env):
       );
     });
   }
+}
+
+/**
+ * Releases memory whenever the server goes quiet (`server.releaseIdleMemory`). Started before
+ * the server exists, so that it can count the server's requests from the first one.
+ */
+function watchIdleMemory(server: () => CofferServer | undefined): IdleMemory {
+  return releaseMemoryWhenIdle({
+    releaseOther: () => server()?.coffer.database.releaseMemory(),
+    onReleased: (released) =>
+      server()?.logger.debug(
+        Object.fromEntries(Object.entries(released).map(([k, v]) => [k, Math.round(v)])),
+        'idle: memory released',
+      ),
+  });
 }

@@ -308,3 +308,40 @@ describe('graceful shutdown', () => {
     }
   });
 });
+
+describe('memory when idle', () => {
+  it('gives memory back after ~7 s without requests, unless COFFER_RELEASE_IDLE_MEMORY=false', async () => {
+    const password = 'idle memory admin password';
+    const env = { COFFER_LOG_LEVEL: 'debug', COFFER_ADMIN_PASSWORD: password };
+    const [releasing, keeping] = await Promise.all([
+      startServer({ env }),
+      startServer({ env: { ...env, COFFER_RELEASE_IDLE_MEMORY: 'false' } }),
+    ]);
+    const released = () =>
+      releasing
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('"idle: memory released"'))
+        .map((l) => JSON.parse(l) as { heapBeforeMiB: number; heapAfterMiB: number });
+    // Work that leaves garbage behind, on both.
+    const admins = await Promise.all(
+      [releasing, keeping].map((s) => ApiClient.login(s.api, 'admin', password)),
+    );
+    for (const admin of admins) {
+      for (let i = 0; i < 200; i++) {
+        await admin.post('/secrets', { name: `idle-${i}`, kind: 'generic', values: { a: 'x'.repeat(2000) } });
+      }
+    }
+    const workDone = released().length;
+    for (let i = 0; i < 100 && released().length === workDone; i++)
+      await new Promise((r) => setTimeout(r, 200));
+    const [release] = released().slice(workDone);
+    expect(release).toBeDefined();
+    // V8's heap shrank: its young generation and the old generation's sparse pages went back.
+    expect(release!.heapAfterMiB).toBeLessThan(release!.heapBeforeMiB);
+    // Still serving, with the data intact.
+    expect((await admins[0]!.get('/secrets/idle-199')).status).toBe(200);
+    expect(keeping.stdout()).not.toContain('idle: memory released');
+    await Promise.all([releasing.stop(), keeping.stop()]);
+  }, 60_000);
+});

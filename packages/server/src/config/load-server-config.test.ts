@@ -24,6 +24,7 @@ describe('loadServerConfig', () => {
       port: 8470,
       logLevel: 'info',
       bodyLimit: 2 * 1024 * 1024,
+      releaseIdleMemory: true,
     });
     expect(config.core.dataDir).toBe('.coffer-data');
   });
@@ -36,7 +37,11 @@ describe('loadServerConfig', () => {
       COFFER_BACKEND_MODULES: ' ./a.js, ./b.js ',
       COFFER_KEY_VARIABLE: 'MY_KEYS',
       COFFER_RECOVERY_WINDOW_DAYS: '7.5',
+      COFFER_SQLITE_CACHE_MIB: '4',
+      COFFER_RELEASE_IDLE_MEMORY: 'false',
     });
+    expect(config.core.database?.sqliteCacheMiB).toBe(4);
+    expect(config.server.releaseIdleMemory).toBe(false);
     expect(config.server.port).toBe(9000);
     expect(config.server.trustProxy).toBe(true);
     expect(config.core.database?.url).toBe('postgres://u:p@db/coffer');

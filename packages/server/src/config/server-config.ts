@@ -55,6 +55,11 @@ export const serverSettingsSchema = z.strictObject({
   shutdownTimeoutMs: whole(0, 600_000, 'a number of milliseconds').default(10_000),
   docs: flag.default(true),
   metrics: flag.default(true),
+  /**
+   * Give memory back to the system once no request has arrived for ~7 s (a compacting
+   * collection and SQLite's cache; docs/performance.md, "Idle RSS"). The standalone server only.
+   */
+  releaseIdleMemory: flag.default(true),
   /** The built web UI to serve at `/`; defaults to `packages/web/dist` when it exists. */
   webDir: z.string().min(1).optional(),
   /**
@@ -131,6 +136,12 @@ export const envSettings: readonly EnvSetting[] = [
     'database.sqliteSync',
     'string',
     'SQLite: normal (log flushed at checkpoints) or full (flushed at every commit)',
+  ),
+  env(
+    'COFFER_SQLITE_CACHE_MIB',
+    'database.sqliteCacheMiB',
+    'integer',
+    'SQLite: the most memory its page cache may hold, in MiB (default 16)',
   ),
   env(
     'COFFER_ADMIN_PASSWORD',
@@ -219,6 +230,12 @@ export const envSettings: readonly EnvSetting[] = [
   env('COFFER_SHUTDOWN_TIMEOUT_MS', 'server.shutdownTimeoutMs', 'integer', 'Graceful shutdown limit'),
   env('COFFER_DOCS', 'server.docs', 'boolean', 'Serve the API docs page'),
   env('COFFER_METRICS', 'server.metrics', 'boolean', 'Serve /metrics'),
+  env(
+    'COFFER_RELEASE_IDLE_MEMORY',
+    'server.releaseIdleMemory',
+    'boolean',
+    'Give memory back to the system when no request arrived for ~7 s',
+  ),
   env('COFFER_WEB_DIR', 'server.webDir', 'string', 'The built web UI to serve at /'),
   env(
     'COFFER_VAULT_API',
