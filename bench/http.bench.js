@@ -1,8 +1,11 @@
 // The HTTP server over loopback, measured with autocannon: reveal one secret, list a page of
 // 100 secrets, create and update secrets, each beside a bare Fastify route (bench/bare-server.js,
-// the floor any route over this stack can reach) measured in the same run, and the server's idle
-// RSS after seeding 10,000 secrets through the API (16 requests in flight, then 2 s idle) beside
-// the bare process's. The Coffer server is the real process (`packages/server/dist/main.js`),
+// the floor any route over this stack can reach) measured in the same run, and the server's
+// RSS after seeding 10,000 secrets through the API (16 requests in flight) beside the bare
+// process's: 2 s after the last request, and idle, 10 s after it (the server gives memory back
+// after ~7 s of quiet: docs/performance.md, "Idle RSS"). On SQLite the idle RSS is measured a
+// second time on a server started with COFFER_SQLITE_CACHE_MIB=2 (its page cache at SQLite's
+// own default size instead of better-sqlite3's 16 MiB). The Coffer server is the real process (`packages/server/dist/main.js`),
 // once on the embedded SQLite default and once on PostgreSQL (a fresh database on
 // BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test, dropped at the end; skipped
 // with the reason printed when it cannot be reached). Each row prints the target of issue #13
@@ -36,6 +39,8 @@ if (process.argv[2] === '--bare-server') {
 const duration = Number(process.env.BENCH_DURATION ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const seedCount = Number(process.env.BENCH_HTTP_SEED ?? 10_000);
+/** How long after seeding the idle RSS is read: the server releases memory after ~7 s of quiet. */
+const idleSeconds = 10;
 const rssTargetMiB = 100;
 
 const run = (options) =>
@@ -68,6 +73,23 @@ async function seed(server, count, inFlight) {
   return ids;
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Creates `seedCount` secrets in a server whose SQLite page cache is 2 MiB; its idle RSS. */
+async function smallCacheIdleRss(dir) {
+  const server = await startCofferServer({
+    dataDir: join(dir, 'small-cache'),
+    env: { COFFER_SQLITE_CACHE_MIB: '2' },
+  });
+  try {
+    await seed(server, seedCount, 16);
+    await sleep(idleSeconds * 1000);
+    return rssMiB(server.pid);
+  } finally {
+    await stopProcess(server.proc);
+  }
+}
+
 /** Every figure for one database: RSS after seeding, then the four routes beside bare ones. */
 async function measure(database, databaseUrl, bare) {
   const dir = mkdtempSync(join(tmpdir(), 'coffer-http-bench-'));
@@ -76,9 +98,12 @@ async function measure(database, databaseUrl, bare) {
     const seedStart = process.hrtime.bigint();
     const ids = await seed(server, seedCount, 16);
     const seedSeconds = Number(process.hrtime.bigint() - seedStart) / 1e9;
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
+    const settlingRss = rssMiB(server.pid);
+    await sleep((idleSeconds - 2) * 1000);
     const idleRss = rssMiB(server.pid);
     const bareIdleRss = rssMiB(bare.proc.child.pid);
+    const smallCacheRss = databaseUrl === undefined ? await smallCacheIdleRss(dir) : undefined;
 
     const auth = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
     const bareGet = await run({ url: bare.url });
@@ -105,6 +130,19 @@ async function measure(database, databaseUrl, bare) {
     const endRss = rssMiB(server.pid);
 
     const errors = (r) => r.non2xx + r.errors + r.timeouts;
+    /** A row for a resident-memory reading (`undefined`: not measured on this database). */
+    const rssRow = (figure, rss, bareRss, targetMiB) => [
+      figure,
+      database,
+      rss === undefined ? '-' : `${rss.rss.toFixed(0)} MiB`,
+      '-',
+      '-',
+      '-',
+      `${bareRss.rss.toFixed(0)} MiB`,
+      rss === undefined ? '-' : (rss.rss / bareRss.rss).toFixed(2),
+      targetMiB === undefined ? '-' : `<= ${targetMiB} MiB`,
+      targetMiB === undefined || rss === undefined ? '-' : met(rss.rss <= targetMiB),
+    ];
     /** A target is a minimum ratio to the bare route (`{ ratio }`) or a minimum rate (`{ rate }`). */
     const row = (figure, result, baseline, target) => {
       const ratio = result.requests.average / baseline.requests.average;
@@ -128,18 +166,23 @@ async function measure(database, databaseUrl, bare) {
         row('list a page of 100 (GET metadata)', list, bareGet, { ratio: 0.25 }),
         row('create secret (POST, audited)', create, barePost, { rate: 5000 }),
         row('update values (PATCH, new version, audited)', update, barePost, { rate: 5000 }),
-        [
-          `server idle RSS after seeding ${seedCount.toLocaleString('en')} secrets`,
-          database,
-          `${idleRss.rss.toFixed(0)} MiB`,
-          '-',
-          '-',
-          '-',
-          `${bareIdleRss.rss.toFixed(0)} MiB`,
-          (idleRss.rss / bareIdleRss.rss).toFixed(2),
-          `<= ${rssTargetMiB} MiB`,
-          met(idleRss.rss <= rssTargetMiB),
-        ],
+        rssRow(
+          `server RSS 2 s after seeding ${seedCount.toLocaleString('en')} secrets`,
+          settlingRss,
+          bareIdleRss,
+        ),
+        rssRow(
+          `server idle RSS after seeding ${seedCount.toLocaleString('en')} secrets (${idleSeconds} s quiet)`,
+          idleRss,
+          bareIdleRss,
+          rssTargetMiB,
+        ),
+        rssRow(
+          '  the same, COFFER_SQLITE_CACHE_MIB=2 (SQLite only)',
+          smallCacheRss,
+          bareIdleRss,
+          rssTargetMiB,
+        ),
       ],
       note:
         `${database}: seeded ${seedCount.toLocaleString('en')} secrets in ${seedSeconds.toFixed(1)} s ` +

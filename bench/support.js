@@ -186,9 +186,9 @@ export async function startBareServer() {
 /**
  * The real server process (`packages/server/dist/main.js`) on a fresh data directory, SQLite
  * unless `databaseUrl` is given, with an admin API token made for it. COFFER_* variables of
- * the calling shell are not passed on.
+ * the calling shell are not passed on; `env` adds variables of the caller's choosing.
  */
-export async function startCofferServer({ dataDir, databaseUrl, nodeArgs = [] }) {
+export async function startCofferServer({ dataDir, databaseUrl, nodeArgs = [], env: extraEnv = {} }) {
   const password = 'benchmark admin password';
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COFFER_')));
   const child = spawn(process.execPath, [...nodeArgs, join(benchDir, '../packages/server/dist/main.js')], {
@@ -198,6 +198,7 @@ export async function startCofferServer({ dataDir, databaseUrl, nodeArgs = [] })
       COFFER_PORT: '0',
       COFFER_ADMIN_PASSWORD: password,
       COFFER_LOG_LEVEL: 'warn',
+      ...extraEnv,
       ...(databaseUrl === undefined ? {} : { COFFER_DATABASE_URL: databaseUrl }),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
