@@ -61,6 +61,30 @@ describe('releaseMemoryWhenIdle', () => {
     expect(calls).toHaveLength(5);
   });
 
+  it('reports a release that failed and keeps going', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    const errors: unknown[] = [];
+    let fail = true;
+    const released: string[] = [];
+    const idle = releaseMemoryWhenIdle({
+      collect: () => {},
+      releaseOther: () => {
+        if (fail) throw new Error('the database is closed');
+        released.push('database');
+      },
+      onError: (err) => errors.push(err),
+    });
+    vi.advanceTimersByTime(8000);
+    expect(errors).toEqual([new Error('the database is closed')]);
+    fail = false;
+    vi.advanceTimersByTime(60_000); // not retried while still quiet
+    expect(released).toEqual([]);
+    idle.noteRequest();
+    vi.advanceTimersByTime(9000);
+    expect(released).toEqual(['database']);
+    idle.stop();
+  });
+
   it("with V8's own collector, frees old-generation pages that only a few live objects kept", () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
     const oldSpace = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')!;

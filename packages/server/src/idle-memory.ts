@@ -30,6 +30,8 @@ export interface IdleMemoryOptions {
    * memory is not read after: V8 hands freed pages back on a thread of its own, a moment later.
    */
   onReleased?: (result: ReleasedMemory) => void;
+  /** Told when a step of a release threw; the server goes on as before. */
+  onError?: (err: unknown) => void;
   /** The collector; by default V8's own, exposed for this module only. */
   collect?: Collect;
 }
@@ -82,7 +84,7 @@ export function releaseMemoryWhenIdle(options: IdleMemoryOptions = {}): IdleMemo
     });
   };
 
-  const timer = setInterval(() => {
+  const check = () => {
     if (requests !== seen) {
       seen = requests;
       phase = 'busy';
@@ -95,6 +97,15 @@ export function releaseMemoryWhenIdle(options: IdleMemoryOptions = {}): IdleMemo
     } else if (phase === 'settling' && performance.now() - settlingSince >= settleMs) {
       phase = 'released';
       release();
+    }
+  };
+  // A failed release must never take the server down: it is reported, and tried again after
+  // the next request.
+  const timer = setInterval(() => {
+    try {
+      check();
+    } catch (err) {
+      options.onError?.(err);
     }
   }, checkEveryMs);
   timer.unref();

@@ -113,5 +113,6 @@ function watchIdleMemory(server: () => CofferServer | undefined): IdleMemory {
         Object.fromEntries(Object.entries(released).map(([k, v]) => [k, Math.round(v)])),
         'idle: memory released',
       ),
+    onError: (err) => server()?.logger.warn({ err }, 'idle: releasing memory failed'),
   });
 }
