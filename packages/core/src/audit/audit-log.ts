@@ -126,15 +126,36 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 
   const statements = auditStatements(database);
 
+  /**
+   * Moves the head from `guess` to the last of `rows` and inserts `rows`; false, with nothing
+   * written, when the head is no longer there. The head stays locked from its move until the
+   * commit, and every write of every server waits for that lock, so on PostgreSQL the move and
+   * the insert go in one round trip (one statement less inside the lock).
+   */
+  async function appendAfter(
+    tx: Tx,
+    guess: { seq: number; hash: string },
+    rows: AuditRow[],
+  ): Promise<boolean> {
+    if (database.features.writableCte) {
+      const inserted = await statements.moveHeadAndInsert(tx, guess, rows);
+      return Number(inserted.numAffectedRows) === rows.length;
+    }
+    const last = rows[rows.length - 1]!;
+    const moved = await statements.moveHead.execute(tx, last.seq, last.hash, guess.seq, guess.hash);
+    if (Number(moved.numAffectedRows) !== 1) return false;
+    await statements.insert(tx, rows);
+    return true;
+  }
+
   /** Appends records in order, chained one to the next, under one lock of the head. */
   async function appendMany(tx: Tx, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     const guess = lastHead;
     if (guess !== undefined) {
       const rows = chain(guess, entries);
       const last = rows[rows.length - 1]!;
-      const moved = await statements.moveHead.execute(tx, last.seq, last.hash, guess.seq, guess.hash);
-      if (Number(moved.numAffectedRows) === 1) {
-        await statements.insert(tx, rows);
+      const appended = await appendAfter(tx, guess, rows);
+      if (appended) {
         lastHead = { seq: last.seq, hash: last.hash };
         return rows.map(auditRecordOf);
       }
