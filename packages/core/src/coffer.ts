@@ -281,7 +281,7 @@ export async function createCoffer(
     });
     await feed.start();
     if (database.dialect === 'postgres') {
-      const stopListening = await listenForEvents(databaseUrlOf(config), () => feed.wake(), logger);
+      const stopListening = await listenForEvents(databaseUrlOf(config), (seq) => feed.wake(seq), logger);
       closers.push(stopListening);
     }
     const secrets = createSecretService({

@@ -148,3 +148,48 @@ await describeEachDialect('change events across servers', (dialect) => {
     });
   });
 });
+
+/**
+ * On PostgreSQL another server's change arrives by NOTIFY, long before any poll. The
+ * notification names the event's `seq`: a server skips the read when it already has that event
+ * (its own commits), and must still read another server's.
+ */
+await describeEachDialect('change events by notification', (dialect) => {
+  let fx: CofferFixture;
+  let a: Coffer;
+  let b: Coffer;
+
+  beforeAll(async () => {
+    fx = await createCofferFixture(dialect, { events: { pollIntervalMs: 60_000 } });
+    a = fx.coffer;
+    b = await fx.reopen();
+  });
+  afterAll(() => fx?.close());
+
+  it("reaches the other server without a poll, and each server's own subscribers too", async () => {
+    if (dialect !== 'postgres') return; // no notifications elsewhere: they poll
+    const onB: SecretEvent[] = [];
+    const onA: SecretEvent[] = [];
+    const offB = b.events.subscribe((e) => onB.push(e));
+    const offA = a.events.subscribe((e) => onA.push(e));
+    for (let i = 0; i < 3; i++) {
+      await a.secrets.create(fx.admin.actor, {
+        name: `notified-${i}`,
+        kind: 'api-token',
+        values: { token: 't' },
+      });
+    }
+    await b.secrets.create(fx.admin.actor, {
+      name: 'notified-from-b',
+      kind: 'api-token',
+      values: { token: 't' },
+    });
+    const names = ['notified-0', 'notified-1', 'notified-2', 'notified-from-b'];
+    await vi.waitFor(() => {
+      expect(onB.map((e) => e.name)).toEqual(names);
+      expect(onA.map((e) => e.name)).toEqual(names);
+    }, 10_000);
+    offA();
+    offB();
+  });
+});

@@ -43,8 +43,13 @@ export interface EventBus {
 export interface EventFeed extends EventBus {
   /** Every event, identity ones included, for the engine's caches. */
   subscribeAll(listener: (event: FeedEvent) => void): () => void;
-  /** Reads new events now (a local change just committed, or a notification arrived). */
-  wake(): void;
+  /**
+   * Reads new events now (a local change just committed, or a notification arrived). With
+   * `upTo`, the `seq` a notification announced: nothing is read when the feed already has it,
+   * as it has after this server's own commits (their read runs at once; the notification of
+   * the same event arrives after).
+   */
+  wake(upTo?: number): void;
   /** Reads the newest `seq` and starts polling. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -79,7 +84,11 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
   let started = false;
   let closed = false;
   let running: Promise<void> | undefined;
-  let again = false;
+  /**
+   * Whether to read again once the running read ends: `'any'`, or the highest `seq` that
+   * notifications announced meanwhile (read again only if the read did not reach it).
+   */
+  let again: 'no' | 'any' | number = 'no';
   let timer: NodeJS.Timeout | undefined;
   const waiting: { target: number; resolve: () => void }[] = [];
 
@@ -111,15 +120,19 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     }
   }
 
-  function wake(): void {
+  /** Whether what arrived during a read asks for another (see `again`). */
+  const readAgain = (): boolean => again === 'any' || (again !== 'no' && again > head);
+
+  function wake(upTo?: number): void {
     if (!started || closed) return;
+    if (upTo !== undefined && upTo <= head) return;
     if (running !== undefined) {
-      again = true;
+      again = upTo === undefined || again === 'any' ? 'any' : Math.max(again === 'no' ? 0 : again, upTo);
       return;
     }
     running = (async () => {
       do {
-        again = false;
+        again = 'no';
         try {
           await readNew();
         } catch (err) {
@@ -127,7 +140,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
           logger.debug({ err }, 'reading change events failed; retrying at the next poll');
           break;
         }
-      } while (again && !closed);
+      } while (!closed && readAgain());
       running = undefined;
     })();
   }

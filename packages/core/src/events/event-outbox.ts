@@ -11,7 +11,10 @@ import type {
   SecretEventType,
 } from './event-types.js';
 
-/** The PostgreSQL channel replicas LISTEN on; the payload is empty (they read the table). */
+/**
+ * The PostgreSQL channel replicas LISTEN on. The payload is the event's `seq`: a server that
+ * already read that far skips the read (servers read the table, never the payload's contents).
+ */
 export const eventChannel = 'coffer_events';
 
 /** The audit record a change wrote in the same transaction: its number and time are the event's. */
@@ -48,8 +51,10 @@ const eventColumns = [
 ] as const satisfies readonly (keyof EventRow)[];
 
 export function createEventOutbox(database: CofferDatabase): EventOutbox {
-  const notify = database.dialect === 'postgres';
-  const insert = preparedInsert(database.db, 'events', eventColumns);
+  const insert =
+    database.dialect === 'postgres'
+      ? insertAndNotify(database)
+      : preparedInsert(database.db, 'events', eventColumns);
   return {
     async record(tx, position, event) {
       const row: EventRow =
@@ -79,10 +84,32 @@ export function createEventOutbox(database: CofferDatabase): EventOutbox {
               subject: null,
             };
       await insert.execute(tx, row);
-      // Delivered to the listeners when (and only if) the transaction commits.
-      if (notify) await sql`select pg_notify(${eventChannel}, '')`.execute(tx);
     },
   };
+}
+
+/**
+ * PostgreSQL: the insert and the `NOTIFY` that wakes the other servers, in one statement. The
+ * notification, naming the event's `seq`, is delivered when (and only if) the transaction
+ * commits. The event goes in
+ * while the audit head is locked, and every write waits for that lock, so one round trip less
+ * here is one less for every write in the queue behind it.
+ */
+function insertAndNotify(database: CofferDatabase): { execute(on: Tx, row: EventRow): Promise<unknown> } {
+  const statement = preparedQuery((...values: unknown[]) =>
+    database.db
+      .with('inserted', (db) =>
+        db
+          .insertInto('events')
+          .values(Object.fromEntries(eventColumns.map((c, i) => [c, values[i]])) as unknown as EventRow)
+          .returning('seq'),
+      )
+      .selectFrom('inserted')
+      .select(
+        sql<string>`pg_notify(${eventChannel}, cast(${sql.ref('inserted.seq')} as text))`.as('notified'),
+      ),
+  );
+  return { execute: (on, row) => statement.execute(on, ...eventColumns.map((c) => row[c])) };
 }
 
 /** Up to `limit` events after `cursor`, in order. */

@@ -5,13 +5,15 @@ import { eventChannel } from './event-outbox.js';
  * LISTENs on the events channel over a connection of its own and calls `onNotify` for each
  * notification, so a PostgreSQL replica sees other servers' changes within milliseconds rather
  * than at the next poll. A dropped connection is reopened with backoff; polling covers the gap.
+ * `onNotify` gets the `seq` of the event the notification announced, when its payload names one
+ * (undefined on connecting, and for notifications without it).
  *
  * @example
- * const stop = await listenForEvents(url, () => feed.wake(), logger);
+ * const stop = await listenForEvents(url, (seq) => feed.wake(seq), logger);
  */
 export async function listenForEvents(
   url: string,
-  onNotify: () => void,
+  onNotify: (seq?: number) => void,
   logger: Logger,
 ): Promise<() => Promise<void>> {
   const pg = (await import('pg')).default;
@@ -23,7 +25,7 @@ export async function listenForEvents(
   const connect = async (): Promise<void> => {
     if (stopped) return;
     const next = new pg.Client({ connectionString: url });
-    next.on('notification', onNotify);
+    next.on('notification', (message) => onNotify(announcedSeq(message.payload)));
     next.on('error', () => {});
     next.on('end', () => {
       if (client === next) client = undefined;
@@ -58,4 +60,10 @@ export async function listenForEvents(
     if (retry !== undefined) clearTimeout(retry);
     await client?.end().catch(() => {});
   };
+}
+
+/** The event `seq` a notification's payload names; undefined for any other payload. */
+function announcedSeq(payload: string | undefined): number | undefined {
+  const seq = Number(payload);
+  return payload !== undefined && payload !== '' && Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
 }
