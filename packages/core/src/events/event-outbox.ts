@@ -91,9 +91,8 @@ export function createEventOutbox(database: CofferDatabase): EventOutbox {
 /**
  * PostgreSQL: the insert and the `NOTIFY` that wakes the other servers, in one statement. The
  * notification, naming the event's `seq`, is delivered when (and only if) the transaction
- * commits. The event goes in
- * while the audit head is locked, and every write waits for that lock, so one round trip less
- * here is one less for every write in the queue behind it.
+ * commits. The event goes in while the audit head is locked, and every write waits for that
+ * lock, so one round trip less here is one less for every write in the queue behind it.
  */
 function insertAndNotify(database: CofferDatabase): { execute(on: Tx, row: EventRow): Promise<unknown> } {
   const statement = preparedQuery((...values: unknown[]) =>
