@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "coffer_memory",
+      "sources": ["memory.c"]
+    }
+  ]
+}
