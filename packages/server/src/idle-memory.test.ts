@@ -17,6 +17,10 @@ describe('releaseMemoryWhenIdle', () => {
     const idle = releaseMemoryWhenIdle({
       collect: (options) => calls.push(options?.type ?? 'full'),
       releaseOther: () => calls.push('database'),
+      trimHeap: () => {
+        calls.push('trim');
+        return true;
+      },
     });
     return { idle, calls };
   }
@@ -31,13 +35,24 @@ describe('releaseMemoryWhenIdle', () => {
     vi.advanceTimersByTime(5000);
     expect(calls).toEqual(['minor']);
     vi.advanceTimersByTime(1000);
-    expect(calls).toEqual(['minor', 'minor', 'full', 'database']);
+    expect(calls).toEqual(['minor', 'minor', 'full', 'database', 'trim']);
     vi.advanceTimersByTime(60_000); // still quiet: nothing more to give back
-    expect(calls).toHaveLength(4);
+    expect(calls).toHaveLength(5);
 
     idle.noteRequest(); // a new spell of work, then quiet again
     vi.advanceTimersByTime(1000 + 1000 + 6000);
-    expect(calls).toEqual(['minor', 'minor', 'full', 'database', 'minor', 'minor', 'full', 'database']);
+    expect(calls).toEqual([
+      'minor',
+      'minor',
+      'full',
+      'database',
+      'trim',
+      'minor',
+      'minor',
+      'full',
+      'database',
+      'trim',
+    ]);
     idle.stop();
   });
 
@@ -55,10 +70,25 @@ describe('releaseMemoryWhenIdle', () => {
     vi.advanceTimersByTime(3000);
     expect(calls).toEqual(['minor', 'minor']); // the second is a new first collection, not a release
     vi.advanceTimersByTime(6000);
-    expect(calls).toEqual(['minor', 'minor', 'minor', 'full', 'database']);
+    expect(calls).toEqual(['minor', 'minor', 'minor', 'full', 'database', 'trim']);
     idle.stop();
     vi.advanceTimersByTime(60_000);
-    expect(calls).toHaveLength(5);
+    expect(calls).toHaveLength(6);
+  });
+
+  it('trims the C heap after the database let go of its cache, and says whether that gave pages back', () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    const results: (boolean | undefined)[] = [];
+    for (const trimHeap of [() => true, () => false, null]) {
+      const idle = releaseMemoryWhenIdle({
+        collect: () => {},
+        trimHeap,
+        onReleased: (r) => results.push(r.heapTrimmed),
+      });
+      vi.advanceTimersByTime(8000);
+      idle.stop();
+    }
+    expect(results).toEqual([true, false, undefined]);
   });
 
   it('reports a release that failed and keeps going', () => {

@@ -10,6 +10,7 @@
 // requests arrive.
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { loadTrimHeap, type TrimHeap } from './native-memory.js';
 
 type Collect = (options?: { type?: 'minor' | 'major' }) => void;
 
@@ -24,6 +25,12 @@ export interface IdleMemoryOptions {
   settleMs?: number;
   /** Releases what else the process holds (the database's page cache). */
   releaseOther?: () => void;
+  /**
+   * Hands the C heap's free pages back to the system, last: what `releaseOther` and the
+   * collections freed would otherwise stay in the process. By default the server's native
+   * helper (`native-memory.ts`) when it was built; `null` for none.
+   */
+  trimHeap?: TrimHeap | null;
   /**
    * Told after each release: V8's heap (the memory it holds from the system, MiB) before and
    * after, the process's resident memory before, and the time the release took. Resident
@@ -41,6 +48,11 @@ export interface ReleasedMemory {
   heapAfterMiB: number;
   rssBeforeMiB: number;
   ms: number;
+  /**
+   * Whether the C heap gave pages back: undefined where there is no way to ask (the native
+   * helper was not built, or the C library is not glibc).
+   */
+  heapTrimmed: boolean | undefined;
 }
 
 export interface IdleMemory {
@@ -53,12 +65,13 @@ export interface IdleMemory {
 /**
  * Watches for quiet and then gives memory back: one collection when the server first finds no
  * new request, and after `settleMs` more of quiet a minor collection (which shrinks the young
- * generation), a compacting full collection (which frees the old generation's empty pages) and
- * `releaseOther`. It runs once per quiet spell: the next request starts the watch over.
+ * generation), a compacting full collection (which frees the old generation's empty pages),
+ * `releaseOther` and `trimHeap`. It runs once per quiet spell: the next request starts the watch over.
  * Does nothing when no collector can be had.
  */
 export function releaseMemoryWhenIdle(options: IdleMemoryOptions = {}): IdleMemory {
   const collect = options.collect ?? v8Collector();
+  const trimHeap = options.trimHeap === undefined ? loadTrimHeap() : (options.trimHeap ?? undefined);
   const checkEveryMs = options.checkEveryMs ?? 1000;
   const settleMs = options.settleMs ?? 5500;
   let requests = 0;
@@ -76,11 +89,13 @@ export function releaseMemoryWhenIdle(options: IdleMemoryOptions = {}): IdleMemo
     // does not carry out at once (measured: the old generation was unchanged after it).
     compacting(() => collect());
     options.releaseOther?.();
+    const heapTrimmed = trimHeap?.();
     options.onReleased?.({
       heapBeforeMiB,
       heapAfterMiB: heapMiB(),
       rssBeforeMiB,
       ms: performance.now() - start,
+      heapTrimmed,
     });
   };
 

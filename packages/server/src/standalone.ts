@@ -108,9 +108,12 @@ export async function runStandaloneServer(env: NodeJS.ProcessEnv = process.env):
 function watchIdleMemory(server: () => CofferServer | undefined): IdleMemory {
   return releaseMemoryWhenIdle({
     releaseOther: () => server()?.coffer.database.releaseMemory(),
-    onReleased: (released) =>
+    onReleased: ({ heapTrimmed, ...figures }) =>
       server()?.logger.debug(
-        Object.fromEntries(Object.entries(released).map(([k, v]) => [k, Math.round(v)])),
+        {
+          ...Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Math.round(v)])),
+          heapTrimmed,
+        },
         'idle: memory released',
       ),
     onError: (err) => server()?.logger.warn({ err }, 'idle: releasing memory failed'),
