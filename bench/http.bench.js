@@ -3,7 +3,8 @@
 // the floor any route over this stack can reach) measured in the same run, and the server's
 // RSS after seeding 10,000 secrets through the API (16 requests in flight) beside the bare
 // process's: 2 s after the last request, and idle, 10 s after it (the server gives memory back
-// after ~7 s of quiet: docs/performance.md, "Idle RSS"). On SQLite the idle RSS is measured a
+// after ~7 s of quiet: docs/performance.md, "Idle RSS"; the header says whether its native
+// helper, which trims the C heap, is built). On SQLite the idle RSS is measured a
 // second time on a server started with COFFER_SQLITE_CACHE_MIB=2 (its page cache at SQLite's
 // own default size instead of better-sqlite3's 16 MiB). The Coffer server is the real process (`packages/server/dist/main.js`),
 // once on the embedded SQLite default and once on PostgreSQL (a fresh database on
@@ -18,6 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { loadTrimHeap } from '../packages/server/dist/native-memory.js';
 import {
   met,
   onEachDatabase,
@@ -205,7 +207,12 @@ try {
 }
 
 console.log(
-  `autocannon, ${connections} connections, ${duration} s per run, over loopback; baseline: bare Fastify route in its own process\n`,
+  `autocannon, ${connections} connections, ${duration} s per run, over loopback; baseline: bare Fastify route in its own process`,
+);
+console.log(
+  loadTrimHeap() === undefined
+    ? "the idle release cannot trim the C heap here: the server's native helper is not built (npm run build says why)\n"
+    : "the idle release trims the C heap (the server's native helper, packages/server/native, is built)\n",
 );
 // Rows of one figure side by side, SQLite then PostgreSQL.
 const figures = results[0].rows.length;
