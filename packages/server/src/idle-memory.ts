@@ -66,7 +66,8 @@ export interface IdleMemory {
  * Watches for quiet and then gives memory back: one collection when the server first finds no
  * new request, and after `settleMs` more of quiet a minor collection (which shrinks the young
  * generation), a compacting full collection (which frees the old generation's empty pages),
- * `releaseOther` and `trimHeap`. It runs once per quiet spell: the next request starts the watch over.
+ * `releaseOther` and `trimHeap`. It runs once per quiet spell: the next request starts the watch
+ * over.
  * Does nothing when no collector can be had.
  */
 export function releaseMemoryWhenIdle(options: IdleMemoryOptions = {}): IdleMemory {

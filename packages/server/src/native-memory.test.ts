@@ -12,7 +12,8 @@ const glibc =
     (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime,
   );
 const trimHeap = loadTrimHeap();
-if (glibc && trimHeap === undefined) {
+if (!glibc) console.warn("skipping the native memory helper's tests: glibc's malloc_trim is not here");
+else if (trimHeap === undefined) {
   if (process.env.CI) throw new Error(`CI: the native memory helper is not built at ${nativeMemoryPath}`);
   console.warn(
     `skipping the native memory helper's tests: not built (${nativeMemoryPath}; npm run build builds it)`,
