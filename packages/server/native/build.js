@@ -13,8 +13,10 @@ const sources = ['memory.c', 'binding.gyp', 'build.js'].map((file) => join(here,
 
 const warn = (reason) =>
   console.warn(
-    `coffer: the server's native memory helper was not built (${reason}). The server works ` +
-      'without it; it only gives less memory back when idle (docs/performance.md, "Idle RSS").',
+    existsSync(built)
+      ? `coffer: the server's native memory helper was not rebuilt (${reason}). The previous build stays in use.`
+      : `coffer: the server's native memory helper was not built (${reason}). The server works ` +
+          'without it; it only gives less memory back when idle (docs/performance.md, "Idle RSS").',
   );
 
 const upToDate = () =>
@@ -24,8 +26,11 @@ if (process.platform !== 'linux') {
   // Nothing to build: the helper only wraps glibc's malloc_trim.
 } else if (!upToDate()) {
   // npm names its own node-gyp in every script's environment; outside npm, one on the PATH.
+  // `configure build`, not `rebuild`: a rebuild deletes the helper first, so a compile that
+  // fails would leave none where a working one had been.
   const gyp = process.env.npm_config_node_gyp;
-  const [command, args] = gyp ? [process.execPath, [gyp, 'rebuild']] : ['node-gyp', ['rebuild']];
+  const steps = ['configure', 'build'];
+  const [command, args] = gyp ? [process.execPath, [gyp, ...steps]] : ['node-gyp', steps];
   const result = spawnSync(command, args, { cwd: here, encoding: 'utf8' });
   if (result.error) warn(`node-gyp could not start: ${result.error.message}`);
   else if (result.status !== 0) {
