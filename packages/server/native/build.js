@@ -3,7 +3,7 @@
 // (docs/performance.md, "Idle RSS"), so a machine that cannot build it gets a warning, not a
 // failed install. Built only on Linux: glibc's malloc_trim is the one call the helper makes.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,5 +36,10 @@ if (process.platform !== 'linux') {
   else if (result.status !== 0) {
     const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-8).join('\n');
     warn(`node-gyp exited with ${result.status}:\n${tail}\n`);
+  } else if (existsSync(built)) {
+    // make relinks only when memory.c changed; mark the helper current so that a change to
+    // build.js or binding.gyp alone does not run node-gyp again on every build.
+    const now = new Date();
+    utimesSync(built, now, now);
   }
 }
