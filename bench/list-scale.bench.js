@@ -22,13 +22,13 @@
 //
 // BENCH_LIST_SIZE (secrets, default 1000000) shrinks it.
 
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { asUser, createCoffer } from '../packages/core/dist/index.js';
+import { timeOrderedUuid } from '../packages/core/dist/shared/time-ordered-id.js';
 import { met, onEachDatabase, printTable } from './support.js';
 
 const size = Number(process.env.BENCH_LIST_SIZE ?? 1_000_000);
@@ -197,7 +197,7 @@ function seedSqlite(file, ownerId) {
   );
   const batch = db.transaction((from, to) => {
     for (let i = from; i < to; i++) {
-      const id = randomUUID();
+      const id = timeOrderedUuid(); // as the ids of the secrets Coffer creates
       const n = name(i);
       secret.run(id, ownerId, n, n, now, now, ownerId, ownerId);
       version.run(id, now, ownerId);

@@ -8,6 +8,8 @@
 //
 //   npm run build && node bench/profile-server.js create|batch|update|reveal|list [seconds]
 //
+// TOP=N prints N functions by inclusive time instead of 30.
+//
 // `batch` posts 100 new secrets per request to POST /secrets/batch, as `coffer import` does.
 //
 // It is not a benchmark (the profiler itself slows the server): compare its shares, not its rate.
@@ -142,5 +144,5 @@ function summarize({ nodes, samples, timeDeltas }) {
   };
   print('self time by package', packages, 15);
   print('self time by function', selfByFunction, 20);
-  print('inclusive time by function', inclusive, 30);
+  print('inclusive time by function', inclusive, Number(process.env.TOP ?? 30));
 }
