@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { CofferError } from '../errors/coffer-error.js';
+import { pooledRandomBytes } from '../shared/random-pool.js';
 import { isKeyId } from './key-id.js';
 import type { SealBinding } from './keyring-types.js';
 
@@ -128,8 +129,8 @@ export interface ExternalEnvelopeParts {
 export function sealEnvelope(plaintext: Uint8Array, binding: SealBinding, kek: Kek): Buffer {
   const bound = encodeBinding(binding);
   const header = encodeHeader(kek.id);
-  // One call for the data key and both IVs: each randomBytes call costs more than the bytes.
-  const random = randomBytes(KEY_LENGTH + 2 * IV_LENGTH);
+  // The data key and both IVs in one draw from the pool.
+  const random = pooledRandomBytes(KEY_LENGTH + 2 * IV_LENGTH);
   const dek = random.subarray(0, KEY_LENGTH);
   const wrapIv = random.subarray(KEY_LENGTH, KEY_LENGTH + IV_LENGTH);
   const dataIv = random.subarray(KEY_LENGTH + IV_LENGTH);
@@ -193,7 +194,7 @@ export function rewrapEnvelope(blob: Uint8Array, binding: SealBinding, from: Kek
   const parts = parseEnvelope(blob, binding);
   const dek = unwrapDataKey(parts, bound, binding, from);
   try {
-    const wrapIv = randomBytes(IV_LENGTH);
+    const wrapIv = pooledRandomBytes(IV_LENGTH);
     const cipher = createCipheriv('aes-256-gcm', to.key, wrapIv, { authTagLength: TAG_LENGTH });
     cipher.setAAD(Buffer.concat([WRAP_DOMAIN, kekIdField(to.id), bound]));
     const wrappedKey = Buffer.concat([cipher.update(dek), cipher.final()]);
@@ -228,7 +229,7 @@ export function sealExternalEnvelope(
 ): Buffer {
   if (dataKey.length !== KEY_LENGTH) throw new CofferError('internal', 'a data key is not 32 bytes long');
   const bound = encodeBinding(binding);
-  const dataIv = randomBytes(IV_LENGTH);
+  const dataIv = pooledRandomBytes(IV_LENGTH);
   const cipher = createCipheriv('aes-256-gcm', dataKey, dataIv, { authTagLength: TAG_LENGTH });
   cipher.setAAD(Buffer.concat([DATA_DOMAIN, bound]));
   const ciphertext = cipher.update(plaintext);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from './random-pool.js';
 
 let lastMs = 0;
 let sequence = 0;
@@ -20,7 +20,7 @@ export function timeOrderedUuid(now: number = Date.now()): string {
     sequence = (sequence + 1) & 0xfff;
     if (sequence === 0) lastMs++; // 4,096 ids in one millisecond: borrow the next one
   }
-  const bytes = randomBytes(16);
+  const bytes = pooledRandomBytes(16);
   const ms = lastMs;
   bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
   bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;

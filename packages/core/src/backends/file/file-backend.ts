@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -8,6 +7,7 @@ import { isKeySourceOutage } from '../../keyring/key-source-failure.js';
 import type { Keyring } from '../../keyring/keyring-types.js';
 import type { SecretValues } from '../../kinds/kind-types.js';
 import type { Logger } from '../../logging/logger.js';
+import { pooledRandomBytes } from '../../shared/random-pool.js';
 import type { Backend, BackendContext, BackendDefinition, ValueRef } from '../backend.js';
 import { defineBackend } from '../backend.js';
 import {
@@ -380,7 +380,7 @@ class FileBackend implements Backend {
         if (this.#fsync) parentSyncs.push((await this.#making.make(dir)).durable);
         else await mkdir(dir, { recursive: true, mode: 0o700 });
       }
-      const temp = join(dir, `.${ref.version}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+      const temp = join(dir, `.${ref.version}.${process.pid}.${pooledRandomBytes(6).toString('hex')}.tmp`);
       let handle: Awaited<ReturnType<typeof open>>;
       try {
         handle = await open(temp, 'wx', 0o600);
