@@ -8,8 +8,18 @@ it('gives as many bytes as asked, a fresh buffer each time', () => {
   const a = pooledRandomBytes(16);
   const b = pooledRandomBytes(16);
   expect(a.equals(b)).toBe(false);
-  a.fill(0); // a caller zeroing its key touches nothing handed to anyone else
-  expect(b.equals(Buffer.alloc(16))).toBe(false);
+});
+
+it('hands out copies: a key keeps its bytes when the pool refills, and zeroing it touches nothing else', () => {
+  const key = pooledRandomBytes(32);
+  const kept = Buffer.from(key);
+  const next = pooledRandomBytes(32);
+  const nextKept = Buffer.from(next);
+  // 4 KiB more than the pool holds: it refills at least once under the key's old place
+  for (let i = 0; i < 300; i++) pooledRandomBytes(16);
+  expect(key.equals(kept)).toBe(true);
+  key.fill(0); // the caller zeroes its data key once used
+  expect(next.equals(nextKept)).toBe(true);
 });
 
 it('hands out every byte once, across many refills of the pool', () => {
