@@ -139,11 +139,11 @@ async function createSqliteDialect(
       database.pragma(`journal_size_limit = ${2 * sqliteCheckpointPages * 4096}`);
       database.pragma('foreign_keys = ON');
       database.pragma('busy_timeout = 5000');
-      // Savepoint journals in memory. A group commit runs each write in a savepoint
-      // (write-groups.ts), and SQLite keeps the page images it would need to roll one back in a
-      // journal that spills to a temporary file past 64 KiB: a new secret touches ~25 pages, so
-      // every create wrote ~100 KiB to a temporary file, and half of SQLite's time in a create
-      // was the kernel's (docs/performance.md, "Savepoint journals in memory"). Every list
+      // Savepoint journals in memory. A group commit in which a write failed runs each write in
+      // a savepoint (write-groups.ts), and SQLite keeps the page images it would need to roll one
+      // back in a journal that spills to a temporary file past 64 KiB: a new secret touches ~25
+      // pages, so every create wrote ~100 KiB to a temporary file, and half of SQLite's time in a
+      // create was the kernel's (docs/performance.md, "Savepoint journals in memory"). Every list
       // query is keyset-paged with a limit and an index, so no sort or temporary table here
       // grows with the data; they too now stay in memory.
       database.pragma('temp_store = MEMORY');

@@ -89,3 +89,40 @@ it('keeps taking transactions while a group is being written, and loses none', a
   expect(all.filter((k) => k.startsWith('c'))).toHaveLength(100);
   expect(all.filter((k) => k.startsWith('d'))).toHaveLength(100);
 });
+
+it('keeps no trace of a group that was run again because one of its transactions failed', async () => {
+  // A database of its own: after a failure the next groups start with savepoints, and this
+  // test is about the group that first ran without them.
+  const fresh = await openDatabase(`sqlite:${join(dir, 'again.db')}`);
+  await sql`create table appended (n integer primary key autoincrement, who text not null)`.execute(fresh.db);
+  // Rows that a second run would add again rather than collide with: if the group's first
+  // run (without savepoints) left anything behind, a member would have two rows.
+  const append = (who: string, fail = false) =>
+    inTransaction(fresh, async (tx) => {
+      await sql`insert into appended (who) values (${who})`.execute(tx);
+      await sql`insert into appended (who) values (${`${who}-second`})`.execute(tx);
+      if (fail) throw new Error(`${who} failed`);
+      return who;
+    });
+  const outcomes = await Promise.allSettled([
+    append('e1'),
+    append('e2'),
+    append('e3', true),
+    append('e4'),
+    ...Array.from({ length: 20 }, (_, i) => append(`f${i}`)),
+  ]);
+  expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1);
+  expect((outcomes[2] as PromiseRejectedResult).reason.message).toBe('e3 failed');
+  // Later groups, with savepoints or without, lose nothing and repeat nothing either.
+  const later = await Promise.all(
+    Array.from({ length: 12 }, (_, round) => Promise.all([append(`g${round}a`), append(`g${round}b`)])),
+  );
+  expect(later.flat()).toHaveLength(24);
+  const rows = (await sql<{ who: string }>`select who from appended`.execute(fresh.db)).rows.map(
+    (r) => r.who,
+  );
+  await fresh.close();
+  const expected = ['e1', 'e2', 'e4', ...Array.from({ length: 20 }, (_, i) => `f${i}`)];
+  for (let round = 0; round < 12; round++) expected.push(`g${round}a`, `g${round}b`);
+  expect(rows.sort()).toEqual(expected.flatMap((who) => [who, `${who}-second`]).sort());
+});
