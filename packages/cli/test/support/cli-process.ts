@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertPackageBuilt } from '../../../server/test/support/build-check.js';
+import { assertPackageBuilt } from '@coffer/core/test-support';
 import { type ServerProcess, startServer, tempDir } from '../../../server/test/support/server-process.js';
 
 const packageDir = fileURLToPath(new URL('../../', import.meta.url));

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import type { Coffer } from '../coffer.js';
+import { assertPackageBuilt } from '../test-support/build-check.js';
 import { createCofferFixture, fixtureAdminPassword } from '../test-support/coffer-fixture.js';
 import { describeEachDialect } from '../test-support/databases.js';
 import {
@@ -12,7 +13,7 @@ import {
   seedSecrets,
 } from './test-support/migration-fixture.js';
 
-const child = fileURLToPath(new URL('./test-support/migration-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('./test-support/migration-child.mjs', import.meta.url));
 
 /**
  * How many secrets move: 10,000 on SQLite as the issue asks; PostgreSQL and MariaDB run the
@@ -40,8 +41,9 @@ function runChild(
   config: Record<string, unknown>,
   kill: { atDone?: number; atStep?: number },
 ): Promise<ChildResult> {
+  assertPackageBuilt(fileURLToPath(new URL('../../', import.meta.url)), 'packages/core');
   return new Promise((resolve, reject) => {
-    const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', child], {
+    const proc: ChildProcess = spawn(process.execPath, [child], {
       env: {
         ...process.env,
         COFFER_MIGRATION_CONFIG: JSON.stringify(config),

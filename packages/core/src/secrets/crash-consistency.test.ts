@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isCofferError } from '../errors/coffer-error.js';
+import { assertPackageBuilt } from '../test-support/build-check.js';
 import {
   type CofferFixture,
   createCofferFixture,
@@ -10,14 +11,15 @@ import {
 import { describeEachDialect } from '../test-support/databases.js';
 import type { WriteStep } from './value-writer.js';
 
-const child = fileURLToPath(new URL('../test-support/crash-child.ts', import.meta.url));
+const child = fileURLToPath(new URL('../test-support/crash-child.mjs', import.meta.url));
 
 /** Runs the child; resolves with how it ended. */
 function runChild(
   env: Record<string, string>,
 ): Promise<{ signal: string | null; code: number | null; output: string }> {
+  assertPackageBuilt(fileURLToPath(new URL('../../', import.meta.url)), 'packages/core');
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', child], {
+    const proc = spawn(process.execPath, [child], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertPackageBuilt } from './build-check.js';
+import { assertPackageBuilt } from '@coffer/core/test-support';
 
 const packageDir = fileURLToPath(new URL('../../', import.meta.url));
 export const mainPath = join(packageDir, 'dist', 'main.js');

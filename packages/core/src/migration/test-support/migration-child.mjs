@@ -5,7 +5,9 @@
  *
  * Environment: COFFER_MIGRATION_CONFIG (JSON config for createCoffer), COFFER_KILL_AT_STEP.
  */
-import { createCoffer } from '../../coffer.js';
+// Plain JavaScript on the built package, started by plain node: under tsx each child took
+// 2.2 s of CPU to start instead of 0.75 (the parent checks the build is current first).
+import { createCoffer } from '../../../dist/index.js';
 
 const config = JSON.parse(process.env.COFFER_MIGRATION_CONFIG ?? '{}');
 const killAt = Number(process.env.COFFER_KILL_AT_STEP ?? 'NaN');
