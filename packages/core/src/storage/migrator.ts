@@ -14,6 +14,7 @@ import { runRateMigration } from './migrations/0009-run-rate.js';
 import { nameLookupMigration } from './migrations/0010-name-lookup.js';
 import { fewerBtreesMigration } from './migrations/0011-fewer-btrees.js';
 import { auditTimePagesMigration } from './migrations/0012-audit-time-pages.js';
+import { nameFirstUniqueMigration } from './migrations/0013-name-first-unique.js';
 
 /** Schema migrations in order. Names sort lexically; never rename or reorder a shipped one. */
 function migrations(dialect: DialectName): Record<string, Migration> {
@@ -30,6 +31,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '0010-name-lookup': nameLookupMigration(),
     '0011-fewer-btrees': fewerBtreesMigration(dialect),
     '0012-audit-time-pages': auditTimePagesMigration(dialect),
+    '0013-name-first-unique': nameFirstUniqueMigration(dialect),
   };
 }
 
