@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createContractContext, runBackendContract } from '@coffer/backend-contract';
-import { asUser, type CofferError, isCofferError, loadBackendModules } from '@coffer/core';
+import { asUser, type CofferError, isCofferError, loadBackendModules, storePackages } from '@coffer/core';
 import { createCofferFixture } from '@coffer/core/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -102,6 +102,14 @@ describe('a custom backend module', () => {
         'file',
         'memory',
       ]);
+      // Every store package installed beside Coffer is listed too, loaded on this first ask
+      // from its own module.
+      const stores = definitions.filter((d) => Object.keys(storePackages).includes(d.id));
+      expect(stores.map((d) => d.id).sort()).toEqual(Object.keys(storePackages).sort());
+      for (const store of stores) {
+        const pkg = storePackages[store.id as keyof typeof storePackages];
+        expect(store.source).toContain(`/packages/${pkg.replace('@coffer/', '')}/`);
+      }
       expect(instances).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ name: 'acme', type: 'acme-kv', active: true, backup: false, secrets: 2 }),
