@@ -174,7 +174,8 @@ export function definitionProblems(candidate: unknown): string[] {
  * itself (one that imports TypeScript, say), loads through tsx, which gives it a module graph of
  * its own: every package it imports, `@coffer/core` included, is loaded and evaluated again.
  * For the six store packages that took 3.1 s instead of 0.9 s here (docs/performance.md,
- * "Store packages load without tsx").
+ * "Store packages load without tsx"). Node keeps a module it loaded: loading the same
+ * JavaScript file again in one process gives the definitions of its first load.
  */
 async function importModule(path: string): Promise<unknown> {
   const url = pathToFileURL(path).href;
