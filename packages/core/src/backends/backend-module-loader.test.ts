@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CofferError, isCofferError } from '../errors/coffer-error.js';
+import { assertPackageBuilt } from '../test-support/build-check.js';
 import { createCofferFixture } from '../test-support/coffer-fixture.js';
 import { loadBackendModules } from './backend-module-loader.js';
 
@@ -108,6 +110,38 @@ describe('loading backend modules', () => {
     ]);
     expect(at('backendModules.4')[0]).toMatch(/^module no-such-package-x cannot be found from /);
     expect(err.message).toContain('backendModules.3');
+  });
+
+  it('outside the test runner, loads JavaScript with Node itself, sharing @coffer/core, and falls back to tsx', async () => {
+    // Vitest loads every module itself, so this runs the built package in plain node.
+    assertPackageBuilt(fileURLToPath(new URL('../../', import.meta.url)), 'packages/core');
+    const core = fileURLToPath(new URL('../../', import.meta.url));
+    mkdirSync(join(dir, 'node_modules', '@coffer'), { recursive: true });
+    symlinkSync(core, join(dir, 'node_modules', '@coffer', 'core'), 'dir');
+    const shares = writeModule(
+      'shares-core.mjs',
+      `import * as core from '@coffer/core';${definitionCode('shares-core', 'core,')}`,
+    );
+    writeModule('from-ts.ts', definitionCode('from-ts'));
+    const importsTs = writeModule('imports-ts.mjs', `export { default } from './from-ts.ts';`);
+    const script = `
+      const core = await import(${JSON.stringify(pathToFileURL(join(core, 'dist/index.js')).href)});
+      const loaded = await core.loadBackendModules(${JSON.stringify([shares, importsTs])});
+      console.log(JSON.stringify({
+        loaded: loaded.map((l) => [l.definition.id, l.source]),
+        sharesCore: loaded[0].definition.core.CofferError === core.CofferError,
+      }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({
+      loaded: [
+        ['shares-core', shares],
+        ['from-ts', importsTs],
+      ],
+      sharesCore: true,
+    });
   });
 
   describe('at start', () => {

@@ -25,8 +25,9 @@ const capabilityNames = ['versioning', 'listing', 'labels', 'envelope'] as const
  * Loads custom backend definitions from modules (ZenML's custom secrets store, OpenMetadata's
  * provider factory): each module default-exports a definition made with `defineBackend` (or an
  * array of them). Paths may be absolute, relative to `cwd`, `file:` URLs, or package names;
- * JavaScript modules load with Node's own `import()`, TypeScript modules through tsx. Every problem with every module is reported at once as
- * `invalid_config`, each issue naming `backendModules.<index>` and the module's path.
+ * JavaScript modules load with Node's own `import()`, TypeScript modules through tsx. Every
+ * problem with every module is reported at once as `invalid_config`, each issue naming
+ * `backendModules.<index>` and the module's path.
  *
  * @example
  * const loaded = await loadBackendModules(['./coffer/acme-vault-backend.ts']);
