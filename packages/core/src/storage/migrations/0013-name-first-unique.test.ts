@@ -8,9 +8,9 @@ import { isUniqueViolation } from '../sql-errors.js';
 
 /**
  * Upgrading a database that holds secrets: every row comes through unchanged, a live name is
- * still unique per owner (and only per owner), lookups by name alone use the unique index, the
- * index it replaces is gone, and on SQLite a rebuild that fails half way leaves the database as
- * it was.
+ * still unique per owner (and only per owner), lookups by name alone use the unique index and
+ * lookups by owner an index of their own, the indexes replaced are gone, and on SQLite a rebuild
+ * that fails half way leaves the database as it was.
  */
 await describeEachDialect('migration 0013: the name first in the unique index', (dialect) => {
   let testDb: TestDatabase;
