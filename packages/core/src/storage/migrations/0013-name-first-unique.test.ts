@@ -1,9 +1,10 @@
 import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createTestDatabase, describeEachDialect, type TestDatabase } from '../../test-support/databases.js';
+import { secretRow } from '../../test-support/secret-rows.js';
 import { type CofferDatabase, openDatabase } from '../database.js';
 import { migrateToLatest, migrateUpTo } from '../migrator.js';
-import type { CofferTables, SecretRow } from '../schema.js';
+import type { CofferTables } from '../schema.js';
 import { isUniqueViolation } from '../sql-errors.js';
 
 /**
@@ -42,7 +43,8 @@ await describeEachDialect('migration 0013: the name first in the unique index', 
 
   it('still refuses a second live secret of one name for one owner, and only that', async () => {
     await migrateToLatest(database);
-    const insert = (row: SecretRow) => database.db.insertInto('secrets').values(row).execute();
+    const insert = (row: ReturnType<typeof secret>) =>
+      database.db.insertInto('secrets').values(row).execute();
     const refused = await insert(secret(5, ada, 'mail')).then(
       () => 'inserted',
       (err: unknown) => (isUniqueViolation(err) ? 'unique violation' : err),
@@ -111,27 +113,14 @@ const carol = '00000000-0000-7000-8000-00000000000c';
 const id = (i: number) => `0193a000-0000-7000-8000-00000000000${i}`;
 
 function secret(i: number, owner: string, name: string, extra: { deleted?: boolean; due?: boolean } = {}) {
-  return {
-    id: id(i),
-    owner_id: owner,
-    name,
-    live_name: extra.deleted === true ? null : name,
+  return secretRow(id(i), owner, name, at, {
     kind: 'smtp',
     description: `the ${i}th`,
-    current_version: 1,
-    revision: 1,
-    backend: 'sql',
-    created_at: at,
-    updated_at: at,
-    created_by: owner,
-    updated_by: owner,
-    deleted_at: extra.deleted === true ? at : null,
-    purge_after: extra.deleted === true ? '2027-01-06T00:00:00.000Z' : null,
-    expires_at: null,
-    rotate_every_days: null,
-    rotation_due_at: null,
-    due_at: extra.due === true ? '2026-12-20T00:00:00.000Z' : null,
-  } satisfies SecretRow;
+    ...(extra.deleted === true
+      ? { live_name: null, deleted_at: at, purge_after: '2027-01-06T00:00:00.000Z' }
+      : {}),
+    ...(extra.due === true ? { due_at: '2026-12-20T00:00:00.000Z' } : {}),
+  });
 }
 
 async function secrets(db: Kysely<CofferTables>) {
