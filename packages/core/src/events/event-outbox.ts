@@ -36,7 +36,7 @@ export interface EventOutbox {
   record(tx: Tx, position: AuditPosition, event: SecretEventInput | IdentityEventInput): Promise<void>;
 }
 
-/** The columns of `events`, in the order the prepared insert binds them. */
+/** The columns of `events`, in the order the prepared insert binds them, and that the feed reads. */
 const eventColumns = [
   'seq',
   'at',
@@ -49,6 +49,10 @@ const eventColumns = [
   'actor_id',
   'subject',
 ] as const satisfies readonly (keyof EventRow)[];
+// The feed reads these columns too: a column added to EventRow must be added above.
+const everyEventColumn: Exclude<keyof EventRow, (typeof eventColumns)[number]> extends never ? true : never =
+  true;
+void everyEventColumn;
 
 export function createEventOutbox(database: CofferDatabase): EventOutbox {
   const insert =
@@ -121,10 +125,18 @@ export async function readEventsAfter(
   return rows.map(eventOf);
 }
 
-/** The feed's read, compiled once per database (see preparedQuery): it runs after every commit. */
+/**
+ * The feed's read, compiled once per database (see preparedQuery): it runs after every commit.
+ * It names its columns, so SQLite hands its rows over as arrays (storage/database.ts).
+ */
 const eventsAfterFor = oncePer((database: CofferDatabase) =>
   preparedQuery((cursor: number, limit: number) =>
-    database.db.selectFrom('events').selectAll().where('seq', '>', cursor).orderBy('seq').limit(limit),
+    database.db
+      .selectFrom('events')
+      .select(eventColumns)
+      .where('seq', '>', cursor)
+      .orderBy('seq')
+      .limit(limit),
   ),
 );
 
