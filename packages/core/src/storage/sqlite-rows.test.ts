@@ -71,6 +71,29 @@ it('answers a query with no rows, and streams rows one at a time', async () => {
   ]);
 });
 
+it('asks better-sqlite3 for arrays for a statement that names its columns, and only for such', async () => {
+  const scratch = new Database(':memory:');
+  const statementPrototype = Object.getPrototypeOf(scratch.prepare('select 1'));
+  scratch.close();
+  const original = statementPrototype.raw;
+  const rawSources: string[] = [];
+  statementPrototype.raw = function (this: { source: string }, ...args: unknown[]) {
+    if (args[0] !== false) rawSources.push(this.source);
+    return original.apply(this, args);
+  };
+  try {
+    await db.selectFrom('t').select(['id', 'name']).where('id', '>', 0).execute();
+    await db.selectFrom('t').selectAll().where('id', '>', 0).execute();
+    await db
+      .selectFrom('t')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .execute();
+  } finally {
+    statementPrototype.raw = original;
+  }
+  expect(rawSources).toEqual(['select "id", "name" from "t" where "id" > ?']);
+});
+
 it('gives a cached `select *` the columns a later change of the table added', async () => {
   const all = () => db.selectFrom('t').selectAll().where('id', '=', 1).execute();
   const named = () => db.selectFrom('t').select(['id', 'name']).where('id', '=', 1).execute();
