@@ -33,6 +33,8 @@ describe.skipIf(skipBrowserTests())('the web admin center in Chromium', () => {
   const shots = screenshotDir();
   /** Bodies of API answers the admin's page received, to look for the planted password. */
   const answers: { url: string; body: string; at: number }[] = [];
+  /** Answers whose bodies are still being read: `answers` is complete once these settle. */
+  const recording = new Set<Promise<void>>();
 
   const shot = (p: Page, name: string, fullPage = false) =>
     p.screenshot({
@@ -92,9 +94,16 @@ describe.skipIf(skipBrowserTests())('the web admin center in Chromium', () => {
     browser = await launchBrowser();
     adminContext = await recordedContext(browser, recorder, { origin: server.url });
     page = await adminContext.newPage();
-    page.on('response', async (response) => {
+    page.on('response', (response) => {
       if (!response.url().includes('/api/v1/')) return;
-      answers.push({ url: response.url(), body: await response.text().catch(() => ''), at: Date.now() });
+      const recorded = response
+        .text()
+        .catch(() => '')
+        .then((body) => {
+          answers.push({ url: response.url(), body, at: Date.now() });
+        });
+      recording.add(recorded);
+      void recorded.finally(() => recording.delete(recorded));
     });
   }, 90_000);
 
@@ -175,12 +184,16 @@ describe.skipIf(skipBrowserTests())('the web admin center in Chromium', () => {
     const values = page.getByRole('region', { name: 'Values' });
     expect(await values.locator('[data-field="password"] dd').innerText()).toContain(mask);
     expect(await page.content()).not.toContain(smtpPassword);
+    await Promise.all(recording);
     expect(answers.filter((a) => a.body.includes(smtpPassword))).toEqual([]);
     await shot(page, 'secret');
 
     await values.getByRole('button', { name: 'Reveal' }).click();
     await values.getByText(smtpPassword).waitFor();
-    expect(answers.some((a) => a.url.includes('reveal=true') && a.body.includes(smtpPassword))).toBe(true);
+    // The page can show the answer before the response listener has read its body and recorded it.
+    await expect
+      .poll(() => answers.some((a) => a.url.includes('reveal=true') && a.body.includes(smtpPassword)))
+      .toBe(true);
     await values.getByRole('button', { name: 'Hide' }).click();
     await values.getByText(smtpPassword).waitFor({ state: 'detached' });
   });
