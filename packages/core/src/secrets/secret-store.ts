@@ -44,7 +44,7 @@ function withShares(db: Queryable) {
   return db
     .selectFrom('secrets')
     .leftJoin('shares', 'shares.secret_id', 'secrets.id')
-    .select(secretColumns.map((c) => `secrets.${c}` as const))
+    .select(qualifiedSecretColumns)
     .select(['shares.grantee_type', 'shares.grantee_id', 'shares.level']);
 }
 
@@ -340,6 +340,8 @@ const everySecretColumn: Exclude<keyof SecretRow, (typeof secretColumns)[number]
   ? true
   : never = true;
 void everySecretColumn;
+/** The same, qualified by the table, for reads that join `secrets` to another. */
+const qualifiedSecretColumns = secretColumns.map((c) => `secrets.${c}` as const);
 
 /** The columns of `secret_labels`, named in reads (see `secretColumns`). */
 const labelColumns = ['secret_id', 'name', 'value'] as const satisfies readonly (keyof SecretLabelRow)[];
