@@ -124,12 +124,20 @@ describe('loading backend modules', () => {
     );
     writeModule('from-ts.ts', definitionCode('from-ts'));
     const importsTs = writeModule('imports-ts.mjs', `export { default } from './from-ts.ts';`);
+    // A module that throws while it runs: reported with its own error, and run once, not again by tsx.
+    const throws = writeModule(
+      'throws.mjs',
+      'globalThis.throwsRuns = (globalThis.throwsRuns ?? 0) + 1; throw new Error("threw while loading");',
+    );
     const script = `
       const core = await import(${JSON.stringify(pathToFileURL(join(core, 'dist/index.js')).href)});
       const loaded = await core.loadBackendModules(${JSON.stringify([shares, importsTs])});
+      const failed = await core.loadBackendModules(${JSON.stringify([throws])}).catch((err) => err);
       console.log(JSON.stringify({
         loaded: loaded.map((l) => [l.definition.id, l.source]),
         sharesCore: loaded[0].definition.core.CofferError === core.CofferError,
+        failed: failed.details.issues.map((i) => i.message),
+        throwsRuns: globalThis.throwsRuns,
       }));`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
       cwd: dir,
@@ -141,6 +149,8 @@ describe('loading backend modules', () => {
         ['from-ts', importsTs],
       ],
       sharesCore: true,
+      failed: [`module ${throws} failed to load: threw while loading`],
+      throwsRuns: 1,
     });
   });
 

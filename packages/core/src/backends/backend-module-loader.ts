@@ -183,12 +183,30 @@ async function importModule(path: string): Promise<unknown> {
   if (/\.[cm]?js$/i.test(path)) {
     try {
       return await import(url);
-    } catch {
-      // tsx may still load it; if it cannot either, its error is the one reported.
+    } catch (err) {
+      // Only what tsx can load and Node cannot: such errors come before the module's code runs.
+      // A module that threw while running reports its own error, and does not run twice.
+      if (!nodeCannotLoad(err)) throw err;
     }
   }
   const { tsImport } = await import('tsx/esm/api');
   return tsImport(url, { parentURL: import.meta.url, tsconfig: false });
+}
+
+/**
+ * Node refused the module before running it, in a way tsx may not: a TypeScript import, an
+ * import written for TypeScript's resolution (`./x.js` for `./x.ts`), ESM syntax in a CommonJS
+ * file, or a syntax only TypeScript knows.
+ */
+function nodeCannotLoad(err: unknown): boolean {
+  if (err instanceof SyntaxError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    code === 'ERR_UNKNOWN_FILE_EXTENSION' ||
+    code === 'ERR_MODULE_NOT_FOUND' ||
+    code === 'ERR_UNSUPPORTED_DIR_IMPORT' ||
+    code === 'ERR_REQUIRE_ESM'
+  );
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
