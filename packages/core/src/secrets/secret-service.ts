@@ -330,7 +330,15 @@ export function createSecretService(deps: SecretServiceDeps) {
           const dropped =
             version <= settings.keepVersions
               ? []
-              : await writes.pruneVersions(tx, row.id, row.backend, settings.keepVersions, now);
+              : await writes.pruneVersions(
+                  tx,
+                  row.id,
+                  row.backend,
+                  settings.keepVersions,
+                  now,
+                  // A backend in this database deletes them in this transaction (value-writer.ts).
+                  backend.transactional === undefined,
+                );
           const position = await audit.append(
             tx,
             secretAudit(who, operation === 'update' ? 'secret.update' : 'secret.rollback', row, {

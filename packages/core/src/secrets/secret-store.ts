@@ -467,16 +467,27 @@ export function secretWrites(db: Queryable) {
   const journalRow = preparedInsert(db, 'value_journal', journalColumns);
   return {
     /**
-     * Drops version rows beyond the newest `keep` and journals their values for deletion, in
-     * the caller's transaction (what `journalDeletes` does, a version at a time: an update past
-     * `keep` drops one, with statements compiled once). Returns the dropped versions.
+     * Drops version rows beyond the newest `keep`, in the caller's transaction, and returns
+     * them. With `journal`, their values are journaled for deletion after the commit (what
+     * `journalDeletes` does, a version at a time: an update past `keep` drops one, with
+     * statements compiled once). Without, the caller deletes the values in this transaction: a
+     * backend in Coffer's own database, where a journal row would be written and removed again
+     * before the commit.
      */
-    async pruneVersions(tx: Queryable, secretId: string, backend: string, keep: number, now: string) {
+    async pruneVersions(
+      tx: Queryable,
+      secretId: string,
+      backend: string,
+      keep: number,
+      now: string,
+      journal: boolean,
+    ) {
       const versions = (await staleVersions.execute(tx, secretId, keep)).rows.map((r) => r.version);
       for (const version of versions) {
         await dropVersion.execute(tx, secretId, version);
         // A stale `put` row for the same ref (a crashed write) is superseded by the delete.
         await dropJournalRow.execute(tx, secretId, backend, version);
+        if (!journal) continue;
         await journalRow.execute(tx, {
           secret_id: secretId,
           version,

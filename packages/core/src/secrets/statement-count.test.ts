@@ -182,6 +182,31 @@ describe('SQL statements per operation (SQLite)', () => {
     expect(counted.statements.map(kindOf)).not.toContain('select secret_versions');
   });
 
+  it('drops the version past `keep` in the same transaction, journaling nothing', async () => {
+    const { id: longLived } = await fx.coffer.secrets.create(fx.admin.actor, {
+      name: 'counted-past-keep',
+      kind: 'api-token',
+      values: { token: 'planted-count-token-10' },
+    });
+    for (let i = 0; i < 10; i++) {
+      await fx.coffer.secrets.update(fx.admin.actor, longLived, { values: { token: `planted-keep-${i}` } });
+    }
+    const counted = await count(() =>
+      fx.coffer.secrets.update(fx.admin.actor, longLived, { values: { token: 'planted-keep-last' } }),
+    );
+    expect(counted.transactions).toBe(1);
+    expect(counted.autocommits).toBe(0);
+    const kinds = counted.statements.map(kindOf);
+    // The oldest version and its sealed value go with the commit; a journal row written and
+    // removed again before it would be two statements for nothing.
+    expect(kinds).toContain('delete secret_versions');
+    expect(kinds).toContain('delete secret_values');
+    expect(kinds).not.toContain('insert value_journal');
+    expect((await fx.coffer.secrets.versions(fx.admin.actor, longLived)).map((v) => v.version)).toEqual([
+      12, 11, 10, 9, 8, 7, 6, 5, 4, 3,
+    ]);
+  });
+
   it('commits concurrent creates and updates together (group commit)', async () => {
     const counted = await count(() =>
       Promise.all([

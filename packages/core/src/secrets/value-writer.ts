@@ -49,7 +49,8 @@ class LeaseLost extends Error {}
  *
  * A backend whose values live in Coffer's own database (`transactional`) needs none of that:
  * its value and the dropped versions' removal are statements of the metadata transaction, so
- * a write is one commit and a crash leaves either all of it or none.
+ * a write is one commit and a crash leaves either all of it or none. `commit` must then not
+ * journal the versions it drops (pruneVersions without `journal`).
  */
 export async function writeVersion(
   deps: ValueWriterDeps,
@@ -162,13 +163,9 @@ async function writeInTransaction(
     }
     const dropped = await commit(tx);
     await putValue(tx);
-    if (dropped.length > 0) {
-      // The commit journaled their deletion; done here, in the same transaction, instead.
-      await writes.deleteVersions(tx, ref.secretId, dropped);
-      for (const version of dropped) {
-        await journalDeleteDoneOf(deps.database).execute(tx, ref.secretId, version, backendName);
-      }
-    }
+    // The versions the commit dropped, not journaled (see pruneVersions): their values go in
+    // the same transaction.
+    if (dropped.length > 0) await writes.deleteVersions(tx, ref.secretId, dropped);
     deps.onStep?.('staged', ref);
   });
   deps.onStep?.('committed', ref);
