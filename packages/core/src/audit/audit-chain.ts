@@ -84,6 +84,9 @@ const widths = { id: 64, name: 200, address: 64, purpose: 200 } as const;
 
 function clip(value: string | undefined | null, width: number): string | null {
   if (value === undefined || value === null) return null;
+  // No more UTF-16 units than the width means no more code points either: the common case,
+  // without splitting every id and name of every record into an array.
+  if (value.length <= width) return value;
   // Cut by code point so a surrogate pair is never split into invalid UTF-16.
   const points = Array.from(value);
   return points.length <= width ? value : points.slice(0, width).join('');

@@ -52,6 +52,26 @@ await describeEachDialect('audit log', (dialect) => {
     expect(record).toMatchObject({ action: 'secret.read', details: { a: 'x', b: 1 }, hash: row.hash });
   });
 
+  it('cuts names longer than their column at a code point, and the stored record still verifies', async () => {
+    const emoji = '\u{1F511}'; // two UTF-16 units, one code point
+    const fits = emoji.repeat(200); // 200 code points: the width of a name, in 400 units
+    const tooLong = `${'a'.repeat(199)}${emoji}${emoji}`; // 201 code points
+    const record = await fx.auditLog.appendStandalone({
+      ...entry(10),
+      actor: { type: 'user', id: 'u-1', name: fits },
+      target: { type: 'secret', id: 's-10', name: tooLong },
+    });
+    const row = await fx.database.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '=', record.seq)
+      .executeTakeFirstOrThrow();
+    expect(row.actor_name).toBe(fits);
+    expect(row.target_name).toBe(`${'a'.repeat(199)}${emoji}`);
+    expect(auditRecordHash({ ...row, seq: Number(row.seq) })).toBe(row.hash);
+    expect(record.hash).toBe(row.hash);
+  });
+
   it('commits a record with the change it describes and rolls it back with it', async () => {
     const before = (await rows()).length;
     await expect(
