@@ -24,7 +24,7 @@ import {
   parseCofferConfig,
 } from './config/coffer-config.js';
 import { CofferError } from './errors/coffer-error.js';
-import { createEventFeed, type EventBus, type EventFeed } from './events/event-feed.js';
+import { createEventFeed, type EventBus, type EventFeed, eventWriterFor } from './events/event-feed.js';
 import { createEventOutbox, type EventWriter, pruneEvents } from './events/event-outbox.js';
 import type { SecretEvent } from './events/event-types.js';
 import { eventVisibility, type VisibleEvent } from './events/event-visibility.js';
@@ -259,7 +259,7 @@ export async function createCoffer(
     });
     closers.push(() => feed.close());
     const outbox = createEventOutbox(database);
-    const events: EventWriter = { record: outbox.record, changed: () => feed.wake() };
+    const events: EventWriter = eventWriterFor(outbox, feed);
     const identity = createIdentityService({
       database,
       audit: auditLog,

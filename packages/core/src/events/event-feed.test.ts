@@ -193,3 +193,45 @@ await describeEachDialect('change events by notification', (dialect) => {
     offB();
   });
 });
+
+/**
+ * A server's own writes reach its subscribers through the wake each write gives the feed after
+ * its commit, not through a poll (none runs within this test) or a notification (none on
+ * SQLite and MariaDB).
+ */
+await describeEachDialect('change events of local writes', (dialect) => {
+  let fx: CofferFixture;
+  beforeAll(async () => {
+    fx = await createCofferFixture(dialect, { events: { pollIntervalMs: 60_000 } });
+  });
+  afterAll(() => fx?.close());
+
+  it('hands its own concurrent writes to its subscribers at once, without a poll', async () => {
+    // Writes in flight together commit together, and each wakes the feed after the commit.
+    // Nothing polls within this test, so every event must come from those wakes.
+    const heard: SecretEvent[] = [];
+    const off = fx.coffer.events.subscribe((e) => heard.push(e));
+    const created = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        fx.coffer.secrets.create(fx.admin.actor, {
+          name: `woken-${i}`,
+          kind: 'api-token',
+          values: { token: 't' },
+        }),
+      ),
+    );
+    await Promise.all(
+      created
+        .slice(0, 5)
+        .map((c) => fx.coffer.secrets.update(fx.admin.actor, c.id, { values: { token: 'u' } })),
+    );
+    await vi.waitFor(() => {
+      expect(heard.filter((e) => e.type === 'secret.created')).toHaveLength(20);
+      expect(heard.filter((e) => e.type === 'secret.updated')).toHaveLength(5);
+    }, 3_000);
+    // In `seq` order, each once.
+    const seqs = heard.map((e) => e.seq);
+    expect(seqs).toEqual([...new Set(seqs)].sort((x, y) => x - y));
+    off();
+  });
+});

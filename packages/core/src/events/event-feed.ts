@@ -1,6 +1,12 @@
 import type { Logger } from '../logging/logger.js';
 import type { CofferDatabase } from '../storage/database.js';
-import { latestEventSeq, prunedThrough, readEventsAfter } from './event-outbox.js';
+import {
+  type EventOutbox,
+  type EventWriter,
+  latestEventSeq,
+  prunedThrough,
+  readEventsAfter,
+} from './event-outbox.js';
 import type { FeedEvent, SecretEvent } from './event-types.js';
 import { isSecretEvent } from './event-types.js';
 
@@ -211,5 +217,28 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       for (const w of waiting.splice(0)) w.resolve();
       subscribers.clear();
     },
+  };
+}
+
+/**
+ * The event writer of one engine: events go to `outbox` in each change's transaction, and a
+ * commit wakes `feed` up to the highest `seq` recorded so far. Concurrent writes commit
+ * together (the group commit) and each says `changed()` after it. Woken with no `seq`, the
+ * feed read again after its first read for every commit that ended during it; woken with one,
+ * it reads again only when that read did not reach it (docs/performance.md, "One read of the
+ * feed per commit"). The highest `seq` recorded, even by a write that then rolled back, is at
+ * or above every event of the commit, so the feed never stops short of them.
+ *
+ * @example
+ * const events = eventWriterFor(createEventOutbox(database), feed);
+ */
+export function eventWriterFor(outbox: EventOutbox, feed: Pick<EventFeed, 'wake'>): EventWriter {
+  let recordedUpTo = 0;
+  return {
+    record(tx, position, event) {
+      if (position.seq > recordedUpTo) recordedUpTo = position.seq;
+      return outbox.record(tx, position, event);
+    },
+    changed: () => (recordedUpTo === 0 ? feed.wake() : feed.wake(recordedUpTo)),
   };
 }
