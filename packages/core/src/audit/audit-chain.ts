@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditSource } from '../identity/actor.js';
 import type { AuditRow } from '../storage/schema.js';
 import type {
@@ -62,7 +62,9 @@ export function canonicalAuditRow(row: HashedAuditRow): string {
  * auditRecordHash({ seq: 1, at, actor_type: 'system', ..., prev_hash: genesisHash });
  */
 export function auditRecordHash(row: HashedAuditRow): string {
-  return createHash('sha256').update(canonicalAuditRow(row), 'utf8').digest('hex');
+  // One-shot `hash` encodes the text as UTF-8, as `update(text, 'utf8')` did: the same digest,
+  // without a Hash object per record (~0.6 µs).
+  return hash('sha256', canonicalAuditRow(row), 'hex');
 }
 
 /**
