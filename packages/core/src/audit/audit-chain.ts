@@ -94,9 +94,13 @@ function clip(value: string | undefined | null, width: number): string | null {
   return points.length <= width ? value : points.slice(0, width).join('');
 }
 
-/** The row for an entry, before `hash` is computed. */
-export function auditRowOf(entry: AuditEntry, seq: number, at: string, prevHash: string): HashedAuditRow {
-  return {
+/**
+ * The row for an entry, chained after `prevHash`, with its `hash`. Built as one object whose
+ * `hash` is filled in last: copying a row into a new object with `hash` added (`{ ...row, hash }`)
+ * took ~1 µs per record in V8, against ~0.2 µs to build it (docs/performance.md, "Object rest").
+ */
+export function auditRowOf(entry: AuditEntry, seq: number, at: string, prevHash: string): AuditRow {
+  const row: AuditRow = {
     seq,
     at,
     actor_type: entry.actor.type,
@@ -112,7 +116,11 @@ export function auditRowOf(entry: AuditEntry, seq: number, at: string, prevHash:
     purpose: clip(entry.purpose, widths.purpose),
     details: canonicalDetails(entry.details),
     prev_hash: prevHash,
+    hash: '',
   };
+  // The hash covers every column but `hash` itself (canonicalAuditRow names them).
+  row.hash = auditRecordHash(row);
+  return row;
 }
 
 /** A stored row as the record callers see. */

@@ -15,15 +15,20 @@ export function auditEntry(
   target?: AuditEntry['target'],
   details?: AuditDetails,
 ): AuditEntry {
-  const merged: AuditDetails = { ...details };
+  // Built by assignment: a spread that adds properties (`{ ...details }` then `tokenId`, or
+  // `{ ...x, address }`) takes V8's slow path, ~0.5 µs per entry here (docs/performance.md,
+  // "Object rest").
+  const merged: AuditDetails = {};
+  if (details !== undefined) for (const key of Object.keys(details)) merged[key] = details[key]!;
   if (resolved.tokenId !== undefined) merged.tokenId = resolved.tokenId;
-  return {
+  const entry: AuditEntry = {
     action,
     outcome,
     actor: { type: resolved.type, id: resolved.id, name: resolved.name },
     source: resolved.source,
-    ...(resolved.address === undefined ? {} : { address: resolved.address }),
-    ...(target === undefined ? {} : { target }),
     details: merged,
   };
+  if (resolved.address !== undefined) entry.address = resolved.address;
+  if (target !== undefined) entry.target = target;
+  return entry;
 }

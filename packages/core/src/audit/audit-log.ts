@@ -5,7 +5,7 @@ import type { CofferDatabase } from '../storage/database.js';
 import { preparedQuery } from '../storage/prepared.js';
 import type { AuditHeadRow, AuditRow, CofferTables } from '../storage/schema.js';
 import { inTransaction, type Tx } from '../storage/transaction.js';
-import { auditRecordHash, auditRecordOf, auditRowOf, genesisHash } from './audit-chain.js';
+import { auditRecordOf, auditRowOf, genesisHash } from './audit-chain.js';
 import type { AuditEntry, AuditRecord } from './audit-types.js';
 
 /** The single row of `audit_head`. */
@@ -116,8 +116,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     const rows: AuditRow[] = [];
     let previous = head.hash;
     for (const [i, entry] of entries.entries()) {
-      const unhashed = auditRowOf(entry, head.seq + 1 + i, isoNow(clock), previous);
-      const row = { ...unhashed, hash: auditRecordHash(unhashed) };
+      const row = auditRowOf(entry, head.seq + 1 + i, isoNow(clock), previous);
       rows.push(row);
       previous = row.hash;
     }
