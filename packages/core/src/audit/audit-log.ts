@@ -277,7 +277,13 @@ function auditStatements(database: CofferDatabase) {
     );
   const rowOf = (values: readonly unknown[]) =>
     Object.fromEntries(auditColumns.map((c, i) => [c, values[i]])) as unknown as AuditRow;
-  const valuesOf = (rows: readonly AuditRow[]) => rows.flatMap((row) => auditColumns.map((c) => row[c]));
+  /** The rows' values in column order, by plain loops (`flatMap` over `map` was 1% of a reveal). */
+  const valuesOf = (rows: readonly AuditRow[]) => {
+    const values: unknown[] = new Array(rows.length * auditColumns.length);
+    let k = 0;
+    for (const row of rows) for (const column of auditColumns) values[k++] = row[column];
+    return values;
+  };
   return {
     moveHead,
     insert(tx: Tx, rows: readonly AuditRow[]) {
