@@ -170,11 +170,10 @@ async function resolveCached(context: IdentityContext, actor: Actor): Promise<Re
   }
   const generation = actors.generation;
   const { resolved, validUntil } = await resolveActorUntil(context.database.db, actor, now.toISOString());
-  // Who the principal is, without this request's address (withRequest adds each one's).
-  const { address: _address, ...cached } = resolved;
+  // A hit takes its source and address from its own request (withRequest), not from this one.
   actors.set(
     key,
-    cached,
+    resolved,
     now.getTime(),
     generation,
     validUntil === null ? undefined : Date.parse(validUntil),
