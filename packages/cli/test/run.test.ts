@@ -192,7 +192,9 @@ describe('exit codes and signals', () => {
 describe('--watch', () => {
   it('restarts the command with new values when a referenced secret changes', async () => {
     await cli.ok(['secret', 'create', 'watched', 'token=v1']);
-    const child = `process.stdout.write('token=' + process.env.TOKEN + '\\n'); process.on('SIGTERM', () => { process.stdout.write('stopping\\n'); process.exit(0); }); setInterval(() => {}, 1000);`;
+    // The handler goes in before the line the test waits for: a SIGTERM sent once the line is
+    // seen must find it (CI once caught the child between the two, and it died of the signal).
+    const child = `process.on('SIGTERM', () => { process.stdout.write('stopping\\n'); process.exit(0); }); process.stdout.write('token=' + process.env.TOKEN + '\\n'); setInterval(() => {}, 1000);`;
     const running = cli.spawn(
       ['run', '--watch', '--interval', '200', '--env', 'TOKEN=watched.token', '--', node, '-e', child],
       {
