@@ -45,7 +45,9 @@ class LeaseLost extends Error {}
  * 4. delete the dropped versions from the backend and their journal rows.
  *
  * A crash before 3 leaves an intent that the reconciler resolves by deleting the value; a
- * crash after 3 leaves `delete` rows that it finishes.
+ * crash after 3 leaves `delete` rows that it finishes. A commit that fails with an unknown
+ * outcome (a connection lost while committing) is left to the reconciler the same way: the
+ * commit removes the intent, so an intent that outlives its lease means it did not commit.
  *
  * A backend whose values live in Coffer's own database (`transactional`) needs none of that:
  * its value and the dropped versions' removal are statements of the metadata transaction, so
@@ -98,10 +100,14 @@ export async function writeVersion(
   }
   deps.onStep?.('journaled', ref);
   let dropped: number[];
+  // Whether the transaction's last attempt ran all its statements: a failure after that is its
+  // commit's, whose outcome the caller cannot know (see below).
+  let statementsRan = false;
   try {
     await backend.put(ref, values);
     deps.onStep?.('value-put', ref);
     dropped = await inTransaction(database, async (tx) => {
+      statementsRan = false;
       const versions = await commit(tx);
       // The intent must still be ours: a write slower than its lease has been taken over (see
       // claimJournalRow), its value deleted, and must not commit a version that has no value.
@@ -114,6 +120,7 @@ export async function writeVersion(
         .where('created_at', '=', journaledAt)
         .executeTakeFirst();
       if (removed.numDeletedRows !== 1n) throw new LeaseLost();
+      statementsRan = true;
       return versions;
     });
   } catch (err) {
@@ -123,6 +130,18 @@ export async function writeVersion(
         'conflict',
         'this write outlasted its lease and was undone by another process; nothing was saved, retry',
       );
+    }
+    if (statementsRan) {
+      // The commit itself failed: a connection lost while committing, say. The database may
+      // have committed all the same, and then the new version references this value, so it
+      // must not be deleted here. The commit removes the intent with everything else: an
+      // intent still there once the lease has run out means it did not, and the reconciler
+      // (or the next writer of this version) deletes the value then.
+      deps.logger.warn(
+        { secretId: ref.secretId, version: ref.version, code: errorCodeOf(err) },
+        'a value write failed while committing; its outcome is unknown until the reconciler looks',
+      );
+      throw err;
     }
     await undoPut(deps, backend, ref);
     throw err;
@@ -170,6 +189,12 @@ async function writeInTransaction(
   });
   deps.onStep?.('committed', ref);
   deps.onStep?.('cleaned', ref);
+}
+
+/** An error's `code` (a driver's `ECONNRESET`, `57P01`), never its message, for a log line. */
+function errorCodeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /** Best effort: the value of a write that did not commit is removed now, or by the reconciler. */

@@ -1,0 +1,158 @@
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { silentLogger } from '../logging/logger.js';
+import type { CofferDatabase } from '../storage/database.js';
+import type { CofferTables } from '../storage/schema.js';
+import { type CofferFixture, createCofferFixture } from '../test-support/coffer-fixture.js';
+import { describeEachDialect } from '../test-support/databases.js';
+import { writeVersion } from './value-writer.js';
+
+/** What a driver throws when the connection drops while the database commits. */
+const connectionLost = () =>
+  Object.assign(new Error('Connection lost while committing'), { code: 'ECONNRESET' });
+
+/**
+ * The database, except that its next commit is carried out and then reported as failed: a
+ * connection lost after the database committed and before the answer arrived. Both ways of
+ * committing are covered: `transaction().execute()` (PostgreSQL, MySQL) and the controlled
+ * transactions of SQLite's group commit.
+ */
+function committingThenFailing(database: CofferDatabase): { database: CofferDatabase; armed: () => boolean } {
+  let failNext = true;
+  const fail = () => {
+    if (!failNext) return;
+    failNext = false;
+    throw connectionLost();
+  };
+  const real = database.db;
+  const db = new Proxy(real, {
+    get(target, prop) {
+      if (prop === 'transaction') {
+        return () => {
+          const builder = target.transaction();
+          return {
+            execute: async <T>(fn: (tx: never) => Promise<T>) => {
+              const result = await builder.execute(fn as never);
+              fail();
+              return result;
+            },
+          };
+        };
+      }
+      if (prop === 'startTransaction') {
+        return () => ({
+          execute: async () => {
+            const trx = await target.startTransaction().execute();
+            return new Proxy(trx, {
+              get(t, p) {
+                if (p === 'commit') {
+                  return () => ({
+                    execute: async () => {
+                      await t.commit().execute();
+                      fail();
+                    },
+                  });
+                }
+                const value = Reflect.get(t, p, t);
+                return typeof value === 'function' ? value.bind(t) : value;
+              },
+            });
+          },
+        });
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as Kysely<CofferTables>;
+  return { database: { ...database, db }, armed: () => failNext };
+}
+
+await describeEachDialect('a value write whose commit fails after the database committed', (dialect) => {
+  let fx: CofferFixture;
+  beforeAll(async () => {
+    fx = await createCofferFixture(dialect, { backends: { files: { type: 'file' } }, backend: 'files' });
+  });
+  afterAll(() => fx?.close());
+
+  it('keeps the value the committed version references', async () => {
+    const { coffer, admin } = fx;
+    const secret = await coffer.secrets.create(admin.actor, {
+      name: 'commit-outcome',
+      kind: 'api-token',
+      values: { token: 'v1' },
+    });
+    const flaky = committingThenFailing(coffer.database);
+    const now = fx.time.clock().toISOString();
+    const write = writeVersion(
+      { database: flaky.database, clock: fx.time.clock, logger: silentLogger() },
+      coffer.backends.require('files'),
+      { secretId: secret.id, version: 2 },
+      { token: 'v2' },
+      async (tx) => {
+        await tx
+          .updateTable('secrets')
+          .set({ current_version: 2, revision: secret.revision + 1, updated_at: now })
+          .where('id', '=', secret.id)
+          .execute();
+        await tx
+          .insertInto('secret_versions')
+          .values({
+            secret_id: secret.id,
+            version: 2,
+            created_at: now,
+            created_by: admin.id,
+            changed_fields: '["token"]',
+            rollback_of: null,
+          })
+          .execute();
+        return [];
+      },
+    );
+    await expect(write).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(flaky.armed()).toBe(false);
+    // The database committed version 2, so its value must still be there.
+    const view = await coffer.secrets.readValues(admin.actor, secret.id, { reveal: true });
+    expect(view).toMatchObject({ version: 2, values: { token: 'v2' } });
+    // The commit removed the intent: the reconciler has nothing to undo, now or later.
+    const intents = await coffer.database.db
+      .selectFrom('value_journal')
+      .selectAll()
+      .where('secret_id', '=', secret.id)
+      .execute();
+    expect(intents).toEqual([]);
+    fx.time.advance(3600);
+    await coffer.maintenance.reconcile({ olderThanMs: 0 });
+    expect(await coffer.secrets.readValues(admin.actor, secret.id, { reveal: true })).toMatchObject({
+      version: 2,
+      values: { token: 'v2' },
+    });
+  });
+
+  it('still removes the value at once when the transaction failed before its commit', async () => {
+    const { coffer, admin } = fx;
+    const secret = await coffer.secrets.create(admin.actor, {
+      name: 'commit-refused',
+      kind: 'api-token',
+      values: { token: 'v1' },
+    });
+    const files = coffer.backends.require('files');
+    const write = writeVersion(
+      { database: coffer.database, clock: fx.time.clock, logger: silentLogger() },
+      files,
+      { secretId: secret.id, version: 2 },
+      { token: 'never committed' },
+      async () => {
+        throw connectionLost();
+      },
+    );
+    await expect(write).rejects.toMatchObject({ code: 'ECONNRESET' });
+    const stored = await files.list({ secretId: secret.id });
+    expect(stored.map((r) => r.version)).toEqual([1]);
+    const intents = await coffer.database.db
+      .selectFrom('value_journal')
+      .selectAll()
+      .where('secret_id', '=', secret.id)
+      .execute();
+    expect(intents).toEqual([]);
+  });
+});
