@@ -73,6 +73,9 @@ await describeEachDialect('a value write whose commit fails after the database c
     fx = await createCofferFixture(dialect, { backends: { files: { type: 'file' } }, backend: 'files' });
   });
   afterAll(() => fx?.close());
+  /** The value-journal rows left for a secret: intents, fences, pending deletes. */
+  const journalRowsOf = (secretId: string) =>
+    fx.coffer.database.db.selectFrom('value_journal').selectAll().where('secret_id', '=', secretId).execute();
 
   it('keeps the value the committed version references', async () => {
     const { coffer, admin } = fx;
@@ -114,12 +117,7 @@ await describeEachDialect('a value write whose commit fails after the database c
     const view = await coffer.secrets.readValues(admin.actor, secret.id, { reveal: true });
     expect(view).toMatchObject({ version: 2, values: { token: 'v2' } });
     // The commit removed the intent: the reconciler has nothing to undo, now or later.
-    const intents = await coffer.database.db
-      .selectFrom('value_journal')
-      .selectAll()
-      .where('secret_id', '=', secret.id)
-      .execute();
-    expect(intents).toEqual([]);
+    expect(await journalRowsOf(secret.id)).toEqual([]);
     fx.time.advance(3600);
     await coffer.maintenance.reconcile({ olderThanMs: 0 });
     expect(await coffer.secrets.readValues(admin.actor, secret.id, { reveal: true })).toMatchObject({
@@ -148,11 +146,6 @@ await describeEachDialect('a value write whose commit fails after the database c
     await expect(write).rejects.toMatchObject({ code: 'ECONNRESET' });
     const stored = await files.list({ secretId: secret.id });
     expect(stored.map((r) => r.version)).toEqual([1]);
-    const intents = await coffer.database.db
-      .selectFrom('value_journal')
-      .selectAll()
-      .where('secret_id', '=', secret.id)
-      .execute();
-    expect(intents).toEqual([]);
+    expect(await journalRowsOf(secret.id)).toEqual([]);
   });
 });
