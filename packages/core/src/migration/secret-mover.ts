@@ -9,7 +9,7 @@ import { deleteJournaledValues } from '../secrets/value-writer.js';
 import { type Clock, isoNow } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
 import { oncePer, preparedQuery } from '../storage/prepared.js';
-import { isRetryableTransactionError, isUniqueViolation } from '../storage/sql-errors.js';
+import { errorCodeOf, isRetryableTransactionError, isUniqueViolation } from '../storage/sql-errors.js';
 import { inTransaction } from '../storage/transaction.js';
 import type { MigrationStep } from './migration-types.js';
 
@@ -117,6 +117,9 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
     }
     deps.onStep?.('journaled', job.secretId);
     let sourceDeleted = false;
+    // Whether the switch's last attempt ran all its statements: a failure after that is its
+    // commit's, whose outcome this process cannot know at once (see settledPlace).
+    const switching = { statementsRan: false };
     try {
       for (const version of toCopy) {
         const ref = { secretId: job.secretId, version };
@@ -158,10 +161,29 @@ export async function moveSecret(deps: MoverDeps, job: MoveJob): Promise<MoveOut
         if (Number(result.numUpdatedRows) !== toCopy.length + 1) throw new SwitchLost();
         journaled = refreshed;
       }
-      sourceDeleted = await switchSecret(deps, job, row, source, versions, toCopy, fence, journaled);
+      sourceDeleted = await switchSecret(
+        deps,
+        job,
+        row,
+        source,
+        versions,
+        toCopy,
+        fence,
+        journaled,
+        switching,
+      );
     } catch (err) {
       if (err instanceof LeaseLost) throw err;
-      const now = await where();
+      const now = switching.statementsRan ? await settledPlace(deps, job.secretId) : await where();
+      if (now === unknownPlace) {
+        // The switch may still commit. Its copies, intents and fence stay: an intent that
+        // outlives its lease means it did not, and the reconciler undoes the copies then.
+        deps.logger.warn(
+          { secretId: job.secretId, backend: target.name, code: errorCodeOf(err) },
+          'a migration switch failed while committing and its outcome could not be read; the reconciler will settle it',
+        );
+        throw err;
+      }
       if (now?.backend === target.name) return 'moved';
       // Only the lease holder touches copies: a process that was taken over leaves them to
       // the one that took over.
@@ -330,6 +352,7 @@ async function switchSecret(
   copied: readonly number[],
   fence: Fence,
   journaledAt: string,
+  progress: { statementsRan: boolean },
 ): Promise<boolean> {
   const now = isoNow(deps.clock);
   const target = job.target;
@@ -338,6 +361,7 @@ async function switchSecret(
   const sourceWrites = job.keepSource ? undefined : source.transactional;
   const queries = moverQueries(deps.database);
   await inTransaction(deps.database, async (tx) => {
+    progress.statementsRan = false;
     const switched = await queries.switchTo.execute(
       tx,
       target.name,
@@ -434,8 +458,47 @@ async function switchSecret(
     }
     const counted = await queries.countDone.execute(tx, now, job.runId, job.owner);
     if (Number(counted.numAffectedRows) !== 1) throw new LeaseLost();
+    progress.statementsRan = true;
   });
   return sourceWrites !== undefined;
+}
+
+const unknownPlace = Symbol('unknown place');
+/** How long settledPlace waits on PostgreSQL for a switch still in flight (as long as MySQL waits by default). */
+const settleTimeoutSeconds = 50;
+
+/**
+ * Where the secret is once a switch whose commit failed has settled. A connection lost while
+ * committing leaves the outcome open: on PostgreSQL and MySQL the server may carry out the
+ * commit after the client gave up on it, and a plain read on another connection would still
+ * see the secret on its source, so undoing the copies would delete the values of a switch
+ * that lands a moment later. That transaction holds the secret's row lock until it ends, so a
+ * locking read waits for its outcome. SQLite commits synchronously in this process: what a
+ * read sees after a failed commit is final.
+ */
+async function settledPlace(
+  deps: MoverDeps,
+  secretId: string,
+): Promise<{ backend: string; current_version: number } | undefined | typeof unknownPlace> {
+  const { database } = deps;
+  if (!database.features.forUpdate) {
+    return (await moverQueries(database).placeOf.execute(database.db, secretId)).rows[0];
+  }
+  try {
+    return await database.db.transaction().execute(async (tx) => {
+      if (database.dialect === 'postgres') {
+        await sql`set local lock_timeout = ${sql.lit(`${settleTimeoutSeconds}s`)}`.execute(tx);
+      }
+      return tx
+        .selectFrom('secrets')
+        .select(['backend', 'current_version'])
+        .where('id', '=', secretId)
+        .forUpdate()
+        .executeTakeFirst();
+    });
+  } catch {
+    return unknownPlace;
+  }
 }
 
 /** Removes the copies of a move that did not switch, their intents and the fence. */

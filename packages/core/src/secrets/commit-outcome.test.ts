@@ -1,71 +1,9 @@
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger } from '../logging/logger.js';
-import type { CofferDatabase } from '../storage/database.js';
-import type { CofferTables } from '../storage/schema.js';
 import { type CofferFixture, createCofferFixture } from '../test-support/coffer-fixture.js';
 import { describeEachDialect } from '../test-support/databases.js';
+import { connectionLost, flakyCommits } from '../test-support/flaky-commits.js';
 import { writeVersion } from './value-writer.js';
-
-/** What a driver throws when the connection drops while the database commits. */
-const connectionLost = () =>
-  Object.assign(new Error('Connection lost while committing'), { code: 'ECONNRESET' });
-
-/**
- * The database, except that its next commit is carried out and then reported as failed: a
- * connection lost after the database committed and before the answer arrived. Both ways of
- * committing are covered: `transaction().execute()` (PostgreSQL, MySQL) and the controlled
- * transactions of SQLite's group commit.
- */
-function committingThenFailing(database: CofferDatabase): { database: CofferDatabase; armed: () => boolean } {
-  let failNext = true;
-  const fail = () => {
-    if (!failNext) return;
-    failNext = false;
-    throw connectionLost();
-  };
-  const real = database.db;
-  const db = new Proxy(real, {
-    get(target, prop) {
-      if (prop === 'transaction') {
-        return () => {
-          const builder = target.transaction();
-          return {
-            execute: async <T>(fn: (tx: never) => Promise<T>) => {
-              const result = await builder.execute(fn as never);
-              fail();
-              return result;
-            },
-          };
-        };
-      }
-      if (prop === 'startTransaction') {
-        return () => ({
-          execute: async () => {
-            const trx = await target.startTransaction().execute();
-            return new Proxy(trx, {
-              get(t, p) {
-                if (p === 'commit') {
-                  return () => ({
-                    execute: async () => {
-                      await t.commit().execute();
-                      fail();
-                    },
-                  });
-                }
-                const value = Reflect.get(t, p, t);
-                return typeof value === 'function' ? value.bind(t) : value;
-              },
-            });
-          },
-        });
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  }) as Kysely<CofferTables>;
-  return { database: { ...database, db }, armed: () => failNext };
-}
 
 await describeEachDialect('a value write whose commit fails after the database committed', (dialect) => {
   let fx: CofferFixture;
@@ -84,7 +22,8 @@ await describeEachDialect('a value write whose commit fails after the database c
       kind: 'api-token',
       values: { token: 'v1' },
     });
-    const flaky = committingThenFailing(coffer.database);
+    const flaky = flakyCommits(coffer.database);
+    flaky.arm();
     const now = fx.time.clock().toISOString();
     const write = writeVersion(
       { database: flaky.database, clock: fx.time.clock, logger: silentLogger() },

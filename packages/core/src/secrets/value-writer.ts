@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { type Clock, isoNow } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
 import { oncePer, preparedQuery } from '../storage/prepared.js';
-import { isRetryableTransactionError, isUniqueViolation } from '../storage/sql-errors.js';
+import { errorCodeOf, isRetryableTransactionError, isUniqueViolation } from '../storage/sql-errors.js';
 import { inTransaction, type Tx } from '../storage/transaction.js';
 
 /**
@@ -189,12 +189,6 @@ async function writeInTransaction(
   });
   deps.onStep?.('committed', ref);
   deps.onStep?.('cleaned', ref);
-}
-
-/** An error's `code` (a driver's `ECONNRESET`, `57P01`), never its message, for a log line. */
-function errorCodeOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /** Best effort: the value of a write that did not commit is removed now, or by the reconciler. */

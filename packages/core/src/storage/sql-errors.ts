@@ -93,3 +93,9 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   }
   return e.cause !== undefined && isDatabaseUnavailable(e.cause, depth + 1);
 }
+
+/** An error's `code` (a driver's `ECONNRESET`, `57P01`), never its message, for a log line. */
+export function errorCodeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
