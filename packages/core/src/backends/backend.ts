@@ -99,6 +99,12 @@ export interface TransactionalWrites {
   preparePut(ref: ValueRef, values: SecretValues): Promise<(tx: Tx) => Promise<void>>;
   /** Removes versions of one secret inside the transaction. */
   deleteVersions(tx: Tx, secretId: string, versions: readonly number[]): Promise<void>;
+  /**
+   * Opens a sealed value of this backend's that the engine read itself, in the statement of an
+   * access check (`secret_values.blob` where `store` is this backend's name): what `get` would
+   * answer for that blob, errors included.
+   */
+  openSealed(blob: Uint8Array, ref: ValueRef): Promise<SecretValues>;
 }
 
 /** What the engine hands a backend factory. */

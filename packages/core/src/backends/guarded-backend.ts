@@ -45,6 +45,7 @@ export function guardBackend(backend: Backend): Backend {
           transactional: {
             preparePut: (ref, values) => call('put', ref, () => transactional.preparePut(ref, values)),
             deleteVersions: (tx, secretId, versions) => transactional.deleteVersions(tx, secretId, versions),
+            openSealed: (blob, ref) => call('get', ref, () => transactional.openSealed(blob, ref)),
           } satisfies TransactionalWrites,
         }),
   };

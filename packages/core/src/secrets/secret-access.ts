@@ -70,6 +70,8 @@ export function secretAudit(
 export interface Authorized {
   row: SecretRow;
   access: EffectiveAccess;
+  /** With `withValue`: the sealed current version, as `SecretWithShares.sealedCurrent`. */
+  sealedCurrent?: Uint8Array | null;
 }
 
 /**
@@ -85,8 +87,10 @@ export async function authorize(
   ref: string,
   operation: SecretOperation,
   state: 'live' | 'deleted' | 'any' = 'live',
+  /** Also read the sealed current version in the same statement (a reveal about to open it). */
+  withValue = false,
 ): Promise<Authorized> {
-  const found = await find(db, who, ref, state);
+  const found = await find(db, who, ref, state, withValue);
   const notFound = () => new CofferError('not_found', `secret "${ref}" not found`);
   if (found === undefined) throw notFound();
   const { row, access } = found;
@@ -111,17 +115,18 @@ async function find(
   who: ResolvedActor,
   ref: string,
   state: 'live' | 'deleted' | 'any',
+  withValue: boolean,
 ): Promise<Authorized | undefined> {
   const stateMatches = (row: SecretRow) =>
     state === 'any' || (state === 'live' ? row.deleted_at === null : row.deleted_at !== null);
-  const decide = ({ row, shares }: SecretWithShares): Authorized => ({
-    row,
-    access: effectiveAccess(who, row.owner_id, shares),
-  });
+  const decide = ({ row, shares, sealedCurrent }: SecretWithShares): Authorized =>
+    sealedCurrent === undefined
+      ? { row, access: effectiveAccess(who, row.owner_id, shares) }
+      : { row, access: effectiveAccess(who, row.owner_id, shares), sealedCurrent };
   // The secret and its shares are read in one statement, so the decision is made on the shares
   // as they are now (nothing is cached), at one round trip.
   if (looksLikeId(ref)) {
-    const found = await findSecretWithSharesById(db, ref.toLowerCase());
+    const found = await findSecretWithSharesById(db, ref.toLowerCase(), withValue);
     if (found === undefined || !stateMatches(found.row)) return undefined;
     return decide(found);
   }
@@ -131,7 +136,7 @@ async function find(
           ...(await findSecretsWithSharesByName(db, ref, 'live')),
           ...(await findSecretsWithSharesByName(db, ref, 'deleted')),
         ]
-      : await findSecretsWithSharesByName(db, ref, state);
+      : await findSecretsWithSharesByName(db, ref, state, withValue);
   if (candidates.length === 0) return undefined;
   const own = candidates.find((c) => c.row.owner_id === who.id);
   if (own !== undefined) return decide(own);

@@ -158,10 +158,20 @@ export function createSecretService(deps: SecretServiceDeps) {
     return kinds.get(id) ?? { isSecretField: () => true };
   }
 
-  async function readStored(row: SecretRow, version: number): Promise<SecretValues> {
+  async function readStored(
+    row: SecretRow,
+    version: number,
+    sealedCurrent?: Uint8Array | null,
+  ): Promise<SecretValues> {
     const ref = { secretId: row.id, version };
+    const backend = backends.require(row.backend);
     try {
-      return await backends.require(row.backend).get(ref);
+      // The access check read the current version's sealed blob with the secret (one statement
+      // less per reveal); only a backend keeping its values in `secret_values` opens it.
+      if (sealedCurrent != null && version === row.current_version && backend.transactional !== undefined) {
+        return await backend.transactional.openSealed(sealedCurrent, ref);
+      }
+      return await backend.get(ref);
     } catch (err) {
       if (!isCofferError(err, 'value_not_found')) throw err;
       // A migration may have moved the values since `row` was read: read them where they are now.
@@ -191,9 +201,13 @@ export function createSecretService(deps: SecretServiceDeps) {
    * The values of a version, telling a destroyed version (its row is gone, see
    * `destroyVersions`) from a value its backend lost: the first is `not_found`.
    */
-  async function readKept(row: SecretRow, version: number): Promise<SecretValues> {
+  async function readKept(
+    row: SecretRow,
+    version: number,
+    sealedCurrent?: Uint8Array | null,
+  ): Promise<SecretValues> {
     try {
-      return await readStored(row, version);
+      return await readStored(row, version, sealedCurrent);
     } catch (err) {
       if (isCofferError(err, 'value_not_found')) await assertVersionKept(row, version);
       throw err;
@@ -285,7 +299,7 @@ export function createSecretService(deps: SecretServiceDeps) {
     auditDetails: (row: SecretRow, changed: string[]) => Record<string, string | number | string[]>,
   ): Promise<SecretMetadata> {
     for (let attempt = 1; ; attempt++) {
-      const { row, access } = await authorize(db, audit, who, ref, operation);
+      const { row, access, sealedCurrent } = await authorize(db, audit, who, ref, operation, 'live', true);
       if (expectedVersion !== undefined && row.current_version !== expectedVersion) {
         throw new CofferError(
           'version_conflict',
@@ -294,7 +308,7 @@ export function createSecretService(deps: SecretServiceDeps) {
         );
       }
       // A destroyed current version has no values left to change: the next one starts empty.
-      const stored = await readKept(row, row.current_version).catch((err: unknown) => {
+      const stored = await readKept(row, row.current_version, sealedCurrent).catch((err: unknown) => {
         if (isCofferError(err, 'not_found')) return {};
         throw err;
       });
@@ -586,7 +600,15 @@ export function createSecretService(deps: SecretServiceDeps) {
     ): Promise<SecretValuesView> {
       const who = await resolve(actor);
       const reveal = options.reveal === true;
-      const { row } = await authorize(db, audit, who, ref, reveal ? 'reveal' : 'readValues');
+      const { row, sealedCurrent } = await authorize(
+        db,
+        audit,
+        who,
+        ref,
+        reveal ? 'reveal' : 'readValues',
+        'live',
+        true,
+      );
       const version = options.version ?? row.current_version;
       if (!Number.isInteger(version) || version < 1) {
         throw CofferError.validation([{ path: 'version', message: 'must be a positive integer' }]);
@@ -594,7 +616,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       if (version !== row.current_version) await assertVersionKept(row, version);
       let stored: SecretValues;
       try {
-        stored = await readKept(row, version);
+        stored = await readKept(row, version, sealedCurrent);
       } catch (err) {
         await audit.appendStandalone(
           secretAudit(who, reveal ? 'secret.reveal' : 'secret.read', row, {
@@ -646,13 +668,13 @@ export function createSecretService(deps: SecretServiceDeps) {
           },
         ]);
       }
-      const { row, access } = await authorize(db, audit, who, ref, 'use');
+      const { row, access, sealedCurrent } = await authorize(db, audit, who, ref, 'use', 'live', true);
       if (options.kind !== undefined && options.kind.id !== row.kind) {
         throw CofferError.validation([
           { path: 'kind', message: `secret "${row.name}" is of kind ${row.kind}, not ${options.kind.id}` },
         ]);
       }
-      const values = await readKept(row, row.current_version);
+      const values = await readKept(row, row.current_version, sealedCurrent);
       await audit.appendStandalone(
         secretAudit(who, 'secret.use', row, {
           purpose: options.purpose,

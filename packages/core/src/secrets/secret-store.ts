@@ -37,6 +37,12 @@ export async function findSecretsByName(
 export interface SecretWithShares {
   row: SecretRow;
   shares: ShareGrant[];
+  /**
+   * Read only when asked for (`withValue`): the sealed current version as the secret's backend
+   * stored it in `secret_values`, or null when that table holds none for it (a backend in
+   * another store, or none written). Opened only by a backend that keeps its values there.
+   */
+  sealedCurrent?: Uint8Array | null;
 }
 
 /** The secret and each of its shares as one row each (a secret without shares: one row of NULLs). */
@@ -48,7 +54,27 @@ function withShares(db: Queryable) {
     .select(['shares.grantee_type', 'shares.grantee_id', 'shares.level']);
 }
 
-type JoinedRow = SecretRow & { grantee_type: string | null; grantee_id: string | null; level: string | null };
+/**
+ * The same, with the sealed current version read in the same statement (a reveal then needs no
+ * statement of its own for it). The join seeks `secret_values`' primary key.
+ */
+function withSharesAndValue(db: Queryable) {
+  return withShares(db)
+    .leftJoin('secret_values', (join) =>
+      join
+        .onRef('secret_values.store', '=', 'secrets.backend')
+        .onRef('secret_values.secret_id', '=', 'secrets.id')
+        .onRef('secret_values.version', '=', 'secrets.current_version'),
+    )
+    .select('secret_values.blob as sealed_current');
+}
+
+type JoinedRow = SecretRow & {
+  grantee_type: string | null;
+  grantee_id: string | null;
+  level: string | null;
+  sealed_current?: Uint8Array | null;
+};
 
 /** Folds the joined rows back into secrets (in the order of their first row) with their shares. */
 function foldShares(joined: readonly JoinedRow[]): SecretWithShares[] {
@@ -57,7 +83,11 @@ function foldShares(joined: readonly JoinedRow[]): SecretWithShares[] {
     const { grantee_type, grantee_id, level } = joinedRow;
     let found = byId.get(joinedRow.id);
     if (found === undefined) {
-      found = { row: secretRowOf(joinedRow), shares: [] };
+      const sealed = joinedRow.sealed_current;
+      found =
+        sealed === undefined
+          ? { row: secretRowOf(joinedRow), shares: [] }
+          : { row: secretRowOf(joinedRow), shares: [], sealedCurrent: sealed };
       byId.set(joinedRow.id, found);
     }
     if (grantee_type !== null && grantee_id !== null && level !== null) {
@@ -105,6 +135,10 @@ function accessReads(db: Queryable) {
   return {
     byId: preparedQuery((id: string) => withShares(db).where('secrets.id', '=', id)),
     byLiveName: preparedQuery((name: string) => withShares(db).where('secrets.live_name', '=', name)),
+    byIdWithValue: preparedQuery((id: string) => withSharesAndValue(db).where('secrets.id', '=', id)),
+    byLiveNameWithValue: preparedQuery((name: string) =>
+      withSharesAndValue(db).where('secrets.live_name', '=', name),
+    ),
     live: preparedQuery((name: string) =>
       db.selectFrom('secrets').select(secretColumns).where('live_name', '=', name),
     ),
@@ -121,8 +155,10 @@ const accessReadsFor = oncePer(accessReads);
 export async function findSecretWithSharesById(
   db: Queryable,
   id: string,
+  withValue = false,
 ): Promise<SecretWithShares | undefined> {
-  const { rows } = await accessReadsFor(db).byId.execute(db, id);
+  const reads = accessReadsFor(db);
+  const { rows } = await (withValue ? reads.byIdWithValue : reads.byId).execute(db, id);
   return foldShares(rows as JoinedRow[])[0];
 }
 
@@ -131,10 +167,12 @@ export async function findSecretsWithSharesByName(
   db: Queryable,
   name: string,
   state: 'live' | 'deleted',
+  withValue = false,
 ): Promise<SecretWithShares[]> {
+  const reads = accessReadsFor(db);
   const rows =
     state === 'live'
-      ? (await accessReadsFor(db).byLiveName.execute(db, name)).rows
+      ? (await (withValue ? reads.byLiveNameWithValue : reads.byLiveName).execute(db, name)).rows
       : await withShares(db)
           .where('secrets.name', '=', name)
           .where('secrets.deleted_at', 'is not', null)

@@ -55,6 +55,7 @@ class SqlBackend implements Backend {
       // Usually the one version an update drops past `versions.keep`.
       for (const version of versions) await this.#deleteStatement.execute(tx, this.name, secretId, version);
     },
+    openSealed: (blob, ref) => this.#open(blob, ref),
   };
 
   async put(ref: ValueRef, values: SecretValues): Promise<void> {
@@ -119,7 +120,11 @@ class SqlBackend implements Backend {
     if (row === undefined) {
       throw new CofferError('value_not_found', `backend ${this.name} holds no value for ${describe(ref)}`);
     }
-    return decodeValues(await this.#context.keyring.open(Buffer.from(row.blob), ref), ref);
+    return this.#open(row.blob, ref);
+  }
+
+  async #open(blob: Uint8Array, ref: ValueRef): Promise<SecretValues> {
+    return decodeValues(await this.#context.keyring.open(Buffer.from(blob), ref), ref);
   }
 
   async delete(ref: ValueRef): Promise<void> {
