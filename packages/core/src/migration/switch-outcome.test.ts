@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger } from '../logging/logger.js';
 import { type CofferFixture, createCofferFixture } from '../test-support/coffer-fixture.js';
 import { describeEachDialect } from '../test-support/databases.js';
-import { flakyCommits } from '../test-support/flaky-commits.js';
+import { type FlakyCommitOptions, flakyCommits } from '../test-support/flaky-commits.js';
 import { moveSecret } from './secret-mover.js';
 
 /**
@@ -52,10 +52,10 @@ await describeEachDialect('a migration switch whose commit fails after the datab
     return { secret, runId };
   }
 
-  async function moveWithFlakySwitch(name: string, lateMs?: number) {
+  async function moveWithFlakySwitch(name: string, options: FlakyCommitOptions = {}) {
     const { coffer } = fx;
     const { secret, runId } = await secretToMove(name);
-    const flaky = flakyCommits(coffer.database, lateMs === undefined ? {} : { lateMs });
+    const flaky = flakyCommits(coffer.database, options);
     const outcome = await moveSecret(
       {
         database: flaky.database,
@@ -75,7 +75,7 @@ await describeEachDialect('a migration switch whose commit fails after the datab
         hadFailure: false,
         holdsLease: async () => true,
       },
-    );
+    ).catch((err: unknown) => err);
     expect(flaky.armed()).toBe(false);
     await flaky.landed;
     return { secret, outcome };
@@ -122,9 +122,60 @@ await describeEachDialect('a migration switch whose commit fails after the datab
     async () => {
       // A plain read right after the failure still sees the secret on its source; undoing the
       // copies then deleted the only values of a switch that landed 300 ms later.
-      const { secret, outcome } = await moveWithFlakySwitch('switch-lands-late', 300);
+      const { secret, outcome } = await moveWithFlakySwitch('switch-lands-late', { lateMs: 300 });
       expect(outcome).toBe('moved');
       await expectMovedIntact(secret);
+    },
+  );
+
+  it.skipIf(dialect === 'sqlite')(
+    'leaves the copies alone when it cannot read the outcome, and the switch landed',
+    async () => {
+      const { secret, outcome } = await moveWithFlakySwitch('switch-unknown-landed', {
+        lateMs: 300,
+        refuseNextTransaction: true,
+      });
+      expect(outcome).toMatchObject({ code: 'ECONNRESET' });
+      await expectMovedIntact(secret);
+    },
+  );
+
+  it.skipIf(dialect === 'sqlite')(
+    'leaves the copies to the reconciler when it cannot read the outcome, and the switch did not land',
+    async () => {
+      const { coffer, admin } = fx;
+      const { secret, outcome } = await moveWithFlakySwitch('switch-unknown-lost', {
+        lateMs: 300,
+        lost: true,
+        refuseNextTransaction: true,
+      });
+      expect(outcome).toMatchObject({ code: 'ECONNRESET' });
+      const files = coffer.backends.require('files');
+      const journalOf = () =>
+        coffer.database.db
+          .selectFrom('value_journal')
+          .select(['backend', 'action', 'version'])
+          .where('secret_id', '=', secret.id)
+          .orderBy('backend')
+          .orderBy('version')
+          .execute();
+      // Nothing undone yet: the copies, their intents and the fence wait for the reconciler.
+      expect((await files.list({ secretId: secret.id })).map((r) => r.version).sort()).toEqual([1, 2]);
+      expect(await journalOf()).toEqual([
+        { backend: 'files', action: 'put', version: 1 },
+        { backend: 'files', action: 'put', version: 2 },
+        { backend: 'sql', action: 'fence', version: 3 },
+      ]);
+      // Reads go on from the source meanwhile.
+      expect(await coffer.secrets.readValues(admin.actor, secret.id, { reveal: true })).toMatchObject({
+        version: 2,
+        values: { token: `second value of ${secret.name}` },
+      });
+      await coffer.maintenance.reconcile({ olderThanMs: 0 });
+      expect(await files.list({ secretId: secret.id })).toEqual([]);
+      expect(await journalOf()).toEqual([]);
+      const updated = await coffer.secrets.update(admin.actor, secret.id, { values: { token: 'third' } });
+      expect(updated).toMatchObject({ currentVersion: 3, backend: 'sql' });
     },
   );
 });

@@ -13,21 +13,31 @@ export interface FlakyCommits {
   arm(): void;
   /** Whether the armed failure is still to come. */
   armed(): boolean;
-  /** Settles once the commit whose failure was reported has really been carried out. */
+  /** Settles once the transaction whose failure was reported has ended (committed, or rolled back with `lost`). */
   landed: Promise<void>;
+}
+
+export interface FlakyCommitOptions {
+  /** The commit is carried out this long after its failure was reported. */
+  lateMs?: number;
+  /** With `lateMs`: the transaction rolls back after that time instead (the failure was real). */
+  lost?: boolean;
+  /** With `lateMs`: the first transaction begun after the failure was reported fails too (the database out of reach). */
+  refuseNextTransaction?: boolean;
 }
 
 /**
  * The database, except that its next commit after `arm()` is reported as a lost connection
  * although the database carries it out: at once, before the failure is reported (`lateMs`
  * unset), or `lateMs` after it, as a PostgreSQL or MySQL server does with a COMMIT it got from
- * a client that gave up waiting for the answer. Both ways of committing are covered:
- * `transaction().execute()` (PostgreSQL, MySQL) and the controlled transactions of SQLite's
- * group commit; a late commit only exists on the first (SQLite commits synchronously in this
- * process).
+ * a client that gave up waiting for the answer (or, with `lost`, rolls it back then). Both ways
+ * of committing are covered: `transaction().execute()` (PostgreSQL, MySQL) and the controlled
+ * transactions of SQLite's group commit; a late outcome only exists on the first (SQLite
+ * commits synchronously in this process).
  */
-export function flakyCommits(database: CofferDatabase, options: { lateMs?: number } = {}): FlakyCommits {
-  const { lateMs } = options;
+export function flakyCommits(database: CofferDatabase, options: FlakyCommitOptions = {}): FlakyCommits {
+  const { lateMs, lost = false } = options;
+  let refuseNext = false;
   let failNext = false;
   let markLanded: () => void = () => {};
   const landed = new Promise<void>((resolve) => {
@@ -42,6 +52,10 @@ export function flakyCommits(database: CofferDatabase, options: { lateMs?: numbe
   const db = new Proxy(real, {
     get(target, prop) {
       if (prop === 'transaction') {
+        if (refuseNext) {
+          refuseNext = false;
+          return () => ({ execute: () => Promise.reject(connectionLost()) });
+        }
         return () => ({
           execute: <T>(fn: (tx: never) => Promise<T>) =>
             new Promise<T>((resolve, reject) => {
@@ -52,8 +66,10 @@ export function flakyCommits(database: CofferDatabase, options: { lateMs?: numbe
                   const result = await fn(tx as never);
                   if (lateMs !== undefined && take()) {
                     reported = true;
+                    refuseNext = options.refuseNextTransaction === true;
                     reject(connectionLost());
                     await new Promise((r) => setTimeout(r, lateMs));
+                    if (lost) throw connectionLost();
                   }
                   return result;
                 })
@@ -68,7 +84,8 @@ export function flakyCommits(database: CofferDatabase, options: { lateMs?: numbe
                     }
                   },
                   (err) => {
-                    if (!reported) reject(err);
+                    if (reported) markLanded();
+                    else reject(err);
                   },
                 );
             }),
