@@ -6,7 +6,8 @@
 // and inclusive time. The .cpuprofile stays in the printed directory (it opens in Chrome
 // DevTools, Performance tab).
 //
-//   npm run build && node bench/profile-server.js create|batch|update|reveal|list [seconds]
+//   npm run build && node bench/profile-server.js create|batch|update|reveal|list|health [seconds]
+// (`health` loads GET /healthz: what every request pays before any route of the API runs)
 //
 // TOP=N prints N functions by inclusive time instead of 30.
 //
@@ -22,7 +23,7 @@ import { startCofferServer, stopProcess, updatesSpreadOver } from './support.js'
 
 const route = process.argv[2] ?? 'reveal';
 const seconds = Number(process.argv[3] ?? 8);
-const routes = ['create', 'batch', 'update', 'reveal', 'list'];
+const routes = ['create', 'batch', 'update', 'reveal', 'list', 'health'];
 if (!routes.includes(route)) {
   console.error(`usage: node bench/profile-server.js ${routes.join('|')} [seconds]`);
   process.exit(2);
@@ -69,6 +70,8 @@ try {
   } else if (route === 'list') {
     for (let i = 0; i < 150; i++) await post({ name: `l-${i}`, kind: 'api-token', values: { token: 'x' } });
     result = await load({ url: `${server.api}/secrets?limit=100`, headers: auth });
+  } else if (route === 'health') {
+    result = await load({ url: `${server.base}/healthz` });
   } else if (route === 'reveal') {
     const { id } = await (await post({ name: 'one', kind: 'api-token', values: { token: 'x' } })).json();
     result = await load({ url: `${server.api}/secrets/${id}/values?reveal=true`, headers: auth });
