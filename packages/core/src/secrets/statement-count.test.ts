@@ -70,6 +70,21 @@ function kindOf(source: string): string {
   return table === undefined ? verb : `${verb} ${table}`;
 }
 
+/**
+ * A write's audit record and change event are its last statements before the commit: on
+ * PostgreSQL and MySQL every write waits for the audit head's row lock from the append to the
+ * commit, so what runs in between is paid once per write by all writers in turn. The
+ * statements run in the same order on every dialect.
+ */
+function expectAuditLast(kinds: readonly string[]): void {
+  const commit = kinds.lastIndexOf('commit');
+  expect(kinds.slice(kinds.indexOf('update audit_head'), commit)).toEqual([
+    'update audit_head',
+    'insert audit_log',
+    'insert events',
+  ]);
+}
+
 describe('SQL statements per operation (SQLite)', () => {
   let fx: CofferFixture;
   let id: string;
@@ -168,6 +183,7 @@ describe('SQL statements per operation (SQLite)', () => {
     expect(counted.autocommits).toBe(0);
     expect(counted.transactions).toBe(1);
     expect(counted.statements.length).toBeLessThanOrEqual(10);
+    expectAuditLast(counted.statements.map(kindOf));
   });
 
   it('updates values in one transaction, the sealed value with the metadata', async () => {
@@ -181,6 +197,7 @@ describe('SQL statements per operation (SQLite)', () => {
     expect(counted.statements.map(kindOf)).not.toContain('select secret_versions');
     // The current values it changes came with the access check.
     expect(counted.statements.map(kindOf)).not.toContain('select secret_values');
+    expectAuditLast(counted.statements.map(kindOf));
   });
 
   it('drops the version past `keep` in the same transaction, journaling nothing', async () => {

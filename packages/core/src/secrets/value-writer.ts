@@ -180,8 +180,11 @@ async function writeInTransaction(
       const { rows } = await journalRowOf(deps.database).execute(tx, ref.secretId, ref.version, backendName);
       if (rows.length > 0) throw new WriteInProgress();
     }
-    const dropped = await commit(tx);
+    // The value before the metadata: the commit's last statements append the audit record,
+    // and on PostgreSQL and MySQL every write waits for the audit head's row lock from that
+    // append to the commit. Nothing else here needs the metadata first (no foreign key).
     await putValue(tx);
+    const dropped = await commit(tx);
     // The versions the commit dropped, not journaled (see pruneVersions): their values go in
     // the same transaction.
     if (dropped.length > 0) await writes.deleteVersions(tx, ref.secretId, dropped);
