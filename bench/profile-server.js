@@ -7,7 +7,8 @@
 // DevTools, Performance tab).
 //
 //   npm run build && node bench/profile-server.js create|batch|update|reveal|list|health [seconds]
-// (`health` loads GET /healthz: what every request pays before any route of the API runs)
+// (`health` loads GET /healthz: what every request pays before any route of the API runs;
+// PROFILE_PG=1 runs the server on a fresh PostgreSQL database instead of SQLite)
 //
 // TOP=N prints N functions by inclusive time instead of 30.
 //
@@ -19,7 +20,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { startCofferServer, stopProcess, updatesSpreadOver } from './support.js';
+import { freshPostgres, startCofferServer, stopProcess, updatesSpreadOver } from './support.js';
 
 const route = process.argv[2] ?? 'reveal';
 const seconds = Number(process.argv[3] ?? 8);
@@ -29,9 +30,16 @@ if (!routes.includes(route)) {
   process.exit(2);
 }
 const profileDir = mkdtempSync(join(tmpdir(), 'coffer-profile-'));
+// PROFILE_PG=1: the server on a fresh PostgreSQL database (BENCH_PG_URL), dropped at the end.
+const pg = process.env.PROFILE_PG === '1' ? await freshPostgres('profile') : undefined;
+if (pg?.skipped !== undefined) {
+  console.error(`PostgreSQL: ${pg.skipped}`);
+  process.exit(2);
+}
 const server = await startCofferServer({
   dataDir: join(profileDir, 'data'),
   nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+  databaseUrl: pg?.url,
 });
 const auth = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
 const post = (body) =>
@@ -86,6 +94,7 @@ try {
   }
 } finally {
   await stopProcess(server.proc);
+  await pg?.drop();
 }
 console.log(
   `${route}: ${Math.round(result.requests.average)} req/s under the profiler, ${result.non2xx} errors`,
