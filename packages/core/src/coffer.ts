@@ -172,6 +172,7 @@ export async function createCoffer(
   const database = await openDatabase(databaseUrlOf(config), {
     sqliteSync: config.database.sqliteSync,
     sqliteCacheMiB: config.database.sqliteCacheMiB,
+    postgresPreparedStatements: config.database.postgresPreparedStatements,
   });
   const closers: (() => Promise<void>)[] = [() => database.close()];
   const closeAll = async () => {

@@ -39,9 +39,19 @@ export const cofferConfigSchema = z
           .min(1, 'must be a whole number of MiB from 1 to 4096')
           .max(4096, 'must be a whole number of MiB from 1 to 4096')
           .default(defaultSqliteCacheMiB),
+        /**
+         * PostgreSQL only: keep the statements of the hot paths prepared on each connection, so
+         * the server plans them once (docs/performance.md). Turn off behind a pooler that cannot
+         * keep named statements, such as PgBouncer before 1.21 in transaction mode.
+         */
+        postgresPreparedStatements: z.boolean().default(true),
       })
       .strict()
-      .default({ sqliteSync: 'normal', sqliteCacheMiB: defaultSqliteCacheMiB }),
+      .default({
+        sqliteSync: 'normal',
+        sqliteCacheMiB: defaultSqliteCacheMiB,
+        postgresPreparedStatements: true,
+      }),
     /**
      * Where the key-encryption keys come from: `{ source: 'file', path? }` (default),
      * `{ source: 'env', variable? }`, or a KMS key source such as

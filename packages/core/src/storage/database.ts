@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { type Dialect, Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
 import { CofferError } from '../errors/coffer-error.js';
 import { type DialectFeatures, type DialectName, dialectFeatures } from './dialect.js';
+import { keepStatementsPrepared } from './pg-statements.js';
 import type { CofferTables } from './schema.js';
 
 /** Coffer's database handle: the Kysely instance plus what it needs to know about the dialect. */
@@ -37,6 +38,11 @@ export interface OpenDatabaseOptions {
    * operating system's cache per missed page (docs/performance.md, "Idle RSS").
    */
   sqliteCacheMiB?: number;
+  /**
+   * PostgreSQL only: keep the hot statements prepared on each connection (default true). Off
+   * behind a pooler that cannot carry named statements between transactions.
+   */
+  postgresPreparedStatements?: boolean;
 }
 
 /** SQLite's page cache when none is configured, in MiB (better-sqlite3's compiled default). */
@@ -110,7 +116,10 @@ async function createDialect(
     case 'sqlite':
       return createSqliteDialect(url, options.sqliteSync ?? 'normal', options.sqliteCacheMiB);
     case 'postgres':
-      return { dialect: await createPostgresDialect(url), releaseMemory: nothingToRelease };
+      return {
+        dialect: await createPostgresDialect(url, options.postgresPreparedStatements ?? true),
+        releaseMemory: nothingToRelease,
+      };
     case 'mysql':
       return { dialect: await createMysqlDialect(url), releaseMemory: nothingToRelease };
   }
@@ -222,7 +231,7 @@ function rowsAsArrays(statement: SqliteStatement): SqliteStatement {
   } as unknown as SqliteStatement;
 }
 
-async function createPostgresDialect(url: string): Promise<Dialect> {
+async function createPostgresDialect(url: string, preparedStatements: boolean): Promise<Dialect> {
   const pg = await importOptional<typeof import('pg')>('pg');
   const pool = new pg.default.Pool({ connectionString: url, max: 10 });
   // A database that goes away must not crash the process through an unhandled 'error' event:
@@ -231,6 +240,7 @@ async function createPostgresDialect(url: string): Promise<Dialect> {
   pool.on('error', () => {});
   pool.on('connect', (client) => {
     client.on('error', () => {});
+    if (preparedStatements) keepStatementsPrepared(client);
   });
   return new PostgresDialect({ pool });
 }

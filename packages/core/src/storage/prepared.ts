@@ -7,6 +7,33 @@ class Placeholder {
 }
 
 /**
+ * The SQL of every query compiled by preparedQuery that names its result columns, and the name
+ * it is kept under on a PostgreSQL connection (see pg-statements.ts). These are fixed-shape
+ * statements run again and again, so the server can parse and plan each once per connection.
+ * Bounded by the code: one entry per preparedQuery and dialect.
+ */
+const statementNames = new Map<string, string>();
+
+/** The name `sql` is kept prepared under, if it is one of preparedQuery's statements. */
+export function preparedStatementName(sql: string): string | undefined {
+  return statementNames.get(sql);
+}
+
+/**
+ * Statements with more parameters than this (a batch of many rows) are not kept: each would hold
+ * a large plan in the server's memory on every connection, and they are rare.
+ */
+const mostParametersKept = 256;
+
+function rememberStatement({ sql, parameters }: CompiledQuery): void {
+  // A `*` in the result would change its columns when another server migrates the schema, and
+  // PostgreSQL refuses to run such a prepared statement again ("cached plan must not change
+  // result type"); a statement that names its columns is planned again without an error.
+  if (sql.includes('*') || parameters.length > mostParametersKept || statementNames.has(sql)) return;
+  statementNames.set(sql, `coffer_${statementNames.size + 1}`);
+}
+
+/**
  * A query built and compiled by Kysely once, then run with new arguments: the hot paths (a
  * reveal's reads, the audit append) skip Kysely's builder and compiler, which cost about as
  * much as SQLite running the statement. `build` receives one stand-in per argument and must
@@ -29,6 +56,7 @@ export function preparedQuery<A extends unknown[], R>(
       if (compiled === undefined) {
         const stand = args.map((_, i) => new Placeholder(i)) as unknown as A;
         compiled = build(...stand).compile();
+        rememberStatement(compiled);
         plan = compiled.parameters.map((p) =>
           p instanceof Placeholder ? { argument: p.index } : { constant: p },
         );

@@ -144,6 +144,12 @@ export const envSettings: readonly EnvSetting[] = [
     'SQLite: the most memory its page cache may hold, in MiB (default 16)',
   ),
   env(
+    'COFFER_PG_PREPARED_STATEMENTS',
+    'database.postgresPreparedStatements',
+    'boolean',
+    'PostgreSQL: keep the hot statements prepared on each connection (default true)',
+  ),
+  env(
     'COFFER_ADMIN_PASSWORD',
     'adminPassword',
     'string',
