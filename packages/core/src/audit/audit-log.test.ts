@@ -17,6 +17,39 @@ const entry = (n: number): AuditEntry => ({
   details: { n, fields: ['host', 'port'] },
 });
 
+/**
+ * Counts the statements matching `pattern` that `database` sends to a PostgreSQL or MySQL server
+ * until `stop()` (at the drivers' query calls, so the prepared statements are counted too).
+ */
+async function countingStatements(database: CofferDatabase, pattern: RegExp) {
+  let count = 0;
+  const restore: (() => void)[] = [];
+  const wrap = (prototype: { query: (...args: unknown[]) => unknown }) => {
+    const original = prototype.query;
+    prototype.query = function (this: unknown, ...args: unknown[]) {
+      const first = args[0] as string | { text?: string; sql?: string } | undefined;
+      const text = typeof first === 'string' ? first : (first?.text ?? first?.sql ?? '');
+      if (pattern.test(text)) count++;
+      return original.apply(this, args);
+    };
+    restore.push(() => {
+      prototype.query = original;
+    });
+  };
+  if (database.dialect === 'postgres') wrap((await import('pg')).default.Client.prototype);
+  if (database.dialect === 'mysql') {
+    // `query` is BaseConnection's, under the Connection the pool's connections extend.
+    const { default: mysql } = await import('mysql2');
+    wrap(Object.getPrototypeOf(mysql.Connection.prototype));
+  }
+  return {
+    count: () => count,
+    stop: () => {
+      for (const undo of restore) undo();
+    },
+  };
+}
+
 await describeEachDialect('audit log', (dialect) => {
   let fx: IdentityFixture;
   beforeAll(async () => {
@@ -235,6 +268,78 @@ await describeEachDialect('audit log', (dialect) => {
       expect(all.map((r) => Number(r.seq))).toEqual(all.map((_, i) => i + 1));
       const targets = new Set(all.map((r) => r.target_id));
       for (let i = 0; i < writers; i++) expect(targets.has(`s-${1000 + i}`)).toBe(true);
+      expect(await fx.audit.verify(fx.admin.actor)).toMatchObject({ ok: true, checked: all.length });
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+    }
+  });
+
+  it('chains the concurrent transactions of one process without reading the head, and survives their rollbacks', async () => {
+    // Each transaction guesses the head the one before it left, before that one commits; on
+    // PostgreSQL and MySQL its conditional move waits for that commit and succeeds. Before, all
+    // but one guessed the same head, and each of those read the head again under its lock.
+    const before = (await rows()).length;
+    const headStatements = await countingStatements(fx.database, /audit_head/);
+    const writers = 24;
+    const failing = new Set([3, 10, 17]);
+    let settled: PromiseSettledResult<void>[];
+    try {
+      settled = await Promise.allSettled(
+        Array.from({ length: writers }, (_, i) =>
+          inTransaction(fx.database, async (tx) => {
+            await tx.selectFrom('users').select('id').limit(1).execute();
+            await fx.auditLog.append(tx, entry(2000 + i));
+            if (failing.has(i)) throw new Error('rolled back after its append');
+          }),
+        ),
+      );
+    } finally {
+      headStatements.stop();
+    }
+    expect(settled.filter((r) => r.status === 'rejected')).toHaveLength(failing.size);
+    if (fx.database.features.forUpdate) {
+      // One statement that moves the head per transaction, and one more read of it (or retry)
+      // for each that chained after a rolled-back one: not three per transaction.
+      expect(headStatements.count()).toBeLessThanOrEqual(writers + 2 * failing.size);
+    }
+    // And a transaction that appends twice at the same time does not wait for itself.
+    await Promise.all([
+      inTransaction(fx.database, (tx) =>
+        Promise.all([fx.auditLog.append(tx, entry(2100)), fx.auditLog.append(tx, entry(2101))]),
+      ),
+      inTransaction(fx.database, (tx) => fx.auditLog.append(tx, entry(2102))),
+    ]);
+    const all = await rows();
+    expect(all.length).toBe(before + writers - failing.size + 3);
+    expect(all.map((r) => Number(r.seq))).toEqual(all.map((_, i) => i + 1));
+    const targets = new Set(all.map((r) => r.target_id));
+    for (let i = 0; i < writers; i++) expect(targets.has(`s-${2000 + i}`)).toBe(!failing.has(i));
+    expect(await fx.audit.verify(fx.admin.actor)).toMatchObject({ ok: true, checked: all.length });
+  });
+
+  it('keeps both of two identical records that two servers append at the same instant', async () => {
+    // Same entry, same clock, same predecessor: the same seq and hash. The second must chain
+    // after the first, not take it for its own (the clock here is fixed).
+    const handles = fx.database.features.forUpdate ? [await openDatabase(fx.testDb.url)] : [];
+    try {
+      const logs = [fx.database, ...handles].map((database) => ({
+        database,
+        log: createAuditLog({ database, clock: fx.time.clock }),
+      }));
+      await logs[0]!.log.appendStandalone(entry(3000));
+      await logs.at(-1)!.log.appendStandalone(entry(3000));
+      const before = (await rows()).length;
+      for (let round = 0; round < 5; round++) {
+        await Promise.all(
+          logs.flatMap(({ database, log }) => [
+            log.appendStandalone(entry(3001)),
+            inTransaction(database, (tx) => log.append(tx, entry(3002))),
+          ]),
+        );
+      }
+      const all = await rows();
+      expect(all.length).toBe(before + 5 * 2 * logs.length);
+      expect(all.map((r) => Number(r.seq))).toEqual(all.map((_, i) => i + 1));
       expect(await fx.audit.verify(fx.admin.actor)).toMatchObject({ ok: true, checked: all.length });
     } finally {
       await Promise.all(handles.map((h) => h.close()));

@@ -108,6 +108,13 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
    * When another process or transaction moved the head in between, nothing was written and
    * the append falls back to reading the head under its lock; so this is only a guess, and a
    * wrong one (a transaction that rolled back after its append, say) costs one statement.
+   *
+   * It moves when an append is sent, not when it is done: the next append of this process
+   * chains after records not yet committed. Its conditional move then waits for the head's row
+   * lock, which the earlier transaction holds, and succeeds once that one commits. Moved only
+   * on success, every concurrent write transaction of this process guessed the same head and
+   * all but one fell back, three more statements each inside the lock every writer waits for
+   * (docs/performance.md, "Chained before the commit").
    */
   let lastHead: { seq: number; hash: string } | undefined;
 
@@ -126,50 +133,83 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const statements = auditStatements(database);
 
   /**
-   * Moves the head from `guess` to the last of `rows` and inserts `rows`; false, with nothing
-   * written, when the head is no longer there. The head stays locked from its move until the
-   * commit, and every write of every server waits for that lock, so on PostgreSQL the move and
-   * the insert go in one round trip (one statement less inside the lock).
+   * Moves the head from `guess` to the last of `rows` and inserts `rows`. When the head is no
+   * longer there nothing is written, and the answer says where the head is if it is now locked
+   * by this transaction (PostgreSQL), so that the caller need not read it again. The head stays
+   * locked from its move until the commit, and every write of every server waits for that
+   * lock, so on PostgreSQL the move and the insert go in one round trip (one statement less
+   * inside the lock).
    */
   async function appendAfter(
     tx: Tx,
     guess: { seq: number; hash: string },
     rows: AuditRow[],
-  ): Promise<boolean> {
+  ): Promise<{ appended: boolean; lockedHead?: { seq: number; hash: string } }> {
     if (database.features.writableCte) {
-      const inserted = await statements.moveHeadAndInsert(tx, guess, rows);
-      return Number(inserted.numAffectedRows) === rows.length;
+      const { inserted, head } = await statements.moveHeadAndInsert(tx, guess, rows);
+      return { appended: inserted, lockedHead: head };
     }
     const last = rows[rows.length - 1]!;
     const moved = await statements.moveHead.execute(tx, last.seq, last.hash, guess.seq, guess.hash);
-    if (Number(moved.numAffectedRows) !== 1) return false;
+    if (Number(moved.numAffectedRows) !== 1) return { appended: false };
     await statements.insert(tx, rows);
-    return true;
+    return { appended: true };
   }
+
+  /**
+   * Where the database locks rows (PostgreSQL, MySQL), the transactions of this process send
+   * their appends one after another: each waits until the one before holds the head's lock (its
+   * statement answered), then guesses the head that one left. Its conditional move then waits
+   * for that transaction's commit and succeeds. Sent at once, they reached the database in any
+   * order, and almost every guess was wrong. It costs no time: the lock serializes them anyway.
+   * A transaction that appends again (or several times at once) holds the lock already, and
+   * waits for no one.
+   */
+  let turn: Promise<void> = Promise.resolve();
+  const tookTurn = new WeakSet<Tx>();
 
   /** Appends records in order, chained one to the next, under one lock of the head. */
   async function appendMany(tx: Tx, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+    if (!database.features.forUpdate || tookTurn.has(tx)) return appendLocked(tx, entries);
+    tookTurn.add(tx);
+    const previous = turn;
+    let done!: () => void;
+    turn = new Promise((resolve) => {
+      done = resolve;
+    });
+    try {
+      await previous;
+      return await appendLocked(tx, entries);
+    } finally {
+      done();
+    }
+  }
+
+  async function appendLocked(tx: Tx, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     const guess = lastHead;
+    let head: { seq: number; hash: string } | undefined;
     if (guess !== undefined) {
       const rows = chain(guess, entries);
       const last = rows[rows.length - 1]!;
-      const appended = await appendAfter(tx, guess, rows);
-      if (appended) {
-        lastHead = { seq: last.seq, hash: last.hash };
-        return rows.map(auditRecordOf);
-      }
+      lastHead = { seq: last.seq, hash: last.hash };
+      const { appended, lockedHead } = await appendAfter(tx, guess, rows);
+      if (appended) return rows.map(auditRecordOf);
+      // A head at the start is checked against the records by lockHead.
+      if (lockedHead !== undefined && lockedHead.seq > 0) head = lockedHead;
     }
-    const head = await lockHead(tx);
+    head ??= await lockHead(tx);
     const rows = chain(head, entries);
-    await statements.insert(tx, rows);
     const last = rows[rows.length - 1]!;
-    const moved = await statements.moveHead.execute(tx, last.seq, last.hash, head.seq, head.hash);
+    lastHead = { seq: last.seq, hash: last.hash };
     // The head is locked, so it cannot have moved; if it did, the lock did not hold and two
     // records would share a predecessor. Failing here keeps the chain linear.
-    if (Number(moved.numAffectedRows) !== 1) {
-      throw new CofferError('conflict', 'the audit chain head moved during an append');
-    }
-    lastHead = { seq: last.seq, hash: last.hash };
+    const moved = database.features.writableCte
+      ? (await statements.moveHeadAndInsert(tx, head, rows)).inserted
+      : await statements.insert(tx, rows).then(async () => {
+          const update = await statements.moveHead.execute(tx, last.seq, last.hash, head.seq, head.hash);
+          return Number(update.numAffectedRows) === 1;
+        });
+    if (!moved) throw new CofferError('conflict', 'the audit chain head moved during an append');
     return rows.map(auditRecordOf);
   }
 
@@ -183,11 +223,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     if (guess !== undefined && database.features.writableCte) {
       const rows = chain(guess, entries);
       const last = rows[rows.length - 1]!;
-      const inserted = await statements.moveHeadAndInsert(database.db, guess, rows);
-      if (Number(inserted.numAffectedRows) === rows.length) {
-        lastHead = { seq: last.seq, hash: last.hash };
-        return rows.map(auditRecordOf);
-      }
+      lastHead = { seq: last.seq, hash: last.hash };
+      const { inserted } = await statements.moveHeadAndInsert(database.db, guess, rows);
+      if (inserted) return rows.map(auditRecordOf);
     }
     return inTransaction(database, (tx) => appendMany(tx, entries));
   }
@@ -236,8 +274,14 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   };
 }
 
-/** The columns of `audit_log` in the order the statements below bind them. */
-const auditColumns = [
+/** What moveHeadAndInsert's statement answers: where the head is, and how many records went in. */
+interface MovedHead {
+  seq: number | string;
+  hash: string;
+  inserted: number | string;
+}
+
+/** The columns of `audit_log` in the order the statements below bind them. */ const auditColumns = [
   'seq',
   'at',
   'actor_type',
@@ -275,6 +319,44 @@ function auditStatements(database: CofferDatabase) {
         .insertInto('audit_log')
         .values(Array.from({ length: size }, (_, r) => rowOf(values.slice(r * auditColumns.length)))),
     );
+  /** The same for moveHeadAndInsert (PostgreSQL): compiled once per batch size. */
+  const movesAndInserts = new Map<number, ReturnType<typeof preparedMoveAndInsert>>();
+  const preparedMoveAndInsert = (size: number) =>
+    preparedQuery((seq: number, hash: string, fromSeq: number, fromHash: string, ...values: unknown[]) => {
+      const columns = sql.join(auditColumns.map((c) => sql.ref(c)));
+      const tuples = Array.from(
+        { length: size },
+        (_, r) =>
+          sql`(${sql.join(
+            auditColumns.map((c, i) => {
+              const value = values[r * auditColumns.length + i];
+              return c === 'seq' ? sql`cast(${value} as bigint)` : sql`${value}`;
+            }),
+          )})`,
+      );
+      // The update matches the head whatever it holds, so it waits for the head's row lock even
+      // when this process guessed a head another transaction has moved but not yet committed
+      // (a condition in the WHERE would be checked against this statement's snapshot first,
+      // and find nothing). Once it has the lock it moves the head only if it is at `from`, and
+      // otherwise leaves it as it is, still locked, and returns where it is. A head already at
+      // the last of `rows` is another writer's identical records (same entries, same instant,
+      // same predecessor): they are in the log, so the insert finds them and adds nothing, and
+      // these records chain after them instead.
+      const statement = sql<MovedHead>`with moved as (
+          update audit_head
+          set seq = case when seq = ${fromSeq} and hash = ${fromHash} then ${seq} else seq end,
+            hash = case when seq = ${fromSeq} and hash = ${fromHash} then ${hash} else hash end
+          where id = ${headId}
+          returning seq, hash),
+        inserted as (
+          insert into audit_log (${columns})
+          select ${columns} from (values ${sql.join(tuples)}) as v (${columns})
+          where exists (select 1 from moved where moved.seq = ${seq} and moved.hash = ${hash})
+          on conflict do nothing
+          returning seq)
+        select moved.seq, moved.hash, (select count(seq) from inserted) as inserted from moved`;
+      return { compile: () => statement.compile(db) };
+    });
   const rowOf = (values: readonly unknown[]) =>
     Object.fromEntries(auditColumns.map((c, i) => [c, values[i]])) as unknown as AuditRow;
   /** The rows' values in column order, by plain loops (`flatMap` over `map` was 1% of a reveal). */
@@ -295,26 +377,39 @@ function auditStatements(database: CofferDatabase) {
       return insert.execute(tx, ...valuesOf(rows));
     },
     /**
-     * Moves the head from `from` to the last of `rows` and inserts `rows`, in one statement;
-     * when the head is no longer at `from` it inserts nothing (PostgreSQL only).
+     * Moves the head from `from` to the last of `rows` and inserts `rows`, in one statement
+     * (PostgreSQL only). When the head is not at `from` it inserts nothing; inside a transaction
+     * the head is then locked all the same, and `head` is where it is.
      */
-    moveHeadAndInsert(
+    async moveHeadAndInsert(
       on: Kysely<CofferTables>,
       from: { seq: number; hash: string },
       rows: readonly AuditRow[],
-    ) {
+    ): Promise<{ inserted: boolean; head?: { seq: number; hash: string } }> {
+      let moveAndInsert = movesAndInserts.get(rows.length);
+      if (moveAndInsert === undefined) {
+        moveAndInsert = preparedMoveAndInsert(rows.length);
+        movesAndInserts.set(rows.length, moveAndInsert);
+      }
       const last = rows[rows.length - 1]!;
-      const columns = sql.join(auditColumns.map((c) => sql.ref(c)));
-      const tuples = rows.map(
-        (row) =>
-          sql`(${sql.join(auditColumns.map((c) => (c === 'seq' ? sql`cast(${row.seq} as bigint)` : sql`${row[c]}`)))})`,
+      const result = await moveAndInsert.execute(
+        on,
+        last.seq,
+        last.hash,
+        from.seq,
+        from.hash,
+        ...valuesOf(rows),
       );
-      return sql`with moved as (
-          update audit_head set seq = ${last.seq}, hash = ${last.hash}
-          where id = ${headId} and seq = ${from.seq} and hash = ${from.hash} returning id)
-        insert into audit_log (${columns})
-        select * from (values ${sql.join(tuples)}) as v (${columns})
-        where exists (select 1 from moved)`.execute(on);
+      const moved = result.rows[0];
+      if (moved === undefined) return { inserted: false };
+      const inserted = Number(moved.inserted);
+      if (inserted !== 0 && inserted !== rows.length) {
+        // Only some of the records clashed with ones already there: never the case for a chain
+        // (identical last records mean identical records all along), so refuse rather than leave
+        // records the head does not lead to.
+        throw new CofferError('integrity', 'the audit chain already holds some of these records');
+      }
+      return { inserted: inserted === rows.length, head: { seq: Number(moved.seq), hash: moved.hash } };
     },
   };
 }
