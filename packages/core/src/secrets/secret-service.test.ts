@@ -111,10 +111,21 @@ await describeEachDialect('secret service', (dialect) => {
 
     it('keeps names unique per owner but lets other owners reuse them', async () => {
       await fx.coffer.secrets.create(fx.admin.actor, { name: 'dup', kind: 'generic', values: { a: '1' } });
+      const stored = async () => ({
+        values: (await fx.coffer.database.db.selectFrom('secret_values').select('secret_id').execute())
+          .length,
+        secrets: (await fx.coffer.database.db.selectFrom('secrets').select('id').execute()).length,
+        audit: (await fx.coffer.database.db.selectFrom('audit_log').select('seq').execute()).length,
+        events: (await fx.coffer.database.db.selectFrom('events').select('seq').execute()).length,
+      });
+      const before = await stored();
       await expectCode(
         fx.coffer.secrets.create(fx.admin.actor, { name: 'dup', kind: 'generic', values: { a: '2' } }),
         'already_exists',
       );
+      // The taken name fails the insert in the create's transaction: its value, record and
+      // event go with it.
+      expect(await stored()).toEqual(before);
       const bob = await fx.member('dup-bob');
       const theirs = await fx.coffer.secrets.create(bob.actor, {
         name: 'dup',
