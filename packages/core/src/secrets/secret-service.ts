@@ -31,6 +31,7 @@ import {
   journalDeletes,
   labelsOf,
   listSecrets,
+  liveSecretNames,
   replaceLabels,
   secretWrites,
   sharesOf,
@@ -440,114 +441,125 @@ export function createSecretService(deps: SecretServiceDeps) {
     if (backend !== undefined) await deleteJournaledValues(writerDeps, backend, row.id, purged.versions);
   }
 
-  const service = {
-    /** Creates a secret owned by the actor (admins may name another owner) with version 1 of its values. */
-    async create(actor: Actor, input: CreateSecretInput): Promise<SecretMetadata> {
-      const who = await resolve(actor);
-      await assertCanCreate(who, 'secret.create');
-      const issues: FieldIssue[] = [
-        ...secretNameIssues(input.name),
-        ...descriptionIssues(input.description ?? ''),
-        ...labelIssues(input.labels ?? {}),
-        ...(input.rotateEveryDays === undefined ? [] : rotateEveryIssues(input.rotateEveryDays)),
-      ];
-      const expiry = parseExpiresAt(input.expiresAt ?? null);
-      if (!expiry.ok) issues.push(expiry.issue);
-      let kind: Kind | undefined;
-      let values: SecretValues | undefined;
-      try {
-        kind = kinds.require(input.kind);
-        if (input.values === null || typeof input.values !== 'object' || Array.isArray(input.values)) {
-          issues.push({ path: 'values', message: 'must be an object of field names to values' });
-        } else {
-          rejectMasks(kind, input.values);
-          values = kind.validate(input.values);
-        }
-      } catch (err) {
-        if (!isCofferError(err, 'validation')) throw err;
-        issues.push(...(err.details.issues ?? []));
+  /**
+   * Creates a secret owned by the actor (admins may name another owner) with version 1 of its
+   * values. `taken`: the owned names (ownedName) already live, when the caller read them.
+   */
+  async function createOne(
+    actor: Actor,
+    input: CreateSecretInput,
+    taken?: ReadonlySet<string>,
+  ): Promise<SecretMetadata> {
+    const who = await resolve(actor);
+    await assertCanCreate(who, 'secret.create');
+    const issues: FieldIssue[] = [
+      ...secretNameIssues(input.name),
+      ...descriptionIssues(input.description ?? ''),
+      ...labelIssues(input.labels ?? {}),
+      ...(input.rotateEveryDays === undefined ? [] : rotateEveryIssues(input.rotateEveryDays)),
+    ];
+    const expiry = parseExpiresAt(input.expiresAt ?? null);
+    if (!expiry.ok) issues.push(expiry.issue);
+    let kind: Kind | undefined;
+    let values: SecretValues | undefined;
+    try {
+      kind = kinds.require(input.kind);
+      if (input.values === null || typeof input.values !== 'object' || Array.isArray(input.values)) {
+        issues.push({ path: 'values', message: 'must be an object of field names to values' });
+      } else {
+        rejectMasks(kind, input.values);
+        values = kind.validate(input.values);
       }
-      if (issues.length > 0 || kind === undefined || values === undefined)
-        throw CofferError.validation(issues);
-      assertValuesSize(values);
+    } catch (err) {
+      if (!isCofferError(err, 'validation')) throw err;
+      issues.push(...(err.details.issues ?? []));
+    }
+    if (issues.length > 0 || kind === undefined || values === undefined) throw CofferError.validation(issues);
+    assertValuesSize(values);
 
-      let ownerId = who.id;
-      if (input.ownerId !== undefined && input.ownerId !== who.id) {
-        if (who.role !== 'admin')
-          await refuse(who, 'secret.create', 'only admins create secrets for other users');
-        const owner = await db
-          .selectFrom('users')
-          .select('id')
-          .where('id', '=', input.ownerId)
-          .executeTakeFirst();
-        if (owner === undefined) throw CofferError.validation([{ path: 'ownerId', message: 'no such user' }]);
-        ownerId = input.ownerId;
-      }
-      const backend = backends.active;
-      // A taken name fails the secret's insert below (the unique index on the live name and
-      // owner). Where the value goes in the same transaction (the sql backend) nothing is left
-      // behind then, so there is no read first: one statement less per create, a round trip on
-      // PostgreSQL. Elsewhere the read saves sealing and storing a value only to delete it.
-      if (backend.transactional === undefined) {
-        const existing = await findSecretsByName(db, input.name, 'live');
-        if (existing.some((r) => r.owner_id === ownerId)) {
+    let ownerId = who.id;
+    if (input.ownerId !== undefined && input.ownerId !== who.id) {
+      if (who.role !== 'admin')
+        await refuse(who, 'secret.create', 'only admins create secrets for other users');
+      const owner = await db
+        .selectFrom('users')
+        .select('id')
+        .where('id', '=', input.ownerId)
+        .executeTakeFirst();
+      if (owner === undefined) throw CofferError.validation([{ path: 'ownerId', message: 'no such user' }]);
+      ownerId = input.ownerId;
+    }
+    const backend = backends.active;
+    // A taken name fails the secret's insert below (the unique index on the live name and
+    // owner). Where the value goes in the same transaction (the sql backend) nothing is left
+    // behind then, so a single create does not read the name first: one statement less, a
+    // round trip on PostgreSQL. Elsewhere the read saves sealing and storing a value only to
+    // delete it. A batch reads all its names at once and says which are taken (`taken`), so
+    // an import run again over existing secrets seals nothing.
+    const isTaken =
+      taken !== undefined
+        ? taken.has(ownedName(ownerId, input.name))
+        : backend.transactional === undefined &&
+          (await findSecretsByName(db, input.name, 'live')).some((r) => r.owner_id === ownerId);
+    if (isTaken) throw new CofferError('already_exists', `a secret named "${input.name}" already exists`);
+
+    const now = isoNow(clock);
+    const row: SecretRow = {
+      id: timeOrderedUuid(),
+      owner_id: ownerId,
+      name: input.name,
+      live_name: input.name,
+      kind: kind.id,
+      description: input.description ?? '',
+      current_version: 1,
+      revision: 1,
+      backend: backend.name,
+      created_at: now,
+      updated_at: now,
+      created_by: who.id,
+      updated_by: who.id,
+      deleted_at: null,
+      purge_after: null,
+      // Without a word from the creator, the kind's habit applies (an API token: 90 days).
+      ...reminderColumns({
+        expiresAt: expiry.ok ? expiry.value : null,
+        rotateEveryDays: input.rotateEveryDays === undefined ? kind.rotateEveryDays : input.rotateEveryDays,
+        valuesChangedAt: now,
+      }),
+    };
+    const labels = input.labels ?? {};
+    await writeVersion(writerDeps, backend, { secretId: row.id, version: 1 }, values, async (tx) => {
+      try {
+        await writes.secret(tx, row);
+      } catch (err) {
+        if (isUniqueViolation(err)) {
           throw new CofferError('already_exists', `a secret named "${input.name}" already exists`);
         }
+        throw err;
       }
-
-      const now = isoNow(clock);
-      const row: SecretRow = {
-        id: timeOrderedUuid(),
-        owner_id: ownerId,
-        name: input.name,
-        live_name: input.name,
-        kind: kind.id,
-        description: input.description ?? '',
-        current_version: 1,
-        revision: 1,
-        backend: backend.name,
-        created_at: now,
-        updated_at: now,
-        created_by: who.id,
-        updated_by: who.id,
-        deleted_at: null,
-        purge_after: null,
-        // Without a word from the creator, the kind's habit applies (an API token: 90 days).
-        ...reminderColumns({
-          expiresAt: expiry.ok ? expiry.value : null,
-          rotateEveryDays: input.rotateEveryDays === undefined ? kind.rotateEveryDays : input.rotateEveryDays,
-          valuesChangedAt: now,
-        }),
-      };
-      const labels = input.labels ?? {};
-      await writeVersion(writerDeps, backend, { secretId: row.id, version: 1 }, values, async (tx) => {
-        try {
-          await writes.secret(tx, row);
-        } catch (err) {
-          if (isUniqueViolation(err)) {
-            throw new CofferError('already_exists', `a secret named "${input.name}" already exists`);
-          }
-          throw err;
-        }
-        await writes.labels(tx, row.id, labels);
-        await writes.version(tx, {
-          secretId: row.id,
-          version: 1,
-          createdAt: now,
-          createdBy: who.id,
-          changedFields: Object.keys(values).sort(),
-          rollbackOf: null,
-        });
-        const position = await audit.append(
-          tx,
-          secretAudit(who, 'secret.create', row, { details: { kind: kind.id, version: 1 } }),
-        );
-        await recordEvent(tx, position, 'secret.created', row, who, 1);
-        return [];
+      await writes.labels(tx, row.id, labels);
+      await writes.version(tx, {
+        secretId: row.id,
+        version: 1,
+        createdAt: now,
+        createdBy: who.id,
+        changedFields: Object.keys(values).sort(),
+        rollbackOf: null,
       });
-      events.changed();
-      return toMetadata(row, effectiveAccess(who, row.owner_id, []), labels);
-    },
+      const position = await audit.append(
+        tx,
+        secretAudit(who, 'secret.create', row, { details: { kind: kind.id, version: 1 } }),
+      );
+      await recordEvent(tx, position, 'secret.created', row, who, 1);
+      return [];
+    });
+    events.changed();
+    return toMetadata(row, effectiveAccess(who, row.owner_id, []), labels);
+  }
+
+  const service = {
+    /** Creates a secret owned by the actor (admins may name another owner) with version 1 of its values. */
+    create: (actor: Actor, input: CreateSecretInput): Promise<SecretMetadata> => createOne(actor, input),
 
     /**
      * Creates several secrets, each exactly as `create` would (its own checks, audit record and
@@ -559,7 +571,11 @@ export function createSecretService(deps: SecretServiceDeps) {
       if (inputs.length > maxBatchCreate) {
         throw CofferError.validation([{ path: 'secrets', message: `at most ${maxBatchCreate} at a time` }]);
       }
-      const settled = await Promise.allSettled(inputs.map((input) => service.create(actor, input)));
+      // One read of every name in the batch instead of one per secret (see createOne).
+      const names = inputs.map((input) => input.name).filter((name) => typeof name === 'string');
+      const live = await liveSecretNames(db, names);
+      const taken = new Set(live.map((r) => ownedName(r.owner_id, r.name)));
+      const settled = await Promise.allSettled(inputs.map((input) => createOne(actor, input, taken)));
       return settled.map((outcome, i): BatchCreateOutcome => {
         const name = inputs[i]!.name;
         if (outcome.status === 'fulfilled') return { name, created: true, secret: outcome.value };
@@ -1239,6 +1255,11 @@ export function createSecretService(deps: SecretServiceDeps) {
 }
 
 export type SecretService = ReturnType<typeof createSecretService>;
+
+/** A live name as its owner holds it: names are unique per owner. */
+function ownedName(ownerId: string, name: string): string {
+  return `${ownerId}/${name}`;
+}
 
 /** A secret's metadata as callers see it, from its row, the caller's access and its labels. */
 function metadataOf(row: SecretRow, access: EffectiveAccess, labels: Labels): SecretMetadata {

@@ -33,6 +33,19 @@ export async function findSecretsByName(
     .execute();
 }
 
+/** The live secrets holding any of `names`, as their name and owner (a batch's names, at most a few hundred). */
+export async function liveSecretNames(
+  db: Queryable,
+  names: readonly string[],
+): Promise<{ name: string; owner_id: string }[]> {
+  if (names.length === 0) return [];
+  return db
+    .selectFrom('secrets')
+    .select(['live_name as name', 'owner_id'])
+    .where('live_name', 'in', [...new Set(names)])
+    .execute() as Promise<{ name: string; owner_id: string }[]>;
+}
+
 /** A secret's row with the shares granted on it. */
 export interface SecretWithShares {
   row: SecretRow;

@@ -196,6 +196,31 @@ describe('SQL statements per operation (SQLite)', () => {
     expectAuditLast(counted.statements.map(kindOf));
   });
 
+  it('reads the names of a batch once, and seals nothing for a name that is taken', async () => {
+    await fx.coffer.secrets.create(fx.admin.actor, {
+      name: 'batch-taken',
+      kind: 'generic',
+      values: { a: 'b' },
+    });
+    let outcomes: Awaited<ReturnType<typeof fx.coffer.secrets.createMany>> = [];
+    const counted = await count(async () => {
+      outcomes = await fx.coffer.secrets.createMany(fx.admin.actor, [
+        { name: 'batch-taken', kind: 'generic', values: { a: 'c' } },
+        { name: 'batch-new-1', kind: 'generic', values: { a: 'd' } },
+        { name: 'batch-new-2', kind: 'generic', values: { a: 'e' } },
+      ]);
+    });
+    expect(outcomes.map((o) => (o.created ? 'created' : o.error.code))).toEqual([
+      'already_exists',
+      'created',
+      'created',
+    ]);
+    const kinds = counted.statements.map(kindOf);
+    expect(kinds.filter((k) => k === 'select secrets')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'insert secret_values')).toHaveLength(2);
+    expect(kinds.filter((k) => k === 'insert secrets')).toHaveLength(2);
+  });
+
   it('updates values in one transaction, the sealed value with the metadata', async () => {
     const counted = await count(() =>
       fx.coffer.secrets.update(fx.admin.actor, id, { values: { token: 'planted-count-token-3' } }),
