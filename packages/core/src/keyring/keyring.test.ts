@@ -92,10 +92,16 @@ await describeEachDialect('keyring', (dialect) => {
     expect(await checkRowIds()).toEqual([keyring.currentKeyId]);
   });
 
-  it('never returns plaintext for a blob with any single byte flipped', async () => {
+  // Opened once before, the blob's data key is in the keyring's cache: the flips of the data
+  // part then meet the cached key, and must fail all the same.
+  it.each([
+    ['not opened before', false],
+    ['opened before (its data key cached)', true],
+  ])('never returns plaintext for a blob with any single byte flipped, %s', async (_title, openedBefore) => {
     const keyring = await fileKeyring({ reloadIntervalMs: 0 });
     const plaintext = Buffer.from('flip-me-if-you-can');
     const { blob, kekId } = await keyring.seal(plaintext, binding);
+    if (openedBefore) expect((await keyring.open(blob, binding)).equals(plaintext)).toBe(true);
     const idStart = 6;
     const idEnd = idStart + kekId.length;
     for (let i = 0; i < blob.length; i++) {
@@ -109,6 +115,36 @@ await describeEachDialect('keyring', (dialect) => {
         );
       }
     }
+    // The cache kept nothing from the failures: the blob itself still opens.
+    expect((await keyring.open(blob, binding)).equals(plaintext)).toBe(true);
+  });
+
+  it('refuses a blob spliced from the wrap of one value and the data of another, its data key cached', async () => {
+    const keyring = await fileKeyring();
+    const first = Buffer.from('the first value');
+    const second = Buffer.from('the other value');
+    const a = (await keyring.seal(first, binding)).blob;
+    const b = (await keyring.seal(second, binding)).blob;
+    expect((await keyring.open(a, binding)).equals(first)).toBe(true);
+    // a's header and wrap (whose data key is now cached) with b's IV, tag and ciphertext.
+    const spliced = Buffer.concat([
+      a.subarray(0, a.length - dataPart(a, first.length).length),
+      dataPart(b, second.length),
+    ]);
+    expect((await rejection(keyring.open(spliced, binding))).code).toBe('integrity');
+    // Under another binding the cached key is not used, and the wrap does not authenticate.
+    expect((await rejection(keyring.open(a, { ...binding, version: binding.version + 1 }))).code).toBe(
+      'integrity',
+    );
+    expect((await keyring.open(b, binding)).equals(second)).toBe(true);
+  });
+
+  it('opens with no cache of data keys when it is turned off', async () => {
+    const keyring = await fileKeyring({ cache: { maxEntries: 0, ttlSeconds: 0 } });
+    const plaintext = Buffer.from('uncached');
+    const { blob } = await keyring.seal(plaintext, binding);
+    for (let i = 0; i < 3; i++) expect((await keyring.open(blob, binding)).equals(plaintext)).toBe(true);
+    await keyring.close?.();
   });
 
   it('refuses every truncation and an extension with integrity', async () => {
