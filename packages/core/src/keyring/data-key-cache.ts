@@ -25,8 +25,12 @@ export const defaultDataKeyCacheSettings: DataKeyCacheSettings = Object.freeze({
 });
 
 interface Entry {
+  readonly id: string;
   readonly key: Buffer;
   readonly expiresAt: number;
+  /** The neighbours in the order of use: `older` toward the next to be evicted. */
+  older: Entry | undefined;
+  newer: Entry | undefined;
 }
 
 /**
@@ -34,6 +38,10 @@ interface Entry {
  * in entries (least recently used first out) and in time (an entry expires `ttlSeconds` after it
  * was stored, however often it is used). Each entry owns its own copy of the key, and every key
  * that leaves the cache (evicted, expired, cleared) is zeroed first. Nothing here is ever logged.
+ *
+ * The order of use is a linked list through the entries, not the Map's insertion order: finding
+ * a Map's first entry after many deletions walks every deleted slot before it (V8 keeps them
+ * until the table is rebuilt), which made each eviction of a full cache cost ~10 µs here.
  *
  * @example
  * const cache = new DataKeyCache({ maxEntries: 1000, ttlSeconds: 300 }, systemClock);
@@ -43,8 +51,10 @@ interface Entry {
 export class DataKeyCache {
   readonly #settings: DataKeyCacheSettings;
   readonly #clock: Clock;
-  /** Map order is insertion order; a hit re-inserts, so the first entry is the least recently used. */
   readonly #entries = new Map<string, Entry>();
+  /** The least recently used entry (evicted first) and the most recently used. */
+  #oldest: Entry | undefined;
+  #newest: Entry | undefined;
 
   constructor(settings: DataKeyCacheSettings, clock: Clock) {
     this.#settings = settings;
@@ -66,12 +76,12 @@ export class DataKeyCache {
   use<T>(id: string, fn: (key: Buffer) => T): T | undefined {
     const entry = this.#entries.get(id);
     if (entry === undefined) return undefined;
-    this.#entries.delete(id);
     if (entry.expiresAt <= this.#now()) {
-      entry.key.fill(0);
+      this.#drop(entry);
       return undefined;
     }
-    this.#entries.set(id, entry);
+    this.#unlink(entry);
+    this.#link(entry);
     return fn(entry.key);
   }
 
@@ -80,11 +90,19 @@ export class DataKeyCache {
     if (!this.enabled) return;
     const copy = Buffer.alloc(key.length);
     key.copy(copy);
-    this.#drop(id);
-    this.#entries.set(id, { key: copy, expiresAt: this.#now() + this.#settings.ttlSeconds * 1000 });
-    while (this.#entries.size > this.#settings.maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#drop(oldest);
+    const existing = this.#entries.get(id);
+    if (existing !== undefined) this.#drop(existing);
+    const entry: Entry = {
+      id,
+      key: copy,
+      expiresAt: this.#now() + this.#settings.ttlSeconds * 1000,
+      older: undefined,
+      newer: undefined,
+    };
+    this.#entries.set(id, entry);
+    this.#link(entry);
+    while (this.#entries.size > this.#settings.maxEntries && this.#oldest !== undefined) {
+      this.#drop(this.#oldest);
     }
   }
 
@@ -92,9 +110,9 @@ export class DataKeyCache {
   sweep(): number {
     const now = this.#now();
     let dropped = 0;
-    for (const [id, entry] of this.#entries) {
+    for (const entry of [...this.#entries.values()]) {
       if (entry.expiresAt <= now) {
-        this.#drop(id);
+        this.#drop(entry);
         dropped++;
       }
     }
@@ -105,13 +123,32 @@ export class DataKeyCache {
   clear(): void {
     for (const entry of this.#entries.values()) entry.key.fill(0);
     this.#entries.clear();
+    this.#oldest = undefined;
+    this.#newest = undefined;
   }
 
-  #drop(id: string): void {
-    const entry = this.#entries.get(id);
-    if (entry === undefined) return;
+  #drop(entry: Entry): void {
     entry.key.fill(0);
-    this.#entries.delete(id);
+    this.#unlink(entry);
+    this.#entries.delete(entry.id);
+  }
+
+  /** Makes `entry` the most recently used. */
+  #link(entry: Entry): void {
+    entry.older = this.#newest;
+    entry.newer = undefined;
+    if (this.#newest === undefined) this.#oldest = entry;
+    else this.#newest.newer = entry;
+    this.#newest = entry;
+  }
+
+  #unlink(entry: Entry): void {
+    if (entry.older === undefined) this.#oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === undefined) this.#newest = entry.older;
+    else entry.newer.older = entry.older;
+    entry.older = undefined;
+    entry.newer = undefined;
   }
 
   #now(): number {
