@@ -317,6 +317,27 @@ await describeEachDialect('audit log', (dialect) => {
     expect(await fx.audit.verify(fx.admin.actor)).toMatchObject({ ok: true, checked: all.length });
   });
 
+  it('lets a transaction append several records at once while others wait their turn, without a deadlock', async () => {
+    // A group commit appends the records of all its writes into one transaction at once. Another
+    // transaction may take its turn first: the group's later appends must then wait for its
+    // first, not send a move of the head that takes the lock the other transaction waits for
+    // while the first waits for that transaction's turn.
+    const before = (await rows()).length;
+    for (let round = 0; round < 20; round++) {
+      const others = Array.from({ length: 3 }, (_, i) =>
+        inTransaction(fx.database, (tx) => fx.auditLog.append(tx, entry(3000 + round * 10 + i))),
+      );
+      const group = inTransaction(fx.database, (tx) =>
+        Promise.all([0, 1, 2].map((i) => fx.auditLog.append(tx, entry(3005 + round * 10 + i)))),
+      );
+      await Promise.all([...others, group]);
+    }
+    const all = await rows();
+    expect(all.length).toBe(before + 20 * 6);
+    expect(all.map((r) => Number(r.seq))).toEqual(all.map((_, i) => i + 1));
+    expect(await fx.audit.verify(fx.admin.actor)).toMatchObject({ ok: true, checked: all.length });
+  }, 20_000);
+
   it('keeps both of two identical records that two servers append at the same instant', async () => {
     // Same entry, same clock, same predecessor: the same seq and hash. The second must chain
     // after the first, not take it for its own (the clock here is fixed).

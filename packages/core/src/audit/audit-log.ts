@@ -162,27 +162,45 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
    * statement answered), then guesses the head that one left. Its conditional move then waits
    * for that transaction's commit and succeeds. Sent at once, they reached the database in any
    * order, and almost every guess was wrong. It costs no time: the lock serializes them anyway.
-   * A transaction that appends again (or several times at once) holds the lock already, and
-   * waits for no one.
    */
   let turn: Promise<void> = Promise.resolve();
-  const tookTurn = new WeakSet<Tx>();
 
-  /** Appends records in order, chained one to the next, under one lock of the head. */
-  async function appendMany(tx: Tx, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
-    if (!database.features.forUpdate || tookTurn.has(tx)) return appendLocked(tx, entries);
-    tookTurn.add(tx);
+  function inTurn<T>(fn: () => Promise<T>): Promise<T> {
     const previous = turn;
     let done!: () => void;
     turn = new Promise((resolve) => {
       done = resolve;
     });
-    try {
-      await previous;
-      return await appendLocked(tx, entries);
-    } finally {
-      done();
-    }
+    return previous.then(fn).finally(done);
+  }
+
+  /**
+   * The last append of each transaction. A transaction's next append runs after it, on every
+   * dialect, and takes no turn: by then the transaction holds the head's lock, and waits for no
+   * one. Run at once instead, a later append could move the head (taking its lock) while the
+   * first still waited for another transaction's turn, and that transaction's move waited for
+   * the lock: a deadlock. Two appends of one transaction that both fell back to reading the head
+   * read the same one, and the second failed.
+   */
+  const lastAppendOf = new WeakMap<Tx, Promise<unknown>>();
+
+  /** Appends records in order, chained one to the next, under one lock of the head. */
+  function appendMany(tx: Tx, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+    const earlier = lastAppendOf.get(tx);
+    const run =
+      earlier !== undefined
+        ? earlier.then(() => appendLocked(tx, entries))
+        : database.features.forUpdate
+          ? inTurn(() => appendLocked(tx, entries))
+          : appendLocked(tx, entries);
+    lastAppendOf.set(
+      tx,
+      run.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    return run;
   }
 
   async function appendLocked(tx: Tx, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
