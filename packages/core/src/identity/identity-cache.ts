@@ -1,3 +1,5 @@
+import { RecencyMap } from '../shared/recency-map.js';
+
 /**
  * A small bounded cache of identity lookups (who a token or user is, which groups they are in),
  * so a request does not read them again each time. Entries live at most `ttlMs` and never past
@@ -11,7 +13,8 @@
 export class IdentityCache<V> {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
-  readonly #entries = new Map<string, { value: V; untilMs: number }>();
+  /** In the order entries were stored (a lookup does not reorder them), oldest evicted first. */
+  readonly #entries = new RecencyMap<string, { value: V; untilMs: number }>();
   /** Bumped by `clear`, so a lookup that started before a change does not store stale state. */
   #generation = 0;
 
@@ -51,12 +54,8 @@ export class IdentityCache<V> {
     validUntilMs = Number.POSITIVE_INFINITY,
   ): void {
     if (!this.enabled || generation !== this.#generation) return;
-    this.#entries.delete(key);
     this.#entries.set(key, { value, untilMs: Math.min(nowMs + this.#ttlMs, validUntilMs) });
-    if (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
+    if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.oldest()!);
   }
 
   clear(): void {

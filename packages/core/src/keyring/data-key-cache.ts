@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../shared/clock.js';
+import { RecencyMap } from '../shared/recency-map.js';
 
 /**
  * The `keyring.cache` settings of a KMS key source: how many unwrapped data keys the process
@@ -25,12 +26,8 @@ export const defaultDataKeyCacheSettings: DataKeyCacheSettings = Object.freeze({
 });
 
 interface Entry {
-  readonly id: string;
   readonly key: Buffer;
   readonly expiresAt: number;
-  /** The neighbours in the order of use: `older` toward the next to be evicted. */
-  older: Entry | undefined;
-  newer: Entry | undefined;
 }
 
 /**
@@ -38,10 +35,6 @@ interface Entry {
  * in entries (least recently used first out) and in time (an entry expires `ttlSeconds` after it
  * was stored, however often it is used). Each entry owns its own copy of the key, and every key
  * that leaves the cache (evicted, expired, cleared) is zeroed first. Nothing here is ever logged.
- *
- * The order of use is a linked list through the entries, not the Map's insertion order: finding
- * a Map's first entry after many deletions walks every deleted slot before it (V8 keeps them
- * until the table is rebuilt), which made each eviction of a full cache cost ~10 µs here.
  *
  * @example
  * const cache = new DataKeyCache({ maxEntries: 1000, ttlSeconds: 300 }, systemClock);
@@ -51,10 +44,7 @@ interface Entry {
 export class DataKeyCache {
   readonly #settings: DataKeyCacheSettings;
   readonly #clock: Clock;
-  readonly #entries = new Map<string, Entry>();
-  /** The least recently used entry (evicted first) and the most recently used. */
-  #oldest: Entry | undefined;
-  #newest: Entry | undefined;
+  readonly #entries = new RecencyMap<string, Entry>();
 
   constructor(settings: DataKeyCacheSettings, clock: Clock) {
     this.#settings = settings;
@@ -77,11 +67,10 @@ export class DataKeyCache {
     const entry = this.#entries.get(id);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= this.#now()) {
-      this.#drop(entry);
+      this.#drop(id);
       return undefined;
     }
-    this.#unlink(entry);
-    this.#link(entry);
+    this.#entries.touch(id);
     return fn(entry.key);
   }
 
@@ -90,29 +79,18 @@ export class DataKeyCache {
     if (!this.enabled) return;
     const copy = Buffer.alloc(key.length);
     key.copy(copy);
-    const existing = this.#entries.get(id);
-    if (existing !== undefined) this.#drop(existing);
-    const entry: Entry = {
-      id,
-      key: copy,
-      expiresAt: this.#now() + this.#settings.ttlSeconds * 1000,
-      older: undefined,
-      newer: undefined,
-    };
-    this.#entries.set(id, entry);
-    this.#link(entry);
-    while (this.#entries.size > this.#settings.maxEntries && this.#oldest !== undefined) {
-      this.#drop(this.#oldest);
-    }
+    const expiresAt = this.#now() + this.#settings.ttlSeconds * 1000;
+    this.#entries.set(id, { key: copy, expiresAt })?.key.fill(0);
+    while (this.#entries.size > this.#settings.maxEntries) this.#drop(this.#entries.oldest()!);
   }
 
   /** Zeroes and drops every expired entry; returns how many went. */
   sweep(): number {
     const now = this.#now();
     let dropped = 0;
-    for (const entry of [...this.#entries.values()]) {
+    for (const [id, entry] of [...this.#entries.entries()]) {
       if (entry.expiresAt <= now) {
-        this.#drop(entry);
+        this.#drop(id);
         dropped++;
       }
     }
@@ -121,34 +99,12 @@ export class DataKeyCache {
 
   /** Zeroes and drops every entry. */
   clear(): void {
-    for (const entry of this.#entries.values()) entry.key.fill(0);
+    for (const [, entry] of this.#entries.entries()) entry.key.fill(0);
     this.#entries.clear();
-    this.#oldest = undefined;
-    this.#newest = undefined;
   }
 
-  #drop(entry: Entry): void {
-    entry.key.fill(0);
-    this.#unlink(entry);
-    this.#entries.delete(entry.id);
-  }
-
-  /** Makes `entry` the most recently used. */
-  #link(entry: Entry): void {
-    entry.older = this.#newest;
-    entry.newer = undefined;
-    if (this.#newest === undefined) this.#oldest = entry;
-    else this.#newest.newer = entry;
-    this.#newest = entry;
-  }
-
-  #unlink(entry: Entry): void {
-    if (entry.older === undefined) this.#oldest = entry.newer;
-    else entry.older.newer = entry.newer;
-    if (entry.newer === undefined) this.#newest = entry.older;
-    else entry.newer.older = entry.older;
-    entry.older = undefined;
-    entry.newer = undefined;
+  #drop(id: string): void {
+    this.#entries.delete(id)?.key.fill(0);
   }
 
   #now(): number {

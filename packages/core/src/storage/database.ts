@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type Dialect, Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
 import { CofferError } from '../errors/coffer-error.js';
+import { RecencyMap } from '../shared/recency-map.js';
 import { type DialectFeatures, type DialectName, dialectFeatures } from './dialect.js';
 import { keepStatementsPrepared } from './pg-statements.js';
 import type { CofferTables } from './schema.js';
@@ -179,20 +180,19 @@ type KyselySqliteDatabase = Pick<import('better-sqlite3').Database, 'close' | 'p
  * and SQLite re-prepares a cached statement by itself after a schema change.
  */
 function withStatementCache(database: import('better-sqlite3').Database, size = 512): KyselySqliteDatabase {
-  const cache = new Map<string, ReturnType<typeof database.prepare>>();
+  const cache = new RecencyMap<string, ReturnType<typeof database.prepare>>();
   return {
     close: () => database.close(),
     prepare(source: string) {
       let statement = cache.get(source);
       if (statement !== undefined) {
-        cache.delete(source);
-        cache.set(source, statement);
+        cache.touch(source);
         return statement;
       }
       statement = database.prepare(source);
       if (statement.reader && !source.includes('*')) statement = rowsAsArrays(statement);
       cache.set(source, statement);
-      if (cache.size > size) cache.delete(cache.keys().next().value!);
+      if (cache.size > size) cache.delete(cache.oldest()!);
       return statement;
     },
   } as KyselySqliteDatabase;
