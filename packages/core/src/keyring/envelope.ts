@@ -204,8 +204,11 @@ export function openEnvelopeWith(
   }
 }
 
-/** Decrypts a v1 blob's data with its unwrapped data key; `integrity` when it does not authenticate. */
-function decryptData(parts: EnvelopeParts, bound: Buffer, binding: SealBinding, dek: Buffer): Buffer {
+/** The part of a blob (v1 or v2) that holds the value. */
+type DataParts = Pick<EnvelopeParts, 'kekId' | 'dataIv' | 'dataTag' | 'ciphertext'>;
+
+/** Decrypts a blob's data with its unwrapped data key; `integrity` when it does not authenticate. */
+function decryptData(parts: DataParts, bound: Buffer, binding: SealBinding, dek: Buffer): Buffer {
   const decipher = createDecipheriv('aes-256-gcm', dek, parts.dataIv, { authTagLength: TAG_LENGTH });
   decipher.setAAD(Buffer.concat([DATA_DOMAIN, bound]));
   decipher.setAuthTag(parts.dataTag);
@@ -319,17 +322,7 @@ export function openExternalEnvelope(
   if (dataKey.length !== KEY_LENGTH) {
     throw integrityError(binding, parts.kekId, 'the KMS returned a data key of the wrong length');
   }
-  const decipher = createDecipheriv('aes-256-gcm', dataKey, parts.dataIv, { authTagLength: TAG_LENGTH });
-  decipher.setAAD(Buffer.concat([DATA_DOMAIN, encodeBinding(binding)]));
-  decipher.setAuthTag(parts.dataTag);
-  const plaintext = decipher.update(parts.ciphertext);
-  try {
-    decipher.final();
-  } catch {
-    plaintext.fill(0);
-    throw integrityError(binding, parts.kekId, 'its ciphertext failed authentication');
-  }
-  return plaintext;
+  return decryptData(parts, encodeBinding(binding), binding, dataKey);
 }
 
 /** A v2 blob with another KMS wrap of the same data key; the data part is copied unchanged. */
