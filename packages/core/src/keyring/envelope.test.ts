@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CofferError } from '../errors/coffer-error.js';
+import { movableClock } from '../identity/test-support/identity-fixture.js';
+import { DataKeyCache } from './data-key-cache.js';
 import {
   ENVELOPE_MAGIC,
   envelopeKekId,
   envelopeOverhead,
   type Kek,
   openEnvelope,
+  openEnvelopeWith,
   rewrapEnvelope,
   sealEnvelope,
 } from './envelope.js';
@@ -116,6 +119,34 @@ describe('envelope', () => {
       const impostor: Kek = { id: kek.id, key: randomBytes(32) };
       expect(caught(() => rewrapEnvelope(blob, binding, impostor, other)).code).toBe('integrity');
     });
+  });
+
+  it('unwraps a data key once with a cache, and again for a changed wrap or another binding', () => {
+    const dataKeys = new DataKeyCache({ maxEntries: 10, ttlSeconds: 60 }, movableClock().clock);
+    const lookups: string[] = [];
+    const keyFor = (id: string) => {
+      lookups.push(id);
+      return kek;
+    };
+    const plaintext = Buffer.from('{"password":"cached"}');
+    const blob = sealEnvelope(plaintext, binding, kek);
+    for (let i = 0; i < 3; i++) {
+      expect(openEnvelopeWith(blob, binding, keyFor, dataKeys).equals(plaintext)).toBe(true);
+    }
+    // The key was needed for the first open only: the next two used the cached data key.
+    expect(lookups).toEqual([kek.id]);
+    // The same data under a re-wrap is another entry, unwrapped once more.
+    const rewrapped = rewrapEnvelope(blob, binding, kek, kek);
+    expect(openEnvelopeWith(rewrapped, binding, keyFor, dataKeys).equals(plaintext)).toBe(true);
+    expect(lookups).toHaveLength(2);
+    // Another binding never meets the cached key: it unwraps, and the wrap refuses it.
+    const elsewhere = { ...binding, version: binding.version + 1 };
+    expect(caught(() => openEnvelopeWith(blob, elsewhere, keyFor, dataKeys)).code).toBe('integrity');
+    expect(lookups).toHaveLength(3);
+    // Without a cache every open unwraps.
+    openEnvelopeWith(blob, binding, keyFor);
+    openEnvelopeWith(blob, binding, keyFor);
+    expect(lookups).toHaveLength(5);
   });
 
   it('never puts plaintext or key material into an error', () => {
