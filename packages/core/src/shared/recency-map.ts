@@ -72,7 +72,10 @@ export class RecencyMap<K, V> {
     return this.#oldest?.key;
   }
 
-  /** The entries, oldest first. */
+  /**
+   * The entries, oldest first. Deleting the entry the iteration stands on ends it (its links are
+   * cleared), so to delete while walking, copy first: `[...map.entries()]`.
+   */
   *entries(): IterableIterator<[K, V]> {
     for (let node = this.#oldest; node !== undefined; node = node.newer) yield [node.key, node.value];
   }
