@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { CofferError } from '../errors/coffer-error.js';
 import { type Clock, isoNow, systemClock } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
-import { preparedQuery } from '../storage/prepared.js';
+import { perSize, preparedQuery } from '../storage/prepared.js';
 import type { AuditHeadRow, AuditRow, CofferTables } from '../storage/schema.js';
 import { inTransaction, type Tx } from '../storage/transaction.js';
 import { auditRecordOf, auditRowOf, genesisHash } from './audit-chain.js';
@@ -330,16 +330,15 @@ function auditStatements(database: CofferDatabase) {
       .where('hash', '=', fromHash),
   );
   /** One prepared insert per batch size (at most maxBatch of them). */
-  const inserts = new Map<number, ReturnType<typeof preparedInsert>>();
-  const preparedInsert = (size: number) =>
+  const inserts = perSize((size) =>
     preparedQuery((...values: unknown[]) =>
       db
         .insertInto('audit_log')
         .values(Array.from({ length: size }, (_, r) => rowOf(values.slice(r * auditColumns.length)))),
-    );
+    ),
+  );
   /** The same for moveHeadAndInsert (PostgreSQL): compiled once per batch size. */
-  const movesAndInserts = new Map<number, ReturnType<typeof preparedMoveAndInsert>>();
-  const preparedMoveAndInsert = (size: number) =>
+  const movesAndInserts = perSize((size) =>
     preparedQuery((seq: number, hash: string, fromSeq: number, fromHash: string, ...values: unknown[]) => {
       const columns = sql.join(auditColumns.map((c) => sql.ref(c)));
       const tuples = Array.from(
@@ -374,7 +373,8 @@ function auditStatements(database: CofferDatabase) {
           returning seq)
         select moved.seq, moved.hash, (select count(seq) from inserted) as inserted from moved`;
       return { compile: () => statement.compile(db) };
-    });
+    }),
+  );
   const rowOf = (values: readonly unknown[]) =>
     Object.fromEntries(auditColumns.map((c, i) => [c, values[i]])) as unknown as AuditRow;
   /** The rows' values in column order, by plain loops (`flatMap` over `map` was 1% of a reveal). */
@@ -387,12 +387,7 @@ function auditStatements(database: CofferDatabase) {
   return {
     moveHead,
     insert(tx: Tx, rows: readonly AuditRow[]) {
-      let insert = inserts.get(rows.length);
-      if (insert === undefined) {
-        insert = preparedInsert(rows.length);
-        inserts.set(rows.length, insert);
-      }
-      return insert.execute(tx, ...valuesOf(rows));
+      return inserts(rows.length).execute(tx, ...valuesOf(rows));
     },
     /**
      * Moves the head from `from` to the last of `rows` and inserts `rows`, in one statement
@@ -404,13 +399,8 @@ function auditStatements(database: CofferDatabase) {
       from: { seq: number; hash: string },
       rows: readonly AuditRow[],
     ): Promise<{ inserted: boolean; head?: { seq: number; hash: string } }> {
-      let moveAndInsert = movesAndInserts.get(rows.length);
-      if (moveAndInsert === undefined) {
-        moveAndInsert = preparedMoveAndInsert(rows.length);
-        movesAndInserts.set(rows.length, moveAndInsert);
-      }
       const last = rows[rows.length - 1]!;
-      const result = await moveAndInsert.execute(
+      const result = await movesAndInserts(rows.length).execute(
         on,
         last.seq,
         last.hash,

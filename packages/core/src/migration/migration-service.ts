@@ -708,7 +708,7 @@ export function createMigrationService(deps: MigrationServiceDeps) {
               .executeTakeFirst();
             // A copy on the backend the secret is on is its live value, never a kept one.
             if (secret?.backend === row.backend) return true;
-            await journalDeletes(tx, row.secret_id, row.backend, [row.version], now);
+            await journalDeletes(database, tx, row.secret_id, row.backend, [row.version], now);
             return false;
           });
           const backend = backends.get(row.backend);

@@ -8,7 +8,7 @@ import { journalDeletes } from '../secrets/secret-store.js';
 import { deleteJournaledValues } from '../secrets/value-writer.js';
 import { type Clock, isoNow } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
-import { oncePer, preparedQuery } from '../storage/prepared.js';
+import { oncePer, perSize, preparedQuery } from '../storage/prepared.js';
 import { errorCodeOf, isRetryableTransactionError, isUniqueViolation } from '../storage/sql-errors.js';
 import { inTransaction } from '../storage/transaction.js';
 import type { MigrationStep } from './migration-types.js';
@@ -237,6 +237,77 @@ function compileQueries(database: CofferDatabase) {
         .where('id', '=', runId)
         .where('owner', '=', owner),
     ),
+    /** The fence and one `put` intent per version, at one timestamp (journalCopies). */
+    journalIntents: perSize((versions) =>
+      preparedQuery(
+        (
+          secretId: string,
+          fenceVersion: number,
+          fenceBackend: string,
+          targetName: string,
+          now: string,
+          ...copied: number[]
+        ) =>
+          db.insertInto('value_journal').values([
+            {
+              secret_id: secretId,
+              version: fenceVersion,
+              backend: fenceBackend,
+              action: 'fence',
+              created_at: now,
+            },
+            ...Array.from({ length: versions }, (_, i) => ({
+              secret_id: secretId,
+              version: copied[i]!,
+              backend: targetName,
+              action: 'put',
+              created_at: now,
+            })),
+          ]),
+      ),
+    ),
+    /** The switch removes the intents and the fence that journalCopies wrote, and only those. */
+    removeIntents: perSize((versions) =>
+      preparedQuery(
+        (
+          secretId: string,
+          journaledAt: string,
+          targetName: string,
+          fenceBackend: string,
+          fenceVersion: number,
+          ...copied: number[]
+        ) =>
+          db
+            .deleteFrom('value_journal')
+            .where('secret_id', '=', secretId)
+            // Only our own rows: one the reconciler claimed has a new timestamp and is being undone.
+            .where('created_at', '=', journaledAt)
+            .where((eb) =>
+              eb.or([
+                eb.and([
+                  eb('backend', '=', targetName),
+                  eb('action', '=', 'put'),
+                  versions > 0 ? eb('version', 'in', copied.slice(0, versions)) : eb.val(false),
+                ]),
+                eb.and([
+                  eb('backend', '=', fenceBackend),
+                  eb('action', '=', 'fence'),
+                  eb('version', '=', fenceVersion),
+                ]),
+              ]),
+            ),
+      ),
+    ),
+    /** Journal rows on a source's copies (a crashed write's stale intent) go with them. */
+    removeSourceJournal: perSize((versions) =>
+      preparedQuery((secretId: string, sourceName: string, ...of: number[]) =>
+        db
+          .deleteFrom('value_journal')
+          .where('secret_id', '=', secretId)
+          .where('backend', '=', sourceName)
+          .where('version', 'in', of.slice(0, versions)),
+      ),
+    ),
   };
 }
 
@@ -286,7 +357,10 @@ async function journalCopies(
   try {
     // A transaction of its own, so that on SQLite the intents of several secrets moving at
     // once share a commit (storage/write-groups.ts).
-    await inTransaction(deps.database, (tx) => tx.insertInto('value_journal').values(rows).execute());
+    const intents = moverQueries(deps.database).journalIntents(versions.length);
+    await inTransaction(deps.database, (tx) =>
+      intents.execute(tx, secretId, fence.version, fence.backend, target.name, now, ...versions),
+    );
     return now;
   } catch (err) {
     if (!isUniqueViolation(err) && !isRetryableTransactionError(err)) throw err;
@@ -370,28 +444,11 @@ async function switchSecret(
       row.current_version,
     );
     if (Number(switched.numAffectedRows) !== 1) throw new SwitchLost();
-    const intents = await tx
-      .deleteFrom('value_journal')
-      .where('secret_id', '=', job.secretId)
-      // Only our own rows: one the reconciler claimed has a new timestamp and is being undone.
-      .where('created_at', '=', journaledAt)
-      .where((eb) =>
-        eb.or([
-          eb.and([
-            eb('backend', '=', target.name),
-            eb('action', '=', 'put'),
-            copied.length > 0 ? eb('version', 'in', copied) : eb.val(false),
-          ]),
-          eb.and([
-            eb('backend', '=', fence.backend),
-            eb('action', '=', 'fence'),
-            eb('version', '=', fence.version),
-          ]),
-        ]),
-      )
-      .executeTakeFirst();
+    const intents = await queries
+      .removeIntents(copied.length)
+      .execute(tx, job.secretId, journaledAt, target.name, fence.backend, fence.version, ...copied);
     // The reconciler took a copy (or the fence) for an abandoned one and removed it: again.
-    if (Number(intents.numDeletedRows) !== copied.length + 1) throw new SwitchLost();
+    if (Number(intents.numAffectedRows) !== copied.length + 1) throw new SwitchLost();
     const dropped = versions.filter((v) => !copied.includes(v));
     if (dropped.length > 0) {
       await tx
@@ -423,16 +480,13 @@ async function switchSecret(
     } else if (sourceWrites !== undefined) {
       if (versions.length > 0) {
         // Journal rows on those copies (a crashed write's stale intent) go with them.
-        await tx
-          .deleteFrom('value_journal')
-          .where('secret_id', '=', job.secretId)
-          .where('backend', '=', source.name)
-          .where('version', 'in', versions)
-          .execute();
+        await queries
+          .removeSourceJournal(versions.length)
+          .execute(tx, job.secretId, source.name, ...versions);
         await sourceWrites.deleteVersions(tx, job.secretId, versions);
       }
     } else {
-      await journalDeletes(tx, job.secretId, source.name, versions, now);
+      await journalDeletes(deps.database, tx, job.secretId, source.name, versions, now);
     }
     if (job.targetHasKeptCopies) {
       // Copies kept on the target by an earlier migration away from it are live again (the
@@ -450,7 +504,7 @@ async function switchSecret(
           .where('backend', '=', target.name)
           .execute();
         const stale = kept.map((k) => k.version).filter((v) => !copied.includes(v));
-        await journalDeletes(tx, job.secretId, target.name, stale, now);
+        await journalDeletes(deps.database, tx, job.secretId, target.name, stale, now);
       }
     }
     if (job.hadFailure) {

@@ -416,7 +416,7 @@ export function createSecretService(deps: SecretServiceDeps) {
       if (current === undefined) return null;
       const versions = (await versionsOf(tx, row.id)).map((v) => v.version);
       await deleteSecretRows(tx, row.id);
-      await journalDeletes(tx, row.id, current.backend, versions, now);
+      await journalDeletes(database, tx, row.id, current.backend, versions, now);
       const position = await audit.append(
         tx,
         who === null
@@ -956,7 +956,7 @@ export function createSecretService(deps: SecretServiceDeps) {
               .where('secret_id', '=', row.id)
               .where('version', 'in', destroyed)
               .execute();
-            await journalDeletes(tx, row.id, backendName, destroyed, now);
+            await journalDeletes(database, tx, row.id, backendName, destroyed, now);
           }
           await tx
             .updateTable('secrets')

@@ -2,8 +2,9 @@ import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { AccessLevel } from '../access/access-level.js';
 import type { ShareGrant } from '../access/access-policy.js';
 import type { ResolvedActor } from '../identity/actor.js';
+import type { CofferDatabase } from '../storage/database.js';
 import { afterKeyset, type KeysetFeatures } from '../storage/keyset.js';
-import { oncePer, preparedInsert, preparedQuery } from '../storage/prepared.js';
+import { oncePer, perSize, preparedInsert, preparedQuery } from '../storage/prepared.js';
 import type { CofferTables, SecretLabelRow, SecretRow } from '../storage/schema.js';
 import type { Labels } from './secret-types.js';
 
@@ -598,34 +599,50 @@ export async function versionsOf(db: Queryable, secretId: string) {
     .execute();
 }
 
+/**
+ * Journals the deletion of a secret's values from `backend` in the caller's transaction: the
+ * value writer (or, after a crash, the reconciler) deletes them once it committed.
+ */
 export async function journalDeletes(
-  db: Queryable,
+  database: CofferDatabase,
+  tx: Queryable,
   secretId: string,
   backend: string,
   versions: readonly number[],
   now: string,
 ): Promise<void> {
   if (versions.length === 0) return;
+  const statements = journalDeleteStatements(database);
   // A stale `put` row for the same ref (a crashed write) is superseded by the delete.
-  await db
-    .deleteFrom('value_journal')
-    .where('secret_id', '=', secretId)
-    .where('backend', '=', backend)
-    .where('version', 'in', versions)
-    .execute();
-  await db
-    .insertInto('value_journal')
-    .values(
-      versions.map((version) => ({
-        secret_id: secretId,
-        version,
-        backend,
-        action: 'delete',
-        created_at: now,
-      })),
-    )
-    .execute();
+  await statements.removeRows(versions.length).execute(tx, secretId, backend, ...versions);
+  await statements.insertDeletes(versions.length).execute(tx, secretId, backend, now, ...versions);
 }
+
+/** journalDeletes' two statements, compiled once per database and number of versions. */
+const journalDeleteStatements = oncePer((database: CofferDatabase) => ({
+  removeRows: perSize((size) =>
+    preparedQuery((secretId: string, backend: string, ...versions: number[]) =>
+      database.db
+        .deleteFrom('value_journal')
+        .where('secret_id', '=', secretId)
+        .where('backend', '=', backend)
+        .where('version', 'in', versions.slice(0, size)),
+    ),
+  ),
+  insertDeletes: perSize((size) =>
+    preparedQuery((secretId: string, backend: string, now: string, ...versions: number[]) =>
+      database.db.insertInto('value_journal').values(
+        versions.slice(0, size).map((version) => ({
+          secret_id: secretId,
+          version,
+          backend,
+          action: 'delete',
+          created_at: now,
+        })),
+      ),
+    ),
+  ),
+}));
 
 /** Removes the secret's metadata rows (not its audit records) in the caller's transaction. */
 export async function deleteSecretRows(db: Queryable, secretId: string): Promise<void> {

@@ -107,3 +107,25 @@ export function oncePer<K extends object, V>(make: (key: K) => V): (key: K) => V
     return value;
   };
 }
+
+/**
+ * `make(size)` run once per size, its result kept: a statement whose shape depends only on how
+ * many values it takes (rows of an insert, ids of an `in` list), compiled once for each size
+ * that occurs. Only for sizes bounded by the code, such as the versions a secret keeps.
+ *
+ * @example
+ * const deleteVersions = perSize((n) => preparedQuery((id: string, ...versions: number[]) =>
+ *   db.deleteFrom('secret_versions').where('secret_id', '=', id).where('version', 'in', versions.slice(0, n))));
+ * await deleteVersions(versions.length).execute(tx, id, ...versions);
+ */
+export function perSize<P>(make: (size: number) => P): (size: number) => P {
+  const made = new Map<number, P>();
+  return (size) => {
+    let statement = made.get(size);
+    if (statement === undefined) {
+      statement = make(size);
+      made.set(size, statement);
+    }
+    return statement;
+  };
+}
