@@ -47,7 +47,11 @@ import { loadKinds } from './kinds/kind-loader.js';
 import { createKindRegistry, type KindRegistry } from './kinds/kind-registry.js';
 import type { Kind } from './kinds/kind-types.js';
 import { type Logger, silentLogger } from './logging/logger.js';
-import { createMigrationService, type MigrationService } from './migration/migration-service.js';
+import {
+  createMigrationService,
+  type MigrationService,
+  migrationConcurrencyFor,
+} from './migration/migration-service.js';
 import type { MigrationStep } from './migration/migration-types.js';
 import { createReminderService, type ReminderService } from './reminders/reminder-service.js';
 import type { Mailer, ReminderRunResult } from './reminders/reminder-types.js';
@@ -358,7 +362,7 @@ export async function createCoffer(
       logger,
       settings: {
         keepSource: config.migration.keepSource,
-        concurrency: config.migration.concurrency,
+        concurrency: config.migration.concurrency ?? migrationConcurrencyFor(database.dialect),
         leaseMs: config.migration.leaseSeconds * 1000,
       },
       ...(options.onMigrationStep === undefined ? {} : { onStep: options.onMigrationStep }),

@@ -76,13 +76,16 @@ export const cofferConfigSchema = z
         onStart: z.boolean().default(true),
         /** Keep the source copies after a secret moved, instead of deleting them. */
         keepSource: z.boolean().default(false),
-        /** Secrets moved at the same time. */
-        concurrency: z.number().int().min(1).max(64).default(4),
+        /**
+         * Secrets moved at the same time. Unset: 16 on SQLite, 4 on PostgreSQL and MySQL
+         * (migrationConcurrencyFor).
+         */
+        concurrency: z.number().int().min(1).max(64).optional(),
         /** How long a run's owner may go silent before another process takes the run over. */
         leaseSeconds: z.number().min(1).max(3600).default(30),
       })
       .strict()
-      .default({ onStart: true, keepSource: false, concurrency: 4, leaseSeconds: 30 }),
+      .default({ onStart: true, keepSource: false, leaseSeconds: 30 }),
     /** Prefix of names in external stores, so several deployments can share one. */
     clusterPrefix: z
       .string()

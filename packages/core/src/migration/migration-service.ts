@@ -12,6 +12,7 @@ import { journalDeletes } from '../secrets/secret-store.js';
 import { deleteJournaledValues } from '../secrets/value-writer.js';
 import { type Clock, isoNow } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
+import type { DialectName } from '../storage/dialect.js';
 import type { MigrationRunRow } from '../storage/schema.js';
 import { inTransaction } from '../storage/transaction.js';
 import { countPending, failuresOf, latestRun, pendingPage, recordFailure } from './migration-store.js';
@@ -100,6 +101,17 @@ interface ActiveRun {
  * await coffer.migration.start(admin, { target: 'files' });
  * const off = coffer.migration.onProgress((s) => bar.update(s.done, { total: s.total }));
  */
+/**
+ * How many secrets a migration moves at once unless `migration.concurrency` says otherwise.
+ * On SQLite every transaction runs on one connection, and the journal and switch of secrets in
+ * flight together share commits (storage/write-groups.ts): moving 10,000 secrets to `file`,
+ * 16 at once took 12.3-15.0 s where 4 took 16.2-19.2 s (docs/performance.md, "Migration").
+ * PostgreSQL and MySQL keep 4: their pools hold 10 connections, which requests share.
+ */
+export function migrationConcurrencyFor(dialect: DialectName): number {
+  return dialect === 'sqlite' ? 16 : 4;
+}
+
 /** Tries left for a secret that writes kept getting ahead of, after the first pass. */
 const busyRetries = 6;
 
