@@ -4,7 +4,7 @@ import type { BackendSet } from '../backends/backend-registry.js';
 import { CofferError, isCofferError } from '../errors/coffer-error.js';
 import type { SecretValues } from '../kinds/kind-types.js';
 import type { Logger } from '../logging/logger.js';
-import { journalDeletes } from '../secrets/secret-store.js';
+import { journalDeletes, removeJournalRows } from '../secrets/secret-store.js';
 import { deleteJournaledValues } from '../secrets/value-writer.js';
 import { type Clock, isoNow } from '../shared/clock.js';
 import type { CofferDatabase } from '../storage/database.js';
@@ -298,16 +298,6 @@ function compileQueries(database: CofferDatabase) {
             ),
       ),
     ),
-    /** Journal rows on a source's copies (a crashed write's stale intent) go with them. */
-    removeSourceJournal: perSize((versions) =>
-      preparedQuery((secretId: string, sourceName: string, ...of: number[]) =>
-        db
-          .deleteFrom('value_journal')
-          .where('secret_id', '=', secretId)
-          .where('backend', '=', sourceName)
-          .where('version', 'in', of.slice(0, versions)),
-      ),
-    ),
   };
 }
 
@@ -480,9 +470,7 @@ async function switchSecret(
     } else if (sourceWrites !== undefined) {
       if (versions.length > 0) {
         // Journal rows on those copies (a crashed write's stale intent) go with them.
-        await queries
-          .removeSourceJournal(versions.length)
-          .execute(tx, job.secretId, source.name, ...versions);
+        await removeJournalRows(deps.database, tx, job.secretId, source.name, versions);
         await sourceWrites.deleteVersions(tx, job.secretId, versions);
       }
     } else {

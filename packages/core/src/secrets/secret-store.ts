@@ -612,13 +612,28 @@ export async function journalDeletes(
   now: string,
 ): Promise<void> {
   if (versions.length === 0) return;
-  const statements = journalDeleteStatements(database);
   // A stale `put` row for the same ref (a crashed write) is superseded by the delete.
-  await statements.removeRows(versions.length).execute(tx, secretId, backend, ...versions);
-  await statements.insertDeletes(versions.length).execute(tx, secretId, backend, now, ...versions);
+  await removeJournalRows(database, tx, secretId, backend, versions);
+  await journalDeleteStatements(database)
+    .insertDeletes(versions.length)
+    .execute(tx, secretId, backend, now, ...versions);
 }
 
-/** journalDeletes' two statements, compiled once per database and number of versions. */
+/** Removes the journal's rows (of any action) on these versions of a secret in `backend`. */
+export async function removeJournalRows(
+  database: CofferDatabase,
+  tx: Queryable,
+  secretId: string,
+  backend: string,
+  versions: readonly number[],
+): Promise<void> {
+  if (versions.length === 0) return;
+  await journalDeleteStatements(database)
+    .removeRows(versions.length)
+    .execute(tx, secretId, backend, ...versions);
+}
+
+/** The journal statements above, compiled once per database and number of versions. */
 const journalDeleteStatements = oncePer((database: CofferDatabase) => ({
   removeRows: perSize((size) =>
     preparedQuery((secretId: string, backend: string, ...versions: number[]) =>
