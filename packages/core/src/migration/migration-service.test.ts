@@ -319,6 +319,32 @@ await describeEachDialect('backend migration', (dialect) => {
     );
   }, 120_000);
 
+  it('moves 16 secrets at a time on SQLite and 4 on PostgreSQL and MySQL, unless configured', async () => {
+    const control = controllableBackend();
+    const store = `held-${randomUUID()}`;
+    await withFixture(
+      dialect,
+      { backends: { held: { type: 'controllable', store } } },
+      async (fx) => {
+        const { coffer, admin } = fx;
+        await seedSecrets(coffer, admin.id, { count: 24, prefix: 'held' });
+        control.hold();
+        await coffer.migration.start(admin.actor, { target: 'held' });
+        // Every worker ends up waiting in a put; no more than that many start one.
+        const expected = dialect === 'sqlite' ? 16 : 4;
+        const deadline = Date.now() + 10_000;
+        while (control.held.count < expected && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 200));
+        expect(control.held.count).toBe(expected);
+        control.release();
+        await coffer.migration.wait();
+        expect(await coffer.migration.status(admin.actor)).toMatchObject({ state: 'done', done: 24 });
+      },
+      { backendDefinitions: [control.definition] },
+    );
+  });
+
   it('makes a write to a secret being moved wait, then land in the new backend', async () => {
     const control = controllableBackend();
     const store = `moving-${randomUUID()}`;
