@@ -327,6 +327,18 @@ async function journalCopies(
 ): Promise<string | null> {
   const { db } = deps.database;
   const now = isoNow(deps.clock);
+  try {
+    // A transaction of its own, so that on SQLite the intents of several secrets moving at
+    // once share a commit (storage/write-groups.ts).
+    const intents = moverQueries(deps.database).journalIntents(versions.length);
+    await inTransaction(deps.database, (tx) =>
+      intents.execute(tx, secretId, fence.version, fence.backend, target.name, now, ...versions),
+    );
+    return now;
+  } catch (err) {
+    if (!isUniqueViolation(err) && !isRetryableTransactionError(err)) throw err;
+  }
+  // Some of these rows are there already: the same rows as objects, to look at one by one.
   const fenceColumns = {
     secret_id: secretId,
     version: fence.version,
@@ -344,17 +356,6 @@ async function journalCopies(
       created_at: now,
     })),
   ];
-  try {
-    // A transaction of its own, so that on SQLite the intents of several secrets moving at
-    // once share a commit (storage/write-groups.ts).
-    const intents = moverQueries(deps.database).journalIntents(versions.length);
-    await inTransaction(deps.database, (tx) =>
-      intents.execute(tx, secretId, fence.version, fence.backend, target.name, now, ...versions),
-    );
-    return now;
-  } catch (err) {
-    if (!isUniqueViolation(err) && !isRetryableTransactionError(err)) throw err;
-  }
   const existingFence = await db
     .selectFrom('value_journal')
     .select('action')
