@@ -8,6 +8,7 @@ import { type Actor, asGroup, type ResolvedActor } from '../identity/actor.js';
 import { smtpKind } from '../kinds/builtin/smtp-kind.js';
 import type { Kind, KindValues } from '../kinds/index.js';
 import type { Logger } from '../logging/logger.js';
+import { ReachMemory } from '../secrets/reach-memory.js';
 import type { AuditWriter } from '../secrets/secret-access.js';
 import { secretAudit } from '../secrets/secret-access.js';
 import type { UsedSecret } from '../secrets/secret-service.js';
@@ -78,6 +79,7 @@ export function createReminderService(deps: ReminderServiceDeps) {
   const db = database.db;
   // Claims say who made them, so a failed mail only releases this engine's own claim.
   const instanceId = randomUUID();
+  const reachMemory = new ReachMemory();
 
   function checkWithin(withinDays: unknown, issues: FieldIssue[]): number {
     const days = withinDays ?? settings.withinDays;
@@ -125,15 +127,19 @@ export function createReminderService(deps: ReminderServiceDeps) {
         ...(after === undefined ? {} : { after }),
         limit: limit + 1,
         features: database.features,
+        reachMemory,
       });
       const page = rows.slice(0, limit);
-      const shares = await sharesOf(
-        db,
-        page.map((r) => r.id),
-      );
-      await audit.appendStandalone(
-        secretAudit(who, 'secret.list', {}, { details: { count: page.length, due: true, withinDays } }),
-      );
+      // Read and audited at once, as a list of secrets is (secret-service.ts, listPage).
+      const [shares] = await Promise.all([
+        sharesOf(
+          db,
+          page.map((r) => r.id),
+        ),
+        audit.appendStandalone(
+          secretAudit(who, 'secret.list', {}, { details: { count: page.length, due: true, withinDays } }),
+        ),
+      ]);
       const last = page[page.length - 1];
       return {
         items: page.map((row) => {

@@ -1,4 +1,5 @@
 import type { ResolvedActor } from '../identity/actor.js';
+import type { ReachMemory } from '../secrets/reach-memory.js';
 import { type Queryable, visibleLevels, withinReach } from '../secrets/secret-store.js';
 import { afterKeyset, type KeysetFeatures } from '../storage/keyset.js';
 import type { SecretRow } from '../storage/schema.js';
@@ -18,6 +19,8 @@ export interface DueQuery {
   features: KeysetFeatures;
   /** Up to how many secrets within reach a page reads those instead of walking the due ones (tests set it). */
   reachLimit?: number;
+  /** Where the last counts of reach are kept for a few seconds; without it every page counts. */
+  reachMemory?: ReachMemory;
 }
 
 /**
@@ -48,7 +51,7 @@ export async function dueRows(db: Queryable, q: DueQuery): Promise<SecretRow[]> 
       break;
   }
   const unrestricted = actor.role === 'admin' && !q.mine;
-  if (!unrestricted) query = await withinReach(db, query, actor, visibleLevels, q.reachLimit);
+  if (!unrestricted) query = await withinReach(db, query, actor, visibleLevels, q.reachLimit, q.reachMemory);
   const after = q.after;
   if (after !== undefined) {
     query = query.where((eb) =>

@@ -7,6 +7,7 @@ import { openDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrator.js';
 import { createTestDatabase, describeEachDialect, type TestDatabase } from '../test-support/databases.js';
 import { secretRow } from '../test-support/secret-rows.js';
+import { ReachMemory, reachKey } from './reach-memory.js';
 import { type ListQuery, listSecrets } from './secret-store.js';
 
 // A list for someone who is not an admin reads it one of two ways (listSecrets): the few
@@ -130,6 +131,7 @@ await describeEachDialect('lists for someone who is not an admin', (dialect) => 
     actor: ResolvedActor,
     q: Omit<ListQuery, 'actor' | 'features' | 'limit'>,
     reachLimit: number,
+    reachMemory?: ReachMemory,
   ) {
     const names: string[] = [];
     let after: { name: string; id: string } | undefined;
@@ -141,6 +143,7 @@ await describeEachDialect('lists for someone who is not an admin', (dialect) => 
         limit: 7,
         features: database.features,
         reachLimit,
+        ...(reachMemory === undefined ? {} : { reachMemory }),
       });
       names.push(...rows.map((r) => r.name));
       if (rows.length < 7) return names;
@@ -173,6 +176,22 @@ await describeEachDialect('lists for someone who is not an admin', (dialect) => 
       expect(expected(actor, filters[0]!).length).toBeGreaterThan(10);
     });
   }
+
+  it('a remembered decision, even a stale one, lists the same; the memory counts once', async () => {
+    const q = filters[0]!;
+    const want = expected(person, q);
+    const levels: AccessLevel[] = ['read', 'write', 'manage'];
+    for (const planted of [true, false]) {
+      // Planted against what a count would decide: the other way, as after a share given or taken.
+      const memory = new ReachMemory();
+      memory.remember(reachKey(person, levels, planted ? 0 : 10_000), planted);
+      expect(await pages(person, q, planted ? 0 : 10_000, memory), `planted ${planted}`).toEqual(want);
+    }
+    const memory = new ReachMemory();
+    expect(await pages(person, q, 10_000, memory)).toEqual(want);
+    expect(memory.recall(reachKey(person, levels, 10_000))).toBe(true);
+    expect(memory.recall(reachKey(person, levels, 0))).toBeUndefined();
+  });
 
   it('the due list: the few within reach, sorted, or every due secret walked, list the same', async () => {
     const horizon = '2026-12-20T00:00:00.000Z';

@@ -23,6 +23,7 @@ import type { SecretRow } from '../storage/schema.js';
 import { isUniqueViolation } from '../storage/sql-errors.js';
 import { inTransaction, type Tx } from '../storage/transaction.js';
 import { maskValues } from './masking.js';
+import { ReachMemory } from './reach-memory.js';
 import { type AuditWriter, authorize, secretAudit } from './secret-access.js';
 import { descriptionIssues, labelIssues, secretNameIssues } from './secret-names.js';
 import {
@@ -114,6 +115,7 @@ export function createSecretService(deps: SecretServiceDeps) {
   const writes = secretWrites(db);
 
   const resolve = (actor: Actor) => deps.resolveActor(actor);
+  const reachMemory = new ReachMemory();
 
   async function toMetadata(
     row: SecretRow,
@@ -1085,7 +1087,9 @@ export function createSecretService(deps: SecretServiceDeps) {
       let cursor: string | null = null;
       do {
         const page = await listRows(who, { cursor, limit: 500 }, 'read');
-        for (const { row, access } of page.rows) {
+        const shares = await sharesDeciding(who, page.page);
+        for (const row of page.page) {
+          const access = effectiveAccess(who, row.owner_id, shares.get(row.id) ?? []);
           if (!atLeast(access.level, 'manage')) continue;
           await softDelete(who, row, access);
           deleted++;
@@ -1170,11 +1174,12 @@ export function createSecretService(deps: SecretServiceDeps) {
     return toMetadata(deleted, access);
   }
 
+  /** A page of the secrets the actor may list, validated and in (name, id) order, without access. */
   async function listRows(
     who: ResolvedActor,
     filter: ListSecretsFilter,
     minimum: 'use' | 'read',
-  ): Promise<{ rows: { row: SecretRow; access: EffectiveAccess }[]; nextCursor: string | null }> {
+  ): Promise<{ page: SecretRow[]; nextCursor: string | null }> {
     const limit = pageLimit(filter);
     const issues: FieldIssue[] = [];
     const labels = (filter.labels ?? []).map((spec, i) => {
@@ -1215,23 +1220,26 @@ export function createSecretService(deps: SecretServiceDeps) {
       ...(after === undefined ? {} : { after }),
       limit: limit + 1,
       features: database.features,
+      reachMemory,
     });
     const page = rows.slice(0, limit);
-    // Shares decide the access only where the actor neither administers nor owns the secret
-    // (effectiveAccess): an admin's or an owner's page needs no read of them.
+    const last = page[page.length - 1];
+    return {
+      page,
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.name, last.id]) : null,
+    };
+  }
+
+  /**
+   * The shares that decide the actor's access to a page's secrets: only where it neither
+   * administers nor owns the secret (effectiveAccess), so an admin's or an owner's page reads none.
+   */
+  function sharesDeciding(who: ResolvedActor, page: readonly SecretRow[]) {
     const sharesMatter = who.type === 'group' || who.role !== 'admin';
-    const shares = await sharesOf(
+    return sharesOf(
       db,
       sharesMatter ? page.filter((r) => who.type === 'group' || r.owner_id !== who.id).map((r) => r.id) : [],
     );
-    const last = page[page.length - 1];
-    return {
-      rows: page.map((row) => ({
-        row,
-        access: effectiveAccess(who, row.owner_id, shares.get(row.id) ?? []),
-      })),
-      nextCursor: rows.length > limit && last !== undefined ? encodeCursor([last.name, last.id]) : null,
-    };
   }
 
   async function listPage(
@@ -1239,16 +1247,24 @@ export function createSecretService(deps: SecretServiceDeps) {
     filter: ListSecretsFilter,
     minimum: 'use' | 'read',
   ): Promise<Page<SecretMetadata>> {
-    const { rows, nextCursor } = await listRows(who, filter, minimum);
-    const labels = await labelsOf(
-      db,
-      rows.map((r) => r.row.id),
-    );
-    await audit.appendStandalone(
-      secretAudit(who, 'secret.list', {}, { details: { count: rows.length, minimum } }),
-    );
+    const { page, nextCursor } = await listRows(who, filter, minimum);
+    // The page's shares and labels are read, and its audit record committed, at once: on
+    // PostgreSQL each is a round trip on a connection of its own (docs/performance.md). The
+    // audit record is still committed before the page is returned, and a failed one fails it.
+    const [shares, labels] = await Promise.all([
+      sharesDeciding(who, page),
+      labelsOf(
+        db,
+        page.map((r) => r.id),
+      ),
+      audit.appendStandalone(
+        secretAudit(who, 'secret.list', {}, { details: { count: page.length, minimum } }),
+      ),
+    ]);
     return {
-      items: rows.map(({ row, access }) => metadataOf(row, access, labels.get(row.id)!)),
+      items: page.map((row) =>
+        metadataOf(row, effectiveAccess(who, row.owner_id, shares.get(row.id) ?? []), labels.get(row.id)!),
+      ),
       nextCursor,
     };
   }

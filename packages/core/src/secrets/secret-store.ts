@@ -6,6 +6,7 @@ import type { CofferDatabase } from '../storage/database.js';
 import { afterKeyset, type KeysetFeatures } from '../storage/keyset.js';
 import { oncePer, perSize, preparedInsert, preparedQuery } from '../storage/prepared.js';
 import type { CofferTables, SecretLabelRow, SecretRow } from '../storage/schema.js';
+import { type ReachMemory, reachKey } from './reach-memory.js';
 import type { Labels } from './secret-types.js';
 
 /** Anything that runs queries: the database or a transaction. */
@@ -250,6 +251,8 @@ export interface ListQuery {
   features: KeysetFeatures;
   /** Up to how many secrets within reach a page reads those instead of walking every name (tests set it). */
   reachLimit?: number;
+  /** Where the last counts of reach are kept for a few seconds; without it every page counts. */
+  reachMemory?: ReachMemory;
 }
 
 /** A page of secrets in (name, id) order, filtered to what the actor may see. */
@@ -289,7 +292,7 @@ export async function listSecrets(db: Queryable, q: ListQuery): Promise<SecretRo
   if (!unrestricted) {
     const shareLevels: readonly AccessLevel[] =
       q.minimumShareLevel === 'use' ? ['use', ...visibleLevels] : visibleLevels;
-    query = await withinReach(db, query, actor, shareLevels, q.reachLimit);
+    query = await withinReach(db, query, actor, shareLevels, q.reachLimit, q.reachMemory);
   }
   if (after !== undefined) {
     query = query.where((eb) => afterKeyset(eb, q.features, 'asc', ['name', after.name], ['id', after.id]));
@@ -305,7 +308,8 @@ export async function listSecrets(db: Queryable, q: ListQuery): Promise<SecretRo
  * index and checks each row. Walking the names for an actor who can see 200 of 200,000 secrets
  * read all 200,000 for each page (69 ms here); sorting what an actor owning all of them can
  * see took 1.2 s. `sparseAccessLimit` is near where the two cost the same at 1,000,000 secrets
- * (docs/performance.md, "Deep pages"); `reachLimit` replaces it in tests.
+ * (docs/performance.md, "Deep pages"); `reachLimit` replaces it in tests. With `memory`, the
+ * count's decision is reused for a few seconds (reach-memory.ts).
  */
 export async function withinReach<O>(
   db: Queryable,
@@ -313,9 +317,16 @@ export async function withinReach<O>(
   actor: ResolvedActor,
   levels: readonly AccessLevel[],
   reachLimit = sparseAccessLimit,
+  memory?: ReachMemory,
 ): Promise<SelectQueryBuilder<CofferTables, 'secrets', O>> {
   const accessible = accessibleIds(db, actor, levels);
-  if ((await countUpTo(db, accessible, reachLimit)) <= reachLimit) return query.where('id', 'in', accessible);
+  const key = memory === undefined ? '' : reachKey(actor, levels, reachLimit);
+  let sparse = memory?.recall(key);
+  if (sparse === undefined) {
+    sparse = (await countUpTo(db, accessible, reachLimit)) <= reachLimit;
+    memory?.remember(key, sparse);
+  }
+  if (sparse) return query.where('id', 'in', accessible);
   const groupIds = [...actor.groupIds];
   return query.where((eb) => {
     const shared = eb.exists(
