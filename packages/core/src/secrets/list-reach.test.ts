@@ -8,7 +8,7 @@ import { migrateToLatest } from '../storage/migrator.js';
 import { createTestDatabase, describeEachDialect, type TestDatabase } from '../test-support/databases.js';
 import { secretRow } from '../test-support/secret-rows.js';
 import { ReachMemory, reachKey } from './reach-memory.js';
-import { type ListQuery, listSecrets } from './secret-store.js';
+import { type ListQuery, listSecrets, sharesOf } from './secret-store.js';
 
 // A list for someone who is not an admin reads it one of two ways (listSecrets): the few
 // secrets within the actor's reach, sorted, or every name in order, keeping those within
@@ -191,6 +191,25 @@ await describeEachDialect('lists for someone who is not an admin', (dialect) => 
     expect(await pages(person, q, 10_000, memory)).toEqual(want);
     expect(memory.recall(reachKey(person, levels, 10_000))).toBe(true);
     expect(memory.recall(reachKey(person, levels, 0))).toBeUndefined();
+  });
+
+  it("a page's shares, of any number of secrets, padded or not (paddedIn)", async () => {
+    const ids = Array.from({ length: count }, (_, i) => id(i));
+    for (const n of [1, 2, 3, 5, 17, 64, count, 300]) {
+      // 300: more than the longest padded list, so read as one list of its own.
+      const asked = Array.from({ length: n }, (_, k) => ids[k % count]!);
+      const found = await sharesOf(database.db, asked);
+      for (const secretId of new Set(asked)) {
+        const want = holdingOf(Number(secretId.slice(-12))).shares.map(([type, to, level]) => ({
+          granteeType: type,
+          granteeId: to,
+          level,
+        }));
+        const got = found.get(secretId)!;
+        expect(got, `${n}: ${secretId}`).toHaveLength(want.length);
+        expect(got, `${n}: ${secretId}`).toEqual(expect.arrayContaining(want));
+      }
+    }
   });
 
   it('the due list: the few within reach, sorted, or every due secret walked, list the same', async () => {

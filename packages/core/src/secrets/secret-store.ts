@@ -4,7 +4,7 @@ import type { ShareGrant } from '../access/access-policy.js';
 import type { ResolvedActor } from '../identity/actor.js';
 import type { CofferDatabase } from '../storage/database.js';
 import { afterKeyset, type KeysetFeatures } from '../storage/keyset.js';
-import { oncePer, perSize, preparedInsert, preparedQuery } from '../storage/prepared.js';
+import { oncePer, paddedIn, perSize, preparedInsert, preparedQuery } from '../storage/prepared.js';
 import type { CofferTables, SecretLabelRow, SecretRow } from '../storage/schema.js';
 import { type ReachMemory, reachKey } from './reach-memory.js';
 import type { Labels } from './secret-types.js';
@@ -161,6 +161,18 @@ function accessReads(db: Queryable) {
     labels: preparedQuery((id: string) =>
       db.selectFrom('secret_labels').select(labelColumns).where('secret_id', '=', id),
     ),
+    /** The labels of a page's secrets, its ids padded (paddedIn). */
+    labelsIn: perSize((length) =>
+      preparedQuery((...ids: string[]) =>
+        db.selectFrom('secret_labels').select(labelColumns).where('secret_id', 'in', ids.slice(0, length)),
+      ),
+    ),
+    /** The shares of a page's secrets, its ids padded (paddedIn). */
+    sharesIn: perSize((length) =>
+      preparedQuery((...ids: string[]) =>
+        db.selectFrom('shares').select(shareColumns).where('secret_id', 'in', ids.slice(0, length)),
+      ),
+    ),
   };
 }
 
@@ -207,7 +219,13 @@ export async function labelsOf(db: Queryable, ids: readonly string[]): Promise<M
 
 async function labelRows(db: Queryable, ids: readonly string[]) {
   if (ids.length === 1) return (await accessReadsFor(db).labels.execute(db, ids[0]!)).rows;
-  // A page's `in` list changes length with the page; compiling it is lost in the page's cost.
+  const padded = paddedIn(ids);
+  if (padded !== undefined)
+    return (
+      await accessReadsFor(db)
+        .labelsIn(padded.length)
+        .execute(db, ...padded)
+    ).rows;
   return db.selectFrom('secret_labels').select(labelColumns).where('secret_id', 'in', ids).execute();
 }
 
@@ -220,11 +238,15 @@ export async function replaceLabels(db: Queryable, secretId: string, labels: Lab
 export async function sharesOf(db: Queryable, ids: readonly string[]): Promise<Map<string, ShareGrant[]>> {
   const map = new Map<string, ShareGrant[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return map;
-  const rows = await db
-    .selectFrom('shares')
-    .select(['secret_id', 'grantee_type', 'grantee_id', 'level'])
-    .where('secret_id', 'in', ids)
-    .execute();
+  const padded = paddedIn(ids);
+  const rows =
+    padded === undefined
+      ? await db.selectFrom('shares').select(shareColumns).where('secret_id', 'in', ids).execute()
+      : (
+          await accessReadsFor(db)
+            .sharesIn(padded.length)
+            .execute(db, ...padded)
+        ).rows;
   for (const row of rows) {
     map.get(row.secret_id)!.push({
       granteeType: row.grantee_type as ShareGrant['granteeType'],
@@ -438,6 +460,7 @@ const qualifiedSecretColumns = secretColumns.map((c) => `secrets.${c}` as const)
 
 /** The columns of `secret_labels`, named in reads (see `secretColumns`). */
 const labelColumns = ['secret_id', 'name', 'value'] as const satisfies readonly (keyof SecretLabelRow)[];
+const shareColumns = ['secret_id', 'grantee_type', 'grantee_id', 'level'] as const;
 const everyLabelColumn: Exclude<keyof SecretLabelRow, (typeof labelColumns)[number]> extends never
   ? true
   : never = true;

@@ -129,3 +129,26 @@ export function perSize<P>(make: (size: number) => P): (size: number) => P {
     return statement;
   };
 }
+
+/** The lengths an `in` list is padded to (paddedIn): a page of any size is one of a few statements. */
+const inListLengths = [2, 4, 8, 16, 32, 64, 128, 256];
+
+/**
+ * `values` lengthened to the next of a few fixed lengths by repeating its first value, or
+ * undefined past the longest (256). An `in` list means the same with a value repeated, so a
+ * query over a page's ids (its labels, its shares) needs one statement per length, compiled and,
+ * on PostgreSQL, planned once (perSize), instead of one for every page size: a page of 100 ids
+ * was compiled by Kysely and parsed and planned by PostgreSQL on every list
+ * (docs/performance.md, "A member's reach, remembered").
+ *
+ * @example
+ * const padded = paddedIn(ids);
+ * if (padded !== undefined) await labelsIn(padded.length).execute(db, ...padded);
+ */
+export function paddedIn<T>(values: readonly T[]): T[] | undefined {
+  const length = inListLengths.find((l) => l >= values.length);
+  if (length === undefined || values.length === 0) return undefined;
+  const padded = values.slice();
+  while (padded.length < length) padded.push(values[0]!);
+  return padded;
+}
