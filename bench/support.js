@@ -104,6 +104,23 @@ export async function pool(items, limit, fn) {
 export const met = (ok) => (ok ? 'yes' : 'no');
 
 /**
+ * `ANALYZE` on a PostgreSQL database a benchmark has just filled, as autovacuum's first pass
+ * would within a minute (autovacuum_naptime). Without statistics PostgreSQL guesses that 0.5% of
+ * the rows have `deleted_at is null`, and sorts the whole secrets table for every list page
+ * (10,000 secrets: 8 ms a page instead of under 1; docs/server.md, "Databases").
+ */
+export async function analyzePostgres(url) {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('analyze');
+  } finally {
+    await client.end();
+  }
+}
+
+/**
  * A fresh PostgreSQL database for one benchmark (BENCH_PG_URL names the server, default
  * postgres://postgres@127.0.0.1:5432/test). Returns `{ url, drop }`, or `{ skipped: reason }`
  * when the server cannot be reached, so a benchmark prints the reason and goes on.
