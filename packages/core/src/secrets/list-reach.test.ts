@@ -8,7 +8,7 @@ import { migrateToLatest } from '../storage/migrator.js';
 import { createTestDatabase, describeEachDialect, type TestDatabase } from '../test-support/databases.js';
 import { secretRow } from '../test-support/secret-rows.js';
 import { ReachMemory, reachKey } from './reach-memory.js';
-import { type ListQuery, listSecrets, sharesOf } from './secret-store.js';
+import { type ListQuery, labelsOf, listSecrets, sharesOf } from './secret-store.js';
 
 // A list for someone who is not an admin reads it one of two ways (listSecrets): the few
 // secrets within the actor's reach, sorted, or every name in order, keeping those within
@@ -37,6 +37,9 @@ function holdingOf(i: number): {
   return { owner: kind === 0 ? mia : other, shares };
 }
 
+/** Two secrets in three carry labels of their own; the third none. */
+const labelsOfSecret = (i: number): Record<string, string> =>
+  i % 3 === 0 ? {} : { n: String(i), ...(i % 2 === 0 ? { even: 'yes' } : {}) };
 const nameOf = (i: number) => `s-${String(i).padStart(3, '0')}`;
 const deleted = (i: number) => i % 10 === 7;
 const kindOf = (i: number) => (i % 4 === 0 ? 'generic' : 'api-token');
@@ -75,6 +78,13 @@ await describeEachDialect('lists for someone who is not an admin', (dialect) => 
             created_at: now,
             created_by: owner,
           })
+          .execute();
+      }
+      const labels = labelsOfSecret(i);
+      for (const [name, value] of Object.entries(labels)) {
+        await database.db
+          .insertInto('secret_labels')
+          .values({ secret_id: id(i), name, value })
           .execute();
       }
     }
@@ -193,7 +203,7 @@ await describeEachDialect('lists for someone who is not an admin', (dialect) => 
     expect(memory.recall(reachKey(person, levels, 0))).toBeUndefined();
   });
 
-  it("a page's shares, of any number of secrets, padded or not (paddedIn)", async () => {
+  it("a page's shares and labels, of any number of secrets, padded or not (paddedIn)", async () => {
     const ids = Array.from({ length: count }, (_, i) => id(i));
     for (const n of [1, 2, 3, 5, 17, 64, count, 300]) {
       // 300: more than the longest padded list, so read as one list of its own.
@@ -208,6 +218,14 @@ await describeEachDialect('lists for someone who is not an admin', (dialect) => 
         const got = found.get(secretId)!;
         expect(got, `${n}: ${secretId}`).toHaveLength(want.length);
         expect(got, `${n}: ${secretId}`).toEqual(expect.arrayContaining(want));
+      }
+      // The labels of the same page: each secret its own, none of the padding's.
+      const labels = await labelsOf(database.db, [...new Set(asked)]);
+      expect(labels.size, `${n}`).toBe(new Set(asked).size);
+      for (const secretId of new Set(asked)) {
+        expect(labels.get(secretId), `${n}: ${secretId}`).toEqual(
+          labelsOfSecret(Number(secretId.slice(-12))),
+        );
       }
     }
   });
