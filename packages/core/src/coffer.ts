@@ -175,6 +175,7 @@ export async function createCoffer(
 
   const database = await openDatabase(databaseUrlOf(config), {
     sqliteSync: config.database.sqliteSync,
+    sqliteCheckpoints: config.database.sqliteCheckpoints,
     sqliteCacheMiB: config.database.sqliteCacheMiB,
     postgresPreparedStatements: config.database.postgresPreparedStatements,
   });

@@ -30,6 +30,11 @@ export const cofferConfigSchema = z
          */
         sqliteSync: z.enum(['normal', 'full']).default('normal'),
         /**
+         * SQLite only: `background` checkpoints the write-ahead log in a worker thread, so no
+         * commit waits for one; `inline` leaves them to the commits, as SQLite does by itself.
+         */
+        sqliteCheckpoints: z.enum(['background', 'inline']).default('background'),
+        /**
          * SQLite only: the most memory its page cache may hold, in MiB. Smaller saves memory
          * and costs reads once the pages in use no longer fit (docs/performance.md, "Idle RSS").
          */
@@ -49,6 +54,7 @@ export const cofferConfigSchema = z
       .strict()
       .default({
         sqliteSync: 'normal',
+        sqliteCheckpoints: 'background',
         sqliteCacheMiB: defaultSqliteCacheMiB,
         postgresPreparedStatements: true,
       }),

@@ -6,6 +6,7 @@ import { RecencyMap } from '../shared/recency-map.js';
 import { type DialectFeatures, type DialectName, dialectFeatures } from './dialect.js';
 import { keepStatementsPrepared } from './pg-statements.js';
 import type { CofferTables } from './schema.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 /** Coffer's database handle: the Kysely instance plus what it needs to know about the dialect. */
 export interface CofferDatabase {
@@ -26,6 +27,9 @@ export interface CofferDatabase {
 /** How an SQLite commit reaches the disk (docs/identity-and-audit.md, "Durability"). */
 export type SqliteSync = 'normal' | 'full';
 
+/** Where SQLite's checkpoints run: in a worker thread, or in the commit that fills the log. */
+export type SqliteCheckpoints = 'background' | 'inline';
+
 export interface OpenDatabaseOptions {
   /**
    * `normal` (default): a commit is in the write-ahead log when it returns, and the log is
@@ -33,6 +37,13 @@ export interface OpenDatabaseOptions {
    * since the last checkpoint. `full`: every commit is flushed to disk before it returns.
    */
   sqliteSync?: SqliteSync;
+  /**
+   * SQLite only: `background` (default) checkpoints the write-ahead log in a worker thread at
+   * most ~0.2 s after a write, so no commit waits for one; `inline` leaves them to the commit
+   * that brings the log to 4,000 pages, as SQLite does (docs/performance.md, "Checkpoints in a
+   * worker thread").
+   */
+  sqliteCheckpoints?: SqliteCheckpoints;
   /**
    * SQLite only: the most memory the page cache may hold, in MiB (default 16, better-sqlite3's
    * own default). A cache smaller than the pages a workload touches costs a read from the
@@ -59,6 +70,13 @@ export const defaultSqliteCacheMiB = 16;
 export const sqliteCheckpointPages = 4000;
 
 /**
+ * With checkpoints in a worker thread, the writing connection still checkpoints by itself once
+ * the log holds this many pages (64 MiB): the bound should the worker fall behind, or never find
+ * the moment without a write that the log needs to start over.
+ */
+export const sqliteBackgroundCheckpointLimitPages = 4 * sqliteCheckpointPages;
+
+/**
  * Opens a database by URL:
  * - `sqlite:/abs/path/coffer.db`, `sqlite:relative.db` or `sqlite::memory:` (better-sqlite3, WAL)
  * - `postgres://user@host:5432/db` (or `postgresql://`) through `pg`
@@ -71,7 +89,7 @@ export const sqliteCheckpointPages = 4000;
  */
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<CofferDatabase> {
   const dialect = dialectOf(url);
-  const { dialect: kyselyDialect, releaseMemory } = await createDialect(dialect, url, options);
+  const { dialect: kyselyDialect, releaseMemory, beforeClose } = await createDialect(dialect, url, options);
   const db = new Kysely<CofferTables>({ dialect: kyselyDialect });
   return {
     db,
@@ -79,7 +97,10 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     features: dialectFeatures[dialect],
     displayUrl: redactUrl(url),
     releaseMemory,
-    close: () => db.destroy(),
+    close: async () => {
+      await beforeClose?.();
+      await db.destroy();
+    },
   };
 }
 
@@ -104,6 +125,8 @@ export function redactUrl(url: string): string {
 interface OpenedDialect {
   dialect: Dialect;
   releaseMemory(): void;
+  /** What must end before the connection closes (SQLite's checkpoint worker). */
+  beforeClose?: () => Promise<void>;
 }
 
 const nothingToRelease = () => {};
@@ -115,7 +138,12 @@ async function createDialect(
 ): Promise<OpenedDialect> {
   switch (dialect) {
     case 'sqlite':
-      return createSqliteDialect(url, options.sqliteSync ?? 'normal', options.sqliteCacheMiB);
+      return createSqliteDialect(
+        url,
+        options.sqliteSync ?? 'normal',
+        options.sqliteCheckpoints ?? 'background',
+        options.sqliteCacheMiB,
+      );
     case 'postgres':
       return {
         dialect: await createPostgresDialect(url, options.postgresPreparedStatements ?? true),
@@ -129,6 +157,7 @@ async function createDialect(
 async function createSqliteDialect(
   url: string,
   sync: SqliteSync,
+  checkpoints: SqliteCheckpoints,
   cacheMiB = defaultSqliteCacheMiB,
 ): Promise<OpenedDialect> {
   const { default: Database } = await import('better-sqlite3');
@@ -137,13 +166,28 @@ async function createSqliteDialect(
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   // Kysely opens the connection on the first query; until then there is nothing to release.
   let opened: import('better-sqlite3').Database | undefined;
+  // An in-memory database has no log to checkpoint.
+  const checkpointer =
+    checkpoints === 'background' && file !== ':memory:'
+      ? new SqliteCheckpointer({
+          file,
+          sync,
+          // The worker could not run here: the commits checkpoint as SQLite does by itself.
+          onFailure: () => {
+            if (opened?.open === true) opened.pragma(`wal_autocheckpoint = ${sqliteCheckpointPages}`);
+          },
+        })
+      : undefined;
   const dialect = new SqliteDialect({
     database: async () => {
       const database = new Database(file);
       opened = database;
       database.pragma('journal_mode = WAL');
+      checkpointer?.attach(database);
       database.pragma(sync === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
-      database.pragma(`wal_autocheckpoint = ${sqliteCheckpointPages}`);
+      database.pragma(
+        `wal_autocheckpoint = ${checkpointer === undefined ? sqliteCheckpointPages : sqliteBackgroundCheckpointLimitPages}`,
+      );
       // After a checkpoint the log is cut back to this size (it only grows past the interval
       // while a long read keeps a checkpoint from finishing).
       database.pragma(`journal_size_limit = ${2 * sqliteCheckpointPages * 4096}`);
@@ -159,7 +203,7 @@ async function createSqliteDialect(
       database.pragma('temp_store = MEMORY');
       // Negative: a size in KiB rather than in pages.
       database.pragma(`cache_size = ${-Math.round(cacheMiB * 1024)}`);
-      return withStatementCache(database);
+      return withStatementCache(database, checkpointer);
     },
   });
   return {
@@ -167,6 +211,7 @@ async function createSqliteDialect(
     releaseMemory: () => {
       if (opened?.open === true) opened.pragma('shrink_memory');
     },
+    ...(checkpointer === undefined ? {} : { beforeClose: () => checkpointer.close() }),
   };
 }
 
@@ -179,10 +224,18 @@ type KyselySqliteDatabase = Pick<import('better-sqlite3').Database, 'close' | 'p
  * Safe because Kysely's SQLite driver runs one query at a time on its single connection,
  * and SQLite re-prepares a cached statement by itself after a schema change.
  */
-function withStatementCache(database: import('better-sqlite3').Database, size = 512): KyselySqliteDatabase {
+function withStatementCache(
+  database: import('better-sqlite3').Database,
+  checkpointer: SqliteCheckpointer | undefined,
+  size = 512,
+): KyselySqliteDatabase {
   const cache = new RecencyMap<string, ReturnType<typeof database.prepare>>();
   return {
-    close: () => database.close(),
+    close: () => {
+      // Normally ended already (CofferDatabase.close); if not, it ends on its own after this.
+      void checkpointer?.close();
+      database.close();
+    },
     prepare(source: string) {
       let statement = cache.get(source);
       if (statement !== undefined) {
@@ -191,6 +244,8 @@ function withStatementCache(database: import('better-sqlite3').Database, size = 
       }
       statement = database.prepare(source);
       if (statement.reader && !source.includes('*')) statement = rowsAsArrays(statement);
+      else if (!statement.reader && checkpointer !== undefined)
+        statement = noteWrites(statement, checkpointer);
       cache.set(source, statement);
       if (cache.size > size) cache.delete(cache.oldest()!);
       return statement;
@@ -227,6 +282,22 @@ function rowsAsArrays(statement: SqliteStatement): SqliteStatement {
     },
     *iterate(parameters: readonly unknown[]) {
       for (const values of statement.iterate(parameters)) yield toObject(values as unknown[]);
+    },
+  } as unknown as SqliteStatement;
+}
+
+/**
+ * A writing statement that tells the checkpointer it ran (a commit, or a write outside a
+ * transaction). Writes that return rows run as readers and are not seen here; a transaction
+ * holding one still ends in a commit, and the connection's own checkpoint bounds the rest.
+ */
+function noteWrites(statement: SqliteStatement, checkpointer: SqliteCheckpointer): SqliteStatement {
+  return {
+    reader: false,
+    run(parameters: readonly unknown[]) {
+      const result = statement.run(parameters);
+      checkpointer.noteWrite();
+      return result;
     },
   } as unknown as SqliteStatement;
 }

@@ -1,12 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, expect, it } from 'vitest';
 import { createCoffer } from '../coffer.js';
 import { isCofferError } from '../errors/coffer-error.js';
 import { asUser } from '../identity/actor.js';
-import { openDatabase, sqliteCheckpointPages } from './database.js';
+import { openDatabase, sqliteBackgroundCheckpointLimitPages, sqliteCheckpointPages } from './database.js';
 
 // What an SQLite commit survives is a setting (docs/identity-and-audit.md, "Durability"), and
 // so is the memory its page cache may hold (docs/performance.md, "Idle RSS"). A group commit's
@@ -15,7 +16,11 @@ import { openDatabase, sqliteCheckpointPages } from './database.js';
 const dir = mkdtempSync(join(tmpdir(), 'coffer-durability-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function pragmas(options?: { sqliteSync?: 'normal' | 'full'; sqliteCacheMiB?: number }) {
+async function pragmas(options?: {
+  sqliteSync?: 'normal' | 'full';
+  sqliteCacheMiB?: number;
+  sqliteCheckpoints?: 'background' | 'inline';
+}) {
   const database = await openDatabase(`sqlite:${join(dir, `d-${Math.random()}.db`)}`, options);
   try {
     const read = async (name: string) =>
@@ -31,15 +36,66 @@ async function pragmas(options?: { sqliteSync?: 'normal' | 'full'; sqliteCacheMi
   }
 }
 
-it('writes the log ahead, flushed at checkpoints of 4,000 pages, unless told to flush every commit', async () => {
-  // synchronous: 1 is NORMAL, 2 is FULL
+it('writes the log ahead, flushed at checkpoints, unless told to flush every commit', async () => {
+  // synchronous: 1 is NORMAL, 2 is FULL. With checkpoints in a worker thread (the default) the
+  // connection checkpoints by itself only past 16,000 pages, should the worker fall behind.
   expect(await pragmas()).toMatchObject({
     journal: 'wal',
     synchronous: 1,
-    checkpoint: sqliteCheckpointPages,
+    checkpoint: sqliteBackgroundCheckpointLimitPages,
   });
+  expect(sqliteBackgroundCheckpointLimitPages).toBe(16_000);
+  expect(await pragmas({ sqliteCheckpoints: 'inline' })).toMatchObject({ checkpoint: sqliteCheckpointPages });
   expect(sqliteCheckpointPages).toBe(4000);
   expect(await pragmas({ sqliteSync: 'full' })).toMatchObject({ journal: 'wal', synchronous: 2 });
+});
+
+it('has a secret in the database file itself within a second of its create, not only in the log', async () => {
+  // A power loss can lose what the log holds and the disk does not: the checkpoint in the
+  // worker thread flushes the log and copies it into the database file ~0.2 s after a write.
+  // With `sqliteCheckpoints: 'inline'` this waits for 4,000 pages of log, and fails.
+  const coffer = await createCoffer({
+    dataDir: join(dir, 'flushed'),
+    adminPassword: 'correct horse battery staple',
+  });
+  try {
+    const { user } = await coffer.identity.login('admin', 'correct horse battery staple');
+    const created = await coffer.secrets.create(asUser(user.id), {
+      name: 'flushed-soon',
+      kind: 'api-token',
+      values: { token: 'planted-flushed-token' },
+    });
+    const fileAlone = join(dir, 'flushed-copy.db');
+    const names = () => {
+      copyFileSync(join(dir, 'flushed', 'coffer.db'), fileAlone);
+      const copy = new Database(fileAlone, { readonly: true });
+      try {
+        return (
+          copy.prepare('select name from secrets where id = ?').all(created.id) as { name: string }[]
+        ).map((r) => r.name);
+      } catch {
+        return []; // before the first checkpoint even the tables are only in the log
+      } finally {
+        copy.close();
+        rmSync(fileAlone, { force: true });
+      }
+    };
+    const deadline = Date.now() + 3000;
+    while (names().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(names()).toEqual(['flushed-soon']);
+  } finally {
+    await coffer.close();
+  }
+});
+
+it('refuses an unknown place for checkpoints, naming the setting', async () => {
+  const err = await createCoffer({
+    dataDir: join(dir, 'bad-checkpoints'),
+    adminPassword: 'correct horse battery staple',
+    database: { sqliteCheckpoints: 'elsewhere' as 'inline' },
+  }).catch((e: unknown) => e);
+  expect(isCofferError(err, 'invalid_config')).toBe(true);
+  expect(JSON.stringify((err as { details: unknown }).details)).toContain('database.sqliteCheckpoints');
 });
 
 it('refuses an unknown setting, naming it', async () => {
@@ -97,6 +153,8 @@ it.skipIf(process.platform !== 'linux')(
     const coffer = await createCoffer({
       dataDir: join(dir, 'journals'),
       adminPassword: 'correct horse battery staple',
+      // No checkpoint in a worker thread of this process adds its own writes to the count.
+      database: { sqliteCheckpoints: 'inline' },
     });
     try {
       const { user } = await coffer.identity.login('admin', 'correct horse battery staple');

@@ -38,9 +38,11 @@ describe('loadServerConfig', () => {
       COFFER_KEY_VARIABLE: 'MY_KEYS',
       COFFER_RECOVERY_WINDOW_DAYS: '7.5',
       COFFER_SQLITE_CACHE_MIB: '4',
+      COFFER_SQLITE_CHECKPOINTS: 'inline',
       COFFER_RELEASE_IDLE_MEMORY: 'false',
     });
     expect(config.core.database?.sqliteCacheMiB).toBe(4);
+    expect(config.core.database?.sqliteCheckpoints).toBe('inline');
     expect(config.server.releaseIdleMemory).toBe(false);
     expect(config.server.port).toBe(9000);
     expect(config.server.trustProxy).toBe(true);

@@ -138,6 +138,12 @@ export const envSettings: readonly EnvSetting[] = [
     'SQLite: normal (log flushed at checkpoints) or full (flushed at every commit)',
   ),
   env(
+    'COFFER_SQLITE_CHECKPOINTS',
+    'database.sqliteCheckpoints',
+    'string',
+    'SQLite: background (checkpoints in a worker thread) or inline (in the commit that fills the log)',
+  ),
+  env(
     'COFFER_SQLITE_CACHE_MIB',
     'database.sqliteCacheMiB',
     'integer',
