@@ -252,10 +252,24 @@ function sendProblem(err: unknown, request: FastifyRequest, reply: FastifyReply)
 }
 
 function metricSources(coffer: Coffer) {
+  const checkpointStats = coffer.database.checkpointStats;
   return {
     activeBackend: coffer.backends.active.name,
     onMigrationProgress: (listener) => coffer.migration.onProgress(listener),
     dueCounts: () => coffer.reminders.counts(),
+    ...(checkpointStats === undefined
+      ? {}
+      : {
+          sqliteCheckpoints: () => {
+            const stats = checkpointStats();
+            return {
+              checkpoints: stats.checkpoints,
+              restarts: stats.restarts,
+              logPages: stats.last?.log ?? 0,
+              failed: stats.failed !== undefined,
+            };
+          },
+        }),
     async secretCounts(): Promise<SecretCount[]> {
       const rows = await coffer.database.db
         .selectFrom('secrets')

@@ -775,6 +775,20 @@ await describeEachDialect('server API', (dialect) => {
       expect(metrics).toMatch(/coffer_secrets\{state="live",backend="sql"\} \d+/);
       expect(metrics).toContain('coffer_migration_pending_secrets 0');
       expect(metrics).toContain('coffer_process_resident_memory_bytes');
+      if (dialect !== 'sqlite') {
+        expect(metrics).not.toContain('coffer_sqlite_');
+        return;
+      }
+      // The checkpoint worker ran (~0.2 s after the writes above) and works.
+      let sqlite = metrics;
+      for (let i = 0; i < 60 && /coffer_sqlite_checkpoints_total 0\b/.test(sqlite); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        sqlite = await (await fetch(`${server.url}/metrics`)).text();
+      }
+      expect(sqlite).toMatch(/coffer_sqlite_checkpoints_total [1-9]\d*/);
+      expect(sqlite).toMatch(/coffer_sqlite_log_pages \d+/);
+      expect(sqlite).toMatch(/coffer_sqlite_log_restarts_total \d+/);
+      expect(sqlite).toContain('coffer_sqlite_checkpoint_worker_failed 0');
     });
 
     it('publishes an OpenAPI 3.1 document with every route, and a docs page', async () => {

@@ -6,7 +6,7 @@ import { RecencyMap } from '../shared/recency-map.js';
 import { type DialectFeatures, type DialectName, dialectFeatures } from './dialect.js';
 import { keepStatementsPrepared } from './pg-statements.js';
 import type { CofferTables } from './schema.js';
-import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { type CheckpointerStats, SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 /** Coffer's database handle: the Kysely instance plus what it needs to know about the dialect. */
 export interface CofferDatabase {
@@ -21,6 +21,11 @@ export interface CofferDatabase {
    * and MySQL, whose pools close idle connections themselves.
    */
   releaseMemory(): void;
+  /**
+   * What SQLite's checkpoint worker did so far (`database.sqliteCheckpoints: background`);
+   * absent on PostgreSQL and MySQL, and with `inline` checkpoints.
+   */
+  readonly checkpointStats?: () => CheckpointerStats;
   close(): Promise<void>;
 }
 
@@ -89,7 +94,12 @@ export const sqliteBackgroundCheckpointLimitPages = 4 * sqliteCheckpointPages;
  */
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<CofferDatabase> {
   const dialect = dialectOf(url);
-  const { dialect: kyselyDialect, releaseMemory, beforeClose } = await createDialect(dialect, url, options);
+  const {
+    dialect: kyselyDialect,
+    releaseMemory,
+    beforeClose,
+    checkpointStats,
+  } = await createDialect(dialect, url, options);
   const db = new Kysely<CofferTables>({ dialect: kyselyDialect });
   return {
     db,
@@ -97,6 +107,7 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     features: dialectFeatures[dialect],
     displayUrl: redactUrl(url),
     releaseMemory,
+    ...(checkpointStats === undefined ? {} : { checkpointStats }),
     close: async () => {
       await beforeClose?.();
       await db.destroy();
@@ -127,6 +138,7 @@ interface OpenedDialect {
   releaseMemory(): void;
   /** What must end before the connection closes (SQLite's checkpoint worker). */
   beforeClose?: () => Promise<void>;
+  checkpointStats?: () => CheckpointerStats;
 }
 
 const nothingToRelease = () => {};
@@ -211,7 +223,9 @@ async function createSqliteDialect(
     releaseMemory: () => {
       if (opened?.open === true) opened.pragma('shrink_memory');
     },
-    ...(checkpointer === undefined ? {} : { beforeClose: () => checkpointer.close() }),
+    ...(checkpointer === undefined
+      ? {}
+      : { beforeClose: () => checkpointer.close(), checkpointStats: () => checkpointer.stats }),
   };
 }
 

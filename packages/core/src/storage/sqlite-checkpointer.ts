@@ -18,6 +18,21 @@ export interface CheckpointedConnection {
   pragma(source: string): unknown;
 }
 
+/** What a checkpointer did so far (`SqliteCheckpointer.stats`). */
+export interface CheckpointerStats {
+  /** Checkpoints the worker ran. */
+  readonly checkpoints: number;
+  /** The worker's last answer. */
+  readonly last?: CheckpointResult;
+  /** Checkpoints the writing connection finished so that the log started over. */
+  readonly restarts: number;
+  /** Times the worker started (it ends when writes stop). */
+  readonly starts: number;
+  readonly running: boolean;
+  /** Why the worker stopped working; the writing connection then checkpoints itself. */
+  readonly failed?: Error;
+}
+
 export interface SqliteCheckpointerOptions {
   /** The database file (not `:memory:`). */
   readonly file: string;
@@ -122,14 +137,7 @@ export class SqliteCheckpointer {
    * How many checkpoints the worker ran, its last answer, how many times the writing connection
    * finished one to restart the log, how many times the worker started, and why it stopped working.
    */
-  get stats(): {
-    checkpoints: number;
-    last?: CheckpointResult;
-    restarts: number;
-    starts: number;
-    running: boolean;
-    failed?: Error;
-  } {
+  get stats(): CheckpointerStats {
     return {
       checkpoints: this.#checkpoints,
       restarts: this.#restarts,

@@ -19,6 +19,17 @@ export interface MetricSources {
    * (docs/reminders.md); absent when the engine has no reminders.
    */
   dueCounts?(): Promise<Record<string, number>>;
+  /** SQLite's checkpoints in a worker thread; absent on other databases and with `inline` checkpoints. */
+  sqliteCheckpoints?(): SqliteCheckpointFigures;
+}
+
+/** What the metrics show of SQLite's checkpoint worker. */
+export interface SqliteCheckpointFigures {
+  checkpoints: number;
+  restarts: number;
+  /** Pages in the write-ahead log at the last checkpoint. */
+  logPages: number;
+  failed: boolean;
 }
 
 /** The part of a migration's status the metrics show. */
@@ -126,6 +137,39 @@ export function createHttpMetrics(sources: MetricSources) {
         for (const [reason, count] of Object.entries(counts ?? {})) this.set({ reason }, count);
       },
     });
+  }
+
+  const checkpointFigures = sources.sqliteCheckpoints;
+  if (checkpointFigures !== undefined) {
+    const figure = (name: string, help: string, pick: (f: SqliteCheckpointFigures) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(pick(checkpointFigures()));
+        },
+      });
+    figure(
+      'coffer_sqlite_checkpoints_total',
+      "Checkpoints of SQLite's write-ahead log run by the checkpoint worker thread",
+      (f) => f.checkpoints,
+    );
+    figure(
+      'coffer_sqlite_log_restarts_total',
+      "Checkpoints the server's own connection finished after the worker's, so that the log started over",
+      (f) => f.restarts,
+    );
+    figure(
+      'coffer_sqlite_log_pages',
+      "Pages in SQLite's write-ahead log at the last checkpoint",
+      (f) => f.logPages,
+    );
+    figure(
+      'coffer_sqlite_checkpoint_worker_failed',
+      '1 when the checkpoint worker could not run (the commits then checkpoint every 4,000 pages themselves)',
+      (f) => (f.failed ? 1 : 0),
+    );
   }
 
   let migration: MigrationProgress | undefined;
