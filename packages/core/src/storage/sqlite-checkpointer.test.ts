@@ -103,6 +103,31 @@ describe('SqliteCheckpointer', () => {
     db.close();
   });
 
+  it('restarts the log even where every checkpoint is slow', async () => {
+    // Every checkpoint counts as long (catchUpMs 0): after two quick passes the writing
+    // connection finishes one anyway, rather than leave the worker asking forever.
+    const { file, db } = writer('slow-disk');
+    const checkpointer = new SqliteCheckpointer({
+      file,
+      sync: 'normal',
+      delayMs: 5,
+      restartFrames: 1,
+      catchUpMs: 0,
+    });
+    checkpointer.attach(db);
+    const insert = db.prepare('insert into t (v) values (?)');
+    const started = Date.now();
+    while (checkpointer.stats.restarts === 0 && Date.now() - started < 5000) {
+      insert.run('x');
+      checkpointer.noteWrite();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(checkpointer.stats.restarts).toBeGreaterThan(0);
+    expect(checkpointer.stats.checkpoints).toBeGreaterThanOrEqual(3);
+    await checkpointer.close();
+    db.close();
+  });
+
   it('waits for a transaction to end before the writing connection finishes a checkpoint', async () => {
     const { file, db } = writer('in-transaction');
     const checkpointer = new SqliteCheckpointer({ file, sync: 'normal', delayMs: 5, restartFrames: 1 });

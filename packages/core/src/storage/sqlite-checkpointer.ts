@@ -45,7 +45,7 @@ export interface SqliteCheckpointerOptions {
    * right after the worker's, so that the log starts over (default 4,000).
    */
   readonly restartFrames?: number;
-  /** A worker's checkpoint longer than this is followed at once by another, shorter one. */
+  /** A worker's checkpoint longer than this is followed at once by another, shorter one (twice at most). */
   readonly catchUpMs?: number;
   /** The worker ends after this long without a write, and starts again with the next one. */
   readonly idleMs?: number;
@@ -112,6 +112,8 @@ export class SqliteCheckpointer {
   /** The writing connection is to finish a checkpoint once its transaction ends. */
   #restartPending = false;
   #restarts = 0;
+  /** Checkpoints asked for at once after a long one, since the last restart. */
+  #catchUps = 0;
   readonly #idleMs: number;
   #worker: { thread: Worker; exited: Promise<void> } | undefined;
   /** A write came after the last checkpoint was asked for. */
@@ -232,10 +234,13 @@ export class SqliteCheckpointer {
       // it copies. So the writing connection copies the few frames that came in during the
       // worker's checkpoint, between two of its own transactions. After a long checkpoint the
       // worker first catches up once more, to leave it less.
-      if (this.#dirty && result.ms > this.#catchUpMs) {
+      // At most twice in a row: on a disk whose flush alone takes longer, it would never end.
+      if (this.#dirty && result.ms > this.#catchUpMs && this.#catchUps < 2) {
+        this.#catchUps++;
         this.#schedule(0);
         return;
       }
+      this.#catchUps = 0;
       this.#restartPending = true;
       this.#restart();
     }
