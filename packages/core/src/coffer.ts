@@ -176,6 +176,11 @@ export async function createCoffer(
   const database = await openDatabase(databaseUrlOf(config), {
     sqliteSync: config.database.sqliteSync,
     sqliteCheckpoints: config.database.sqliteCheckpoints,
+    onSqliteCheckpointFailure: (err) =>
+      logger.warn(
+        { err },
+        'the SQLite checkpoint worker stopped; commits checkpoint the log themselves again',
+      ),
     sqliteCacheMiB: config.database.sqliteCacheMiB,
     postgresPreparedStatements: config.database.postgresPreparedStatements,
   });

@@ -50,6 +50,11 @@ export interface OpenDatabaseOptions {
    */
   sqliteCheckpoints?: SqliteCheckpoints;
   /**
+   * SQLite only: told once when the checkpoint worker cannot run; the commits then checkpoint
+   * every 4,000 pages themselves, so nothing is lost, but an operator should hear of it.
+   */
+  onSqliteCheckpointFailure?: (error: Error) => void;
+  /**
    * SQLite only: the most memory the page cache may hold, in MiB (default 16, better-sqlite3's
    * own default). A cache smaller than the pages a workload touches costs a read from the
    * operating system's cache per missed page (docs/performance.md, "Idle RSS").
@@ -150,12 +155,7 @@ async function createDialect(
 ): Promise<OpenedDialect> {
   switch (dialect) {
     case 'sqlite':
-      return createSqliteDialect(
-        url,
-        options.sqliteSync ?? 'normal',
-        options.sqliteCheckpoints ?? 'background',
-        options.sqliteCacheMiB,
-      );
+      return createSqliteDialect(url, options);
     case 'postgres':
       return {
         dialect: await createPostgresDialect(url, options.postgresPreparedStatements ?? true),
@@ -166,12 +166,9 @@ async function createDialect(
   }
 }
 
-async function createSqliteDialect(
-  url: string,
-  sync: SqliteSync,
-  checkpoints: SqliteCheckpoints,
-  cacheMiB = defaultSqliteCacheMiB,
-): Promise<OpenedDialect> {
+async function createSqliteDialect(url: string, options: OpenDatabaseOptions): Promise<OpenedDialect> {
+  const sync = options.sqliteSync ?? 'normal';
+  const cacheMiB = options.sqliteCacheMiB ?? defaultSqliteCacheMiB;
   const { default: Database } = await import('better-sqlite3');
   const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
   const file = path === ':memory:' ? path : resolve(path);
@@ -180,13 +177,14 @@ async function createSqliteDialect(
   let opened: import('better-sqlite3').Database | undefined;
   // An in-memory database has no log to checkpoint.
   const checkpointer =
-    checkpoints === 'background' && file !== ':memory:'
+    (options.sqliteCheckpoints ?? 'background') === 'background' && file !== ':memory:'
       ? new SqliteCheckpointer({
           file,
           sync,
           // The worker could not run here: the commits checkpoint as SQLite does by itself.
-          onFailure: () => {
+          onFailure: (error) => {
             if (opened?.open === true) opened.pragma(`wal_autocheckpoint = ${sqliteCheckpointPages}`);
+            options.onSqliteCheckpointFailure?.(error);
           },
         })
       : undefined;

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -85,6 +85,29 @@ it('has a secret in the database file itself within a second of its create, not 
     expect(names()).toEqual(['flushed-soon']);
   } finally {
     await coffer.close();
+  }
+});
+
+it('says so when its checkpoint worker cannot run, and checkpoints in the commits again', async () => {
+  const file = join(dir, 'worker-fails.db');
+  const failures: Error[] = [];
+  const database = await openDatabase(`sqlite:${file}`, {
+    onSqliteCheckpointFailure: (e) => failures.push(e),
+  });
+  try {
+    await sql`create table t (v text)`.execute(database.db);
+    // The worker opens the file by name ~0.2 s after this write, and finds nothing there.
+    renameSync(file, `${file}.moved`);
+    await sql`insert into t (v) values ('x')`.execute(database.db);
+    const deadline = Date.now() + 5000;
+    while (failures.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(failures).toHaveLength(1);
+    expect(database.checkpointStats?.().failed).toBe(failures[0]);
+    const checkpoint = await sql.raw('pragma wal_autocheckpoint').execute(database.db);
+    expect(checkpoint.rows).toEqual([{ wal_autocheckpoint: sqliteCheckpointPages }]);
+  } finally {
+    renameSync(`${file}.moved`, file);
+    await database.close();
   }
 });
 
