@@ -786,6 +786,7 @@ await describeEachDialect('server API', (dialect) => {
         sqlite = await (await fetch(`${server.url}/metrics`)).text();
       }
       expect(sqlite).toMatch(/coffer_sqlite_checkpoints_total [1-9]\d*/);
+      expect(sqlite).toContain('# TYPE coffer_sqlite_checkpoints_total counter');
       expect(sqlite).toMatch(/coffer_sqlite_log_pages \d+/);
       expect(sqlite).toMatch(/coffer_sqlite_log_restarts_total \d+/);
       expect(sqlite).toContain('coffer_sqlite_checkpoint_worker_failed 0');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { SqliteCheckpointer, type SqliteCheckpointerOptions } from './sqlite-checkpointer.js';
 
 // Checkpoints in a worker thread (docs/performance.md, "Checkpoints in a worker thread"): what
 // a commit leaves in the write-ahead log reaches the database file soon after without the
@@ -24,6 +24,14 @@ function writer(name: string, limit = 100_000) {
   return { file, db };
 }
 
+/** A writer and its checkpointer, attached, with an insert into its table. */
+function checkpointed(name: string, options: Omit<SqliteCheckpointerOptions, 'file' | 'sync'>) {
+  const { file, db } = writer(name);
+  const checkpointer = new SqliteCheckpointer({ file, sync: 'normal', ...options });
+  checkpointer.attach(db);
+  return { file, db, checkpointer, insert: db.prepare('insert into t (v) values (?)') };
+}
+
 const until = async (what: () => boolean, ms = 5000) => {
   const deadline = Date.now() + ms;
   while (!what()) {
@@ -34,10 +42,7 @@ const until = async (what: () => boolean, ms = 5000) => {
 
 describe('SqliteCheckpointer', () => {
   it('copies committed writes into the database file soon after, without the log', async () => {
-    const { file, db } = writer('copied');
-    const checkpointer = new SqliteCheckpointer({ file, sync: 'normal', delayMs: 20 });
-    checkpointer.attach(db);
-    const insert = db.prepare('insert into t (v) values (?)');
+    const { file, db, checkpointer, insert } = checkpointed('copied', { delayMs: 20 });
     for (let i = 0; i < 50; i++) {
       insert.run(`planted-row-${i}`);
       checkpointer.noteWrite();
@@ -59,9 +64,7 @@ describe('SqliteCheckpointer', () => {
   });
 
   it('writes nothing and starts no thread for a database that is not written', async () => {
-    const { file, db } = writer('unwritten');
-    const checkpointer = new SqliteCheckpointer({ file, sync: 'normal', delayMs: 5 });
-    checkpointer.attach(db);
+    const { db, checkpointer } = checkpointed('unwritten', { delayMs: 5 });
     await new Promise((r) => setTimeout(r, 50));
     expect(checkpointer.stats).toMatchObject({ checkpoints: 0, starts: 0, running: false });
     await checkpointer.close();
@@ -69,10 +72,7 @@ describe('SqliteCheckpointer', () => {
   });
 
   it('keeps the log from growing under a steady stream of writes', async () => {
-    const { file, db } = writer('steady');
-    const checkpointer = new SqliteCheckpointer({ file, sync: 'normal', delayMs: 5, restartFrames: 200 });
-    checkpointer.attach(db);
-    const insert = db.prepare('insert into t (v) values (?)');
+    const { file, db, checkpointer, insert } = checkpointed('steady', { delayMs: 5, restartFrames: 200 });
     const many = db.transaction((n: number) => {
       for (let i = 0; i < n; i++) insert.run('x'.repeat(300));
     });
@@ -106,16 +106,11 @@ describe('SqliteCheckpointer', () => {
   it('restarts the log even where every checkpoint is slow', async () => {
     // Every checkpoint counts as long (catchUpMs 0): after two quick passes the writing
     // connection finishes one anyway, rather than leave the worker asking forever.
-    const { file, db } = writer('slow-disk');
-    const checkpointer = new SqliteCheckpointer({
-      file,
-      sync: 'normal',
+    const { db, checkpointer, insert } = checkpointed('slow-disk', {
       delayMs: 5,
       restartFrames: 1,
       catchUpMs: 0,
     });
-    checkpointer.attach(db);
-    const insert = db.prepare('insert into t (v) values (?)');
     const started = Date.now();
     while (checkpointer.stats.restarts === 0 && Date.now() - started < 5000) {
       insert.run('x');
@@ -129,10 +124,10 @@ describe('SqliteCheckpointer', () => {
   });
 
   it('waits for a transaction to end before the writing connection finishes a checkpoint', async () => {
-    const { file, db } = writer('in-transaction');
-    const checkpointer = new SqliteCheckpointer({ file, sync: 'normal', delayMs: 5, restartFrames: 1 });
-    checkpointer.attach(db);
-    const insert = db.prepare('insert into t (v) values (?)');
+    const { db, checkpointer, insert } = checkpointed('in-transaction', {
+      delayMs: 5,
+      restartFrames: 1,
+    });
     db.exec('begin');
     insert.run('inside');
     checkpointer.noteWrite();
@@ -147,10 +142,7 @@ describe('SqliteCheckpointer', () => {
   });
 
   it('ends its thread when writes stop and starts it again with the next write', async () => {
-    const { file, db } = writer('idle');
-    const checkpointer = new SqliteCheckpointer({ file, sync: 'normal', delayMs: 5, idleMs: 30 });
-    checkpointer.attach(db);
-    const insert = db.prepare('insert into t (v) values (?)');
+    const { db, checkpointer, insert } = checkpointed('idle', { delayMs: 5, idleMs: 30 });
     insert.run('first');
     checkpointer.noteWrite();
     await until(() => checkpointer.stats.checkpoints >= 1);

@@ -150,12 +150,23 @@ export function createHttpMetrics(sources: MetricSources) {
           this.set(pick(checkpointFigures()));
         },
       });
-    figure(
+    // Counted by the checkpointer since the process started: counters, read at scrape time.
+    const count = (name: string, help: string, pick: (f: SqliteCheckpointFigures) => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(pick(checkpointFigures()));
+        },
+      });
+    count(
       'coffer_sqlite_checkpoints_total',
       "Checkpoints of SQLite's write-ahead log run by the checkpoint worker thread",
       (f) => f.checkpoints,
     );
-    figure(
+    count(
       'coffer_sqlite_log_restarts_total',
       "Checkpoints the server's own connection finished after the worker's, so that the log started over",
       (f) => f.restarts,
